@@ -1,0 +1,101 @@
+"""The four roles of the CRM, as Django groups, and the permissions each one holds.
+
+Groups are created by a data migration that calls `sync_role_groups`; a later migration that
+adds permissions calls it again, so this table is the single source of truth.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.apps.registry import Apps
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    COMPLAINT_CLERK = "complaint_clerk", _("Complaint clerk")
+
+
+# Apps whose every permission the admin role holds.
+ADMIN_APPS = (
+    "crm_site",
+    "retailers",
+    "grading",
+    "complaints",
+    "visits",
+    "loyalty",
+    "analytics",
+    "auth",
+    "django_celery_beat",
+)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.SUPERVISOR: (
+        "retailers.view_region_retailers",
+        "retailers.view_retailer",
+        "retailers.change_retailer",
+        "retailers.change_retailer_structure",
+        "retailers.change_retailer_personal_card",
+        "retailers.export_retailers",
+        "retailers.view_product",
+        "retailers.view_order",
+        "retailers.view_compliancerecord",
+    ),
+    Role.SALES_MANAGER: (
+        "retailers.view_retailer",
+        "retailers.change_retailer_personal_card",
+        "retailers.view_retailer_phone",
+        "retailers.view_product",
+        "retailers.view_order",
+        "retailers.view_compliancerecord",
+    ),
+    Role.COMPLAINT_CLERK: (
+        "retailers.view_all_retailers",
+        "retailers.view_retailer",
+        "retailers.view_retailer_phone",
+        "retailers.view_product",
+        "retailers.view_order",
+    ),
+}
+
+
+def sync_role_groups(apps: Apps) -> None:
+    """Create the role groups and give each exactly the permissions in the table above."""
+    from django.contrib.auth.management import create_permissions
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    admin_group, _created = Group.objects.get_or_create(name=Role.ADMIN)
+    admin_group.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = [code.split(".", 1) for code in codes]
+        permissions = []
+        for app_label, codename in wanted:
+            permissions.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)
+
+
+def user_roles(user) -> list[Role]:
+    """The roles a user holds, in the order of Role (superusers count as admins)."""
+    if not user.is_authenticated:
+        return []
+    names = {group.name for group in user.groups.all()}
+    if user.is_superuser:
+        names.add(Role.ADMIN)
+    return [role for role in Role if role in names]

@@ -1,0 +1,57 @@
+import pytest
+
+from crm_site.roles import Role
+from crm_site.tests.factories import UserFactory
+from retailers.models import Retailer
+from retailers.selectors import retailer_history, retailers_visible_to, service_areas_visible_to
+
+pytestmark = pytest.mark.django_db
+
+
+def visible_names(user) -> set[str]:
+    return set(retailers_visible_to(user).values_list("name", flat=True))
+
+
+def test_sales_manager_sees_only_the_shops_of_own_areas(prefecture):
+    assert visible_names(prefecture["users"][Role.SALES_MANAGER]) == {"王记便利店"}
+    assert visible_names(prefecture["other_manager"]) == {"张老烟酒店"}
+
+
+def test_supervisor_sees_every_shop_of_own_region(prefecture):
+    assert visible_names(prefecture["users"][Role.SUPERVISOR]) == {"王记便利店", "李家超市"}
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.COMPLAINT_CLERK])
+def test_admin_and_clerk_see_everything(prefecture, role):
+    assert visible_names(prefecture["users"][role]) == {"王记便利店", "李家超市", "张老烟酒店"}
+
+
+def test_user_without_role_or_inactive_sees_nothing(prefecture):
+    assert visible_names(UserFactory()) == set()
+    clerk = prefecture["users"][Role.COMPLAINT_CLERK]
+    clerk.is_active = False
+    clerk.save()
+    assert visible_names(clerk) == set()
+
+
+def test_manager_with_two_areas_sees_both(prefecture):
+    manager = prefecture["users"][Role.SALES_MANAGER]
+    prefecture["areas"]["c"].managers.add(manager)
+    assert visible_names(manager) == {"王记便利店", "张老烟酒店"}
+
+
+def test_service_areas_follow_the_same_rule(prefecture):
+    names = lambda user: set(service_areas_visible_to(user).values_list("name", flat=True))  # noqa: E731
+    assert names(prefecture["users"][Role.SALES_MANAGER]) == {"玄武一片"}
+    assert names(prefecture["users"][Role.SUPERVISOR]) == {"玄武一片", "玄武二片"}
+    assert names(prefecture["users"][Role.ADMIN]) == {"玄武一片", "玄武二片", "江宁一片"}
+
+
+def test_history_lists_changed_fields_newest_first(prefecture):
+    shop = prefecture["shops"]["a"]
+    shop.hobbies = "钓鱼"
+    shop.save()
+    entries = retailer_history(retailer=shop)
+    assert entries[0]["changed_fields"] == [Retailer._meta.get_field("hobbies").verbose_name]
+    assert entries[-1]["record"].history_type == "+"
+    assert entries[0]["record"].change_source == "manager"
