@@ -48,3 +48,13 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def browser():
+    from crm_site.testing import chromium_driver
+
+    driver = chromium_driver()
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()

@@ -24,22 +24,48 @@ class Area:
 
 
 AREAS: tuple[Area, ...] = (
-    Area("retailers", _("Retailers"), "retailers:retailer-list", EVERY_ROLE,
-         _("Dossiers of the licensed shops: profile, personal card, purchases and compliance.")),
-    Area("grading", _("Grading"), "grading:index",
-         frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
-         _("Key, ordinary and special accounts (25/70/5), stars and the service policy of each tier.")),
-    Area("complaints", _("Complaints"), "complaints:index", EVERY_ROLE,
-         _("Complaint tickets from received to closed, with an owner and a deadline on every step.")),
-    Area("visits", _("Visits"), "visits:index",
-         frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
-         _("Planned and logged visits, care reminders and satisfaction surveys.")),
-    Area("loyalty", _("Points"), "loyalty:index",
-         frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
-         _("The points ledger, earn rules, rewards and redemptions.")),
-    Area("analytics", _("Analytics"), "analytics:index",
-         frozenset({Role.ADMIN, Role.SUPERVISOR}),
-         _("Dashboards, risk lists and forecasts.")),
+    Area(
+        "retailers",
+        _("Retailers"),
+        "retailers:retailer-list",
+        EVERY_ROLE,
+        _("Dossiers of the licensed shops: profile, personal card, purchases and compliance."),
+    ),
+    Area(
+        "grading",
+        _("Grading"),
+        "grading:index",
+        frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
+        _("Key, ordinary and special accounts (25/70/5), stars and the service policy of each tier."),
+    ),
+    Area(
+        "complaints",
+        _("Complaints"),
+        "complaints:index",
+        EVERY_ROLE,
+        _("Complaint tickets from received to closed, with an owner and a deadline on every step."),
+    ),
+    Area(
+        "visits",
+        _("Visits"),
+        "visits:index",
+        frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
+        _("Planned and logged visits, care reminders and satisfaction surveys."),
+    ),
+    Area(
+        "loyalty",
+        _("Points"),
+        "loyalty:index",
+        frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
+        _("The points ledger, earn rules, rewards and redemptions."),
+    ),
+    Area(
+        "analytics",
+        _("Analytics"),
+        "analytics:index",
+        frozenset({Role.ADMIN, Role.SUPERVISOR}),
+        _("Dashboards, risk lists and forecasts."),
+    ),
 )
 AREAS_BY_KEY = {area.key: area for area in AREAS}
 

@@ -39,8 +39,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.SUPERVISOR: (
         "retailers.view_region_retailers",
         "retailers.view_retailer",
+        "retailers.add_retailer",
         "retailers.change_retailer",
         "retailers.change_retailer_structure",
+        "retailers.merge_retailers",
         "retailers.change_retailer_personal_card",
         "retailers.export_retailers",
         "retailers.view_product",
@@ -85,9 +87,7 @@ def sync_role_groups(apps: Apps) -> None:
         wanted = [code.split(".", 1) for code in codes]
         permissions = []
         for app_label, codename in wanted:
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
         group.permissions.set(permissions)
 
 

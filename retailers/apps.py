@@ -8,3 +8,7 @@ class RetailersConfig(AppConfig):
 
     def ready(self) -> None:
         from retailers import signals  # noqa: F401  (records the change source on history rows)
+        from retailers.selectors import retailer_timeline_events
+        from retailers.timeline import register_timeline_source
+
+        register_timeline_source(retailer_timeline_events)

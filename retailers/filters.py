@@ -1,34 +1,52 @@
+import datetime
+
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.models import User
 from retailers.models import BusinessType, MarketType, Region, Retailer, RetailerStatus, Tier, ZoneType
 from retailers.validators import normalize_phone, to_half_width
 
+# Sort keys offered on the list (keyset-paginated on (key, id)).
+SORTS = ("name", "license_no", "license_expires_on", "stars")
+STAR_CHOICES = [(n, "★" * n) for n in range(5, 0, -1)] + [(0, _("Not graded"))]
+
 
 class RetailerFilter(django_filters.FilterSet):
-    """The retailer list's filters; the state lives in the URL so a list can be bookmarked."""
+    """The retailer list's filters; the state lives in the URL so a list can be bookmarked and exported."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
     region = django_filters.ModelChoiceFilter(
         label=_("Region"), field_name="service_area__region", queryset=Region.objects.none()
     )
     service_area = django_filters.ModelChoiceFilter(label=_("Service area"), queryset=None)
+    account_manager = django_filters.ModelChoiceFilter(label=_("Account manager"), queryset=User.objects.none())
     business_type = django_filters.ChoiceFilter(label=_("Business type"), choices=BusinessType.choices)
     market_type = django_filters.ChoiceFilter(label=_("Market type"), choices=MarketType.choices)
     zone_type = django_filters.ChoiceFilter(label=_("Business circle"), choices=ZoneType.choices)
     tier = django_filters.ChoiceFilter(label=_("Tier"), choices=Tier.choices)
+    stars = django_filters.ChoiceFilter(label=_("Stars"), choices=STAR_CHOICES)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=RetailerStatus.choices)
+    license_expires_within = django_filters.NumberFilter(
+        label=_("Licence expires within (days)"), method="filter_license_expires_within", min_value=0
+    )
+    license_expired = django_filters.BooleanFilter(label=_("Licence expired"), method="filter_license_expired")
+    no_order_weeks = django_filters.NumberFilter(
+        label=_("No order for (weeks)"), method="filter_no_order_weeks", min_value=1
+    )
 
     class Meta:
         model = Retailer
-        fields = ["q", "region", "service_area", "business_type", "market_type", "zone_type", "tier", "status"]
+        fields: list[str] = []
 
     def __init__(self, *args, service_areas: QuerySet, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["service_area"].queryset = service_areas
-        self.filters["region"].queryset = Region.objects.filter(
-            pk__in=service_areas.values("region_id")
+        self.filters["region"].queryset = Region.objects.filter(pk__in=service_areas.values("region_id"))
+        self.filters["account_manager"].queryset = (
+            User.objects.filter(service_areas__in=service_areas.values("pk")).distinct().order_by("username")
         )
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -38,8 +56,8 @@ class RetailerFilter(django_filters.FilterSet):
             return queryset
         lowered = term.lower().replace(" ", "")
         condition = (
-            Q(name__icontains=term)
-            | Q(owner_name__icontains=term)
+            Q(name__contains=term)
+            | Q(owner_name__contains=term)
             | Q(license_no__startswith=term)
             | Q(name_initials__startswith=lowered)
             | Q(name_pinyin__startswith=lowered)
@@ -50,3 +68,21 @@ class RetailerFilter(django_filters.FilterSet):
         if phone.isdigit() and len(phone) >= 4:
             condition |= Q(phone__startswith=phone) | Q(phone_alt__startswith=phone)
         return queryset.filter(condition)
+
+    def filter_license_expires_within(self, queryset: QuerySet, name: str, days) -> QuerySet:
+        today = timezone.localdate()
+        return queryset.filter(
+            license_expires_on__gte=today, license_expires_on__lte=today + datetime.timedelta(days=int(days))
+        )
+
+    def filter_license_expired(self, queryset: QuerySet, name: str, expired: bool | None) -> QuerySet:
+        if expired is None:
+            return queryset
+        today = timezone.localdate()
+        return (
+            queryset.filter(license_expires_on__lt=today) if expired else queryset.filter(license_expires_on__gte=today)
+        )
+
+    def filter_no_order_weeks(self, queryset: QuerySet, name: str, weeks) -> QuerySet:
+        since = timezone.localdate() - datetime.timedelta(weeks=int(weeks))
+        return queryset.filter(Q(last_order_on__lt=since) | Q(last_order_on__isnull=True))

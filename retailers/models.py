@@ -43,9 +43,7 @@ class ServiceArea(models.Model):
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=60)
-    region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="service_areas", verbose_name=_("region")
-    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="service_areas", verbose_name=_("region"))
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -147,24 +145,28 @@ class HistoricalChangeSource(models.Model):
 class Retailer(models.Model):
     """A licensed shop (持证零售客户): the centre of everything."""
 
-    license_no = models.CharField(
-        _("licence number"), max_length=15, unique=True, validators=[validate_license_no]
-    )
+    license_no = models.CharField(_("licence number"), max_length=15, unique=True, validators=[validate_license_no])
     license_issued_on = models.DateField(_("licence issued on"), null=True, blank=True)
-    license_expires_on = models.DateField(_("licence expires on"), db_index=True)
+    license_expires_on = models.DateField(_("licence expires on"))
     name = models.CharField(_("shop name"), max_length=100)
     owner_name = models.CharField(_("owner"), max_length=40)
     phone = models.CharField(_("phone"), max_length=20, validators=[validate_phone], db_index=True)
-    phone_alt = models.CharField(
-        _("second phone"), max_length=20, blank=True, validators=[validate_phone]
-    )
+    phone_alt = models.CharField(_("second phone"), max_length=20, blank=True, validators=[validate_phone])
     address = models.CharField(_("address"), max_length=200)
     latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     credit_code = models.CharField(
@@ -184,16 +186,10 @@ class Retailer(models.Model):
         related_name="managed_retailers",
         verbose_name=_("account manager"),
     )
-    order_weekday = models.PositiveSmallIntegerField(
-        _("order day"), choices=Weekday.choices, default=Weekday.MONDAY
-    )
+    order_weekday = models.PositiveSmallIntegerField(_("order day"), choices=Weekday.choices, default=Weekday.MONDAY)
     delivery_route = models.CharField(_("delivery route"), max_length=40, blank=True)
-    credit_level = models.CharField(
-        _("credit level"), max_length=3, choices=CreditLevel.choices, default=CreditLevel.A
-    )
-    status = models.CharField(
-        _("status"), max_length=10, choices=RetailerStatus.choices, default=RetailerStatus.ACTIVE
-    )
+    credit_level = models.CharField(_("credit level"), max_length=3, choices=CreditLevel.choices, default=CreditLevel.A)
+    status = models.CharField(_("status"), max_length=10, choices=RetailerStatus.choices, default=RetailerStatus.ACTIVE)
     partner_since = models.DateField(_("partner since"), null=True, blank=True)
 
     # The personal card (个人名片): what a good manager remembers about the owner.
@@ -207,9 +203,13 @@ class Retailer(models.Model):
     notes = models.TextField(_("notes"), blank=True)
 
     # Written only by the grading app (grading.services); shown on the dossier.
-    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, blank=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, blank=True, db_default="")
     stars = models.PositiveSmallIntegerField(
-        _("stars"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        _("stars"),
+        default=0,
+        db_default=0,
+        validators=[MaxValueValidator(5)],
+        help_text=_("0 until the shop is graded"),
     )
     # Stored rather than computed so that "no order for N weeks" is an indexed filter.
     last_order_on = models.DateField(_("last order"), null=True, blank=True)
@@ -239,22 +239,22 @@ class Retailer(models.Model):
             ("change_retailer_personal_card", _("Can edit the personal card")),
             ("view_retailer_phone", _("Can see full phone numbers")),
             ("export_retailers", _("Can export retailers")),
+            ("merge_retailers", _("Can merge duplicate retailers")),
         ]
         indexes = [
+            models.Index(fields=["name", "id"], name="retailer_name"),
             models.Index(fields=["service_area", "name", "id"], name="retailer_area_name"),
+            models.Index(fields=["license_expires_on", "id"], name="retailer_license_expiry"),
+            models.Index(fields=["stars", "id"], name="retailer_stars"),
             models.Index(fields=["status", "name", "id"], name="retailer_status_name"),
             models.Index(fields=["tier", "stars"], name="retailer_tier_stars"),
             models.Index(fields=["last_order_on"], name="retailer_last_order"),
             models.Index(fields=["name_initials"], name="retailer_name_initials"),
         ]
         constraints = [
+            models.CheckConstraint(condition=Q(stars__lte=5), name="retailer_stars_0_to_5"),
             models.CheckConstraint(
-                condition=Q(stars__isnull=True) | Q(stars__gte=1, stars__lte=5),
-                name="retailer_stars_1_to_5",
-            ),
-            models.CheckConstraint(
-                condition=Q(license_issued_on__isnull=True)
-                | Q(license_issued_on__lte=models.F("license_expires_on")),
+                condition=Q(license_issued_on__isnull=True) | Q(license_issued_on__lte=models.F("license_expires_on")),
                 name="retailer_license_issued_before_expiry",
             ),
             models.CheckConstraint(
@@ -329,15 +329,11 @@ class Order(models.Model):
     """
 
     order_no = models.CharField(_("order number"), max_length=30, unique=True)
-    retailer = models.ForeignKey(
-        Retailer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("retailer")
-    )
+    retailer = models.ForeignKey(Retailer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("retailer"))
     ordered_on = models.DateField(_("order date"))
     amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2, default=0)
     cartons = models.PositiveIntegerField(_("cartons"), default=0)
-    high_end_amount = models.DecimalField(
-        _("high-end amount (yuan)"), max_digits=12, decimal_places=2, default=0
-    )
+    high_end_amount = models.DecimalField(_("high-end amount (yuan)"), max_digits=12, decimal_places=2, default=0)
     low_tar_cartons = models.PositiveIntegerField(_("low-tar cartons"), default=0)
     line_count = models.PositiveSmallIntegerField(_("lines"), default=0)
 
@@ -417,3 +413,29 @@ class ComplianceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.found_on}"
+
+
+class RetailerMerge(models.Model):
+    """Audit entry of a duplicate dossier folded into a survivor (数据清洗): nothing is lost."""
+
+    survivor = models.ForeignKey(
+        Retailer, on_delete=models.PROTECT, related_name="merges", verbose_name=_("surviving dossier")
+    )
+    merged_retailer_id = models.BigIntegerField(_("merged dossier id"), db_index=True)
+    merged_license_no = models.CharField(_("merged licence number"), max_length=15)
+    merged_name = models.CharField(_("merged shop name"), max_length=100)
+    snapshot = models.JSONField(_("snapshot of the merged dossier"))
+    moved = models.JSONField(_("rows moved, by kind"))
+    reason = models.CharField(_("reason"), max_length=200)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("merged by")
+    )
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-merged_at"]
+        verbose_name = _("retailer merge")
+        verbose_name_plural = _("retailer merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_name} → {self.survivor_id}"

@@ -6,9 +6,19 @@ every list, dossier, export and API of every app starts from one of them.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from difflib import SequenceMatcher
 
-from retailers.models import ComplianceRecord, Order, Retailer, ServiceArea
+from dateutil.relativedelta import relativedelta
+from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Concat, Replace, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from retailers.models import ComplianceRecord, Order, OrderLine, Retailer, ServiceArea
+from retailers.timeline import TimelineEvent
 
 
 def _may_view_retailers(user) -> bool:
@@ -51,16 +61,215 @@ def retailer_compliance_records(*, retailer: Retailer) -> list[ComplianceRecord]
     return list(retailer.compliance_records.order_by("-found_on", "-id"))
 
 
-def retailer_history(*, retailer: Retailer, limit: int = 20) -> list:
-    """The latest changes to a dossier, newest first, each with the fields it changed."""
+def retailer_history(*, retailer: Retailer, limit: int = 20) -> list[dict]:
+    """The latest changes to a dossier and to the dossiers merged into it, newest first, each with
+    the names of the fields it changed (against the previous version of the same dossier)."""
+    dossier_ids = [retailer.pk, *retailer.merges.values_list("merged_retailer_id", flat=True)]
     records = list(
-        retailer.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
+        Retailer.history.filter(id__in=dossier_ids)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: limit + len(dossier_ids)]
     )
+    previous_of: dict[int, object] = {}
+    for record in reversed(records):
+        record.previous_version = previous_of.get(record.id)
+        previous_of[record.id] = record
     entries = []
-    for newer, older in zip(records, [*records[1:], None], strict=True):
-        changed = [] if older is None else [
-            Retailer._meta.get_field(change.field).verbose_name
-            for change in newer.diff_against(older).changes
-        ]
-        entries.append({"record": newer, "changed_fields": changed})
-    return entries[:limit]
+    for record in records[:limit]:
+        older = record.previous_version
+        changed = (
+            []
+            if older is None
+            else [Retailer._meta.get_field(change.field).verbose_name for change in record.diff_against(older).changes]
+        )
+        entries.append({"record": record, "changed_fields": changed, "merged": record.id != retailer.pk})
+    return entries
+
+
+def retailer_timeline_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
+    """The retailers app's own contribution to the dossier timeline: changes, findings, merges."""
+    events = [
+        TimelineEvent(
+            at=entry["record"].history_date,
+            kind="retailers",
+            title=str(_("Dossier created") if entry["record"].history_type == "+" else _("Dossier changed")),
+            detail="、".join(str(name) for name in entry["changed_fields"]),
+            icon="bi-pencil-square",
+            actor=" · ".join(
+                str(part)
+                for part in (entry["record"].history_user or "", entry["record"].get_change_source_display())
+                if part
+            ),
+        )
+        for entry in retailer_history(retailer=retailer, limit=limit)
+        if entry["record"].history_type != "-"
+    ]
+    events += [
+        TimelineEvent(
+            at=record.found_on,
+            kind="compliance",
+            title=str(_("Compliance finding: %(kind)s") % {"kind": record.get_kind_display()}),
+            detail=f"{record.get_severity_display()} · {record.source_department}",
+            icon="bi-exclamation-triangle",
+        )
+        for record in retailer.compliance_records.order_by("-found_on")[:limit]
+    ]
+    events += [
+        TimelineEvent(
+            at=merge.merged_at,
+            kind="retailers",
+            title=str(_("Duplicate merged in: %(name)s") % {"name": merge.merged_name}),
+            detail=merge.merged_license_no,
+            icon="bi-intersect",
+        )
+        for merge in retailer.merges.order_by("-merged_at")[:limit]
+    ]
+    return events
+
+
+@dataclass(frozen=True)
+class PurchaseSummary:
+    since: datetime.date
+    amount: Decimal
+    cartons: int
+    order_count: int
+    weeks: int
+    high_end_share: Decimal | None
+    low_tar_share: Decimal | None
+    monthly: list[dict]
+    top_brands: list[dict]
+
+    @property
+    def orders_per_week(self) -> Decimal:
+        return (Decimal(self.order_count) / self.weeks).quantize(Decimal("0.01")) if self.weeks else Decimal(0)
+
+
+def retailer_purchase_summary(*, retailer: Retailer, months: int = 12) -> PurchaseSummary:
+    """12-month purchases of one shop from the stored order totals (3 queries, whatever the volume)."""
+    today = timezone.localdate()
+    since = today - relativedelta(months=months)
+    orders = Order.objects.filter(retailer=retailer, ordered_on__gt=since)
+    totals = orders.aggregate(
+        amount=Coalesce(Sum("amount"), Decimal(0)),
+        cartons=Coalesce(Sum("cartons"), 0),
+        low_tar=Coalesce(Sum("low_tar_cartons"), 0),
+        high_end=Coalesce(Sum("high_end_amount"), Decimal(0)),
+        orders=Count("id"),
+    )
+    monthly = list(
+        orders.annotate(month=TruncMonth("ordered_on"))
+        .values("month")
+        .annotate(amount=Sum("amount"), cartons=Sum("cartons"), orders=Count("id"))
+        .order_by("month")
+    )
+    top_brands = list(
+        OrderLine.objects.filter(order__in=orders.values("pk"))
+        .values("product__brand")
+        .annotate(amount=Sum("amount"), cartons=Sum("quantity"))
+        .order_by("-amount")[:5]
+    )
+    amount, cartons = totals["amount"], totals["cartons"]
+    return PurchaseSummary(
+        since=since,
+        amount=amount,
+        cartons=cartons,
+        order_count=totals["orders"],
+        weeks=(today - since).days // 7,
+        high_end_share=(totals["high_end"] / amount).quantize(Decimal("0.001")) if amount else None,
+        low_tar_share=(Decimal(totals["low_tar"]) / cartons).quantize(Decimal("0.001")) if cartons else None,
+        monthly=monthly,
+        top_brands=top_brands,
+    )
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    reason: str
+    retailers: list[Retailer]
+
+
+def retailer_duplicate_candidates(
+    *, retailers: QuerySet[Retailer], limit: int = 200, similarity: float = 0.75
+) -> list[DuplicateGroup]:
+    """Probable duplicates among `retailers`: the same licence once spaces and dashes are
+    dropped, the same phone, or a very similar name and address in one service area.
+
+    Grouping is done in SQL; only the candidate pairs of the third rule (same area and same
+    pinyin initials) are compared in Python, with difflib.
+    """
+    normalised_licence = Replace(Replace("license_no", Value(" "), Value("")), Value("-"), Value(""))
+    by_licence = (
+        retailers.annotate(key=normalised_licence)
+        .values("key")
+        .annotate(n=Count("id"), ids=ArrayIds("id"))
+        .filter(n__gt=1)
+        .order_by("key")[:limit]
+    )
+    by_phone = (
+        retailers.exclude(phone="")
+        .values("phone")
+        .annotate(n=Count("id"), ids=ArrayIds("id"))
+        .filter(n__gt=1)
+        .order_by("phone")[:limit]
+    )
+    id_groups: list[tuple[str, list[int]]] = [
+        (str(_("Same licence number")), _split_ids(row["ids"])) for row in by_licence
+    ] + [(str(_("Same phone")), _split_ids(row["ids"])) for row in by_phone]
+
+    twins = (
+        retailers.filter(service_area=OuterRef("service_area"), name_initials=OuterRef("name_initials"))
+        .exclude(pk=OuterRef("pk"))
+        .order_by()
+        .values("pk")[:1]
+    )
+    candidates = list(
+        retailers.exclude(name_initials="")
+        .filter(Exists(twins))
+        .order_by("service_area_id", "name_initials", "pk")
+        .values_list("pk", "service_area_id", "name_initials")[: limit * 5]
+    )
+    if candidates:
+        texts = dict(
+            Retailer.objects.filter(pk__in=[pk for pk, *_ in candidates])
+            .annotate(text=Concat("name", Value(" "), "address"))
+            .values_list("pk", "text")
+        )
+        peers: dict[tuple, list[int]] = {}
+        for pk, area, initials in candidates:
+            peers.setdefault((area, initials), []).append(pk)
+        for members in peers.values():
+            similar = sorted(
+                {
+                    pk
+                    for i, a in enumerate(members)
+                    for b in members[i + 1 :]
+                    if SequenceMatcher(None, texts[a], texts[b]).ratio() >= similarity
+                    for pk in (a, b)
+                }
+            )
+            if similar:
+                id_groups.append((str(_("Similar name and address in one area")), similar))
+
+    id_groups = id_groups[:limit]
+    shops = Retailer.objects.select_related("service_area", "account_manager").in_bulk(
+        {pk for _reason, ids in id_groups for pk in ids}
+    )
+    return [
+        DuplicateGroup(reason=reason, retailers=[shops[pk] for pk in ids if pk in shops]) for reason, ids in id_groups
+    ]
+
+
+class ArrayIds(Aggregate):
+    """The ids of a group as one comma-separated string (group_concat / string_agg)."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s::text, ',')"
+        )
+
+
+def _split_ids(value: str) -> list[int]:
+    return sorted(int(pk) for pk in value.split(","))

@@ -1,16 +1,24 @@
-from django.core.paginator import Paginator
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from crm_site.navigation import area_required
-from retailers.filters import RetailerFilter
+from crm_site.pagination import keyset_paginate
+from retailers.filters import SORTS, RetailerFilter
+from retailers.forms import RetailerForm, RetailerMergeForm
 from retailers.selectors import (
     retailer_compliance_records,
-    retailer_history,
+    retailer_duplicate_candidates,
+    retailer_purchase_summary,
     retailer_recent_orders,
     retailers_visible_to,
     service_areas_visible_to,
 )
+from retailers.services import retailer_create, retailer_editable_fields, retailer_merge, retailer_update
+from retailers.timeline import retailer_timeline
 
 PAGE_SIZE = 50
 
@@ -21,29 +29,124 @@ def retailer_list(request: HttpRequest) -> HttpResponse:
     retailer_filter = RetailerFilter(
         request.GET, queryset=retailers, service_areas=service_areas_visible_to(request.user)
     )
-    page = Paginator(retailer_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort", "name")
+    if sort.lstrip("-") not in SORTS:
+        sort = "name"
+    page = keyset_paginate(retailer_filter.qs, order_by=sort, cursor=request.GET.get("after"), size=PAGE_SIZE)
     context = {
         "filter": retailer_filter,
         "page": page,
+        "sort": sort,
         "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
+        "may_create": request.user.has_perm("retailers.add_retailer"),
     }
     template = "retailers/retailer_list.html"
-    if request.htmx:
+    if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
 
 
+def _visible_retailer_or_404(request: HttpRequest, pk: int):
+    """Another user's shop by URL is a 404: its existence is not revealed."""
+    return get_object_or_404(
+        retailers_visible_to(request.user).select_related("service_area__region", "account_manager"), pk=pk
+    )
+
+
 @area_required("retailers")
 def retailer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    retailer = get_object_or_404(
-        retailers_visible_to(request.user).select_related("service_area__region", "account_manager"),
-        pk=pk,
-    )
+    retailer = _visible_retailer_or_404(request, pk)
     context = {
         "retailer": retailer,
+        "purchases": retailer_purchase_summary(retailer=retailer),
         "recent_orders": retailer_recent_orders(retailer=retailer),
         "compliance_records": retailer_compliance_records(retailer=retailer),
-        "history": retailer_history(retailer=retailer),
+        "timeline": retailer_timeline(retailer=retailer),
         "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
+        "may_edit": bool(retailer_editable_fields(user=request.user)),
     }
     return render(request, "retailers/retailer_detail.html", context)
+
+
+def _form_errors_message(form) -> str:
+    labels = [str(field.label) for name, field in form.fields.items() if name in form.errors]
+    message = " ".join(form.non_field_errors())
+    if labels:
+        message = " ".join([_("Please correct: %(fields)s") % {"fields": "、".join(labels)}, message])
+    return message.strip()
+
+
+@area_required("retailers")
+def retailer_create_view(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("retailers.add_retailer"):
+        raise PermissionDenied
+    form = RetailerForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                retailer = retailer_create(data=form.cleaned_data, created_by=request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Dossier created."))
+                return redirect("retailers:retailer-detail", pk=retailer.pk)
+        messages.error(request, _form_errors_message(form))
+    return render(request, "retailers/retailer_form.html", {"form": form, "retailer": None})
+
+
+@area_required("retailers")
+def retailer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
+    retailer = _visible_retailer_or_404(request, pk)
+    if not retailer_editable_fields(user=request.user):
+        raise PermissionDenied
+    form = RetailerForm(request.POST or None, instance=retailer, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                retailer_update(retailer=retailer, data=form.changed_data_dict(), changed_by=request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Dossier saved."))
+                return redirect("retailers:retailer-detail", pk=retailer.pk)
+        messages.error(request, _form_errors_message(form))
+    return render(request, "retailers/retailer_form.html", {"form": form, "retailer": retailer})
+
+
+@area_required("retailers")
+def retailer_duplicates(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("retailers.merge_retailers"):
+        raise PermissionDenied
+    groups = retailer_duplicate_candidates(retailers=retailers_visible_to(request.user))
+    return render(
+        request,
+        "retailers/retailer_duplicates.html",
+        {"groups": groups, "may_see_phones": request.user.has_perm("retailers.view_retailer_phone")},
+    )
+
+
+@require_POST
+@area_required("retailers")
+def retailer_merge_view(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("retailers.merge_retailers"):
+        raise PermissionDenied
+    form = RetailerMergeForm(request.POST, retailers=retailers_visible_to(request.user))
+    if not form.is_valid():
+        messages.error(request, _form_errors_message(form))
+        return redirect("retailers:retailer-duplicates")
+    try:
+        result = retailer_merge(
+            survivor=form.cleaned_data["survivor"],
+            duplicate=form.cleaned_data["duplicate"],
+            merged_by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("retailers:retailer-duplicates")
+    messages.success(
+        request,
+        _("%(name)s was merged into this dossier; %(rows)s related rows moved.")
+        % {"name": result.merge.merged_name, "rows": sum(result.moved.values())},
+    )
+    return redirect("retailers:retailer-detail", pk=result.merge.survivor_id)

@@ -1,4 +1,10 @@
+import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+LICENSE_WARNING_DAYS = 60
 
 register = template.Library()
 
@@ -16,3 +22,25 @@ def masked_phone(phone: str, may_see: bool) -> str:
 @register.filter
 def star_string(stars: int | None) -> str:
     return "★" * stars + "☆" * (5 - stars) if stars else ""
+
+
+@register.filter
+def license_state(retailer) -> str:
+    """"expired", "expiring" (within LICENSE_WARNING_DAYS) or "" for the dossier's warnings."""
+    today = timezone.localdate()
+    if retailer.license_expires_on < today:
+        return "expired"
+    if retailer.license_expires_on <= today + datetime.timedelta(days=LICENSE_WARNING_DAYS):
+        return "expiring"
+    return ""
+
+
+@register.filter
+def monthly_chart_data(monthly: list[dict]) -> dict:
+    return {
+        "labels": [row["month"].strftime("%Y-%m") for row in monthly],
+        "amounts": [float(row["amount"]) for row in monthly],
+        "cartons": [row["cartons"] for row in monthly],
+        "amount_label": str(_("Amount (yuan)")),
+        "cartons_label": str(_("Cartons")),
+    }

@@ -19,7 +19,7 @@ def test_valid_licence_numbers(value):
 
 @pytest.mark.parametrize("value", ["", "32010210012", "3201021001234", "32010210012A"])
 def test_invalid_licence_numbers(value):
-    with pytest.raises(ValidationError, match="许可证号|Licence number"):
+    with pytest.raises(ValidationError, match=r"许可证号|Licence number"):
         validate_license_no(value)
 
 

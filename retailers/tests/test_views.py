@@ -12,7 +12,7 @@ LIST_URL = reverse("retailers:retailer-list")
 
 
 def listed_names(response) -> set[str]:
-    return {retailer.name for retailer in response.context["page"]}
+    return {retailer.name for retailer in response.context["page"].rows}
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,160 @@ def test_dossier_query_count_is_fixed(client_for, prefecture):
     with CaptureQueriesContext(connection) as many:
         client.get(detail_url(shop))
     assert len(many) == len(few)
+
+
+def test_keyset_pages_walk_the_whole_list_without_overlap(client_for, prefecture):
+    for n in range(120):
+        RetailerFactory(service_area=prefecture["areas"]["b"], name=f"测试店{n:03d}")
+    client = client_for(prefecture["users"][Role.ADMIN])
+    seen, params = [], {"sort": "-name"}
+    while True:
+        page = client.get(LIST_URL, params).context["page"]
+        seen += [retailer.name for retailer in page.rows]
+        if not page.next_cursor:
+            break
+        params["after"] = page.next_cursor
+    assert len(seen) == len(set(seen)) == 123
+    assert seen == sorted(seen, reverse=True)
+
+
+def test_damaged_cursor_and_unknown_sort_fall_back_to_the_first_page(client_for, users):
+    response = client_for(users[Role.ADMIN]).get(LIST_URL, {"after": "%%%not-base64", "sort": "password"})
+    assert response.status_code == 200
+    assert response.context["page"].is_first
+    assert response.context["sort"] == "name"
+
+
+def test_licence_and_last_order_filters(client_for, prefecture):
+    import datetime
+
+    today = datetime.date.today()
+    shops = prefecture["shops"]
+    Retailer = type(shops["a"])
+    Retailer.objects.filter(pk=shops["a"].pk).update(license_expires_on=today - datetime.timedelta(days=1))
+    Retailer.objects.filter(pk=shops["b"].pk).update(
+        license_expires_on=today + datetime.timedelta(days=20), last_order_on=today
+    )
+    client = client_for(prefecture["users"][Role.ADMIN])
+    assert listed_names(client.get(LIST_URL, {"license_expired": "true"})) == {"王记便利店"}
+    assert listed_names(client.get(LIST_URL, {"license_expires_within": "30"})) == {"李家超市"}
+    assert listed_names(client.get(LIST_URL, {"no_order_weeks": "2"})) == {"王记便利店", "张老烟酒店"}
+
+
+def test_bad_filter_value_is_reported_not_crashed(client_for, users):
+    response = client_for(users[Role.ADMIN]).get(LIST_URL, {"no_order_weeks": "abc", "stars": "9"})
+    assert response.status_code == 200
+    assert response.context["filter"].errors
+
+
+UPDATE_FORM_ROLES = {
+    Role.SALES_MANAGER: {"hobbies"},
+    Role.SUPERVISOR: {"license_no", "status", "name", "hobbies"},
+    Role.ADMIN: {"license_no", "status", "name", "hobbies"},
+}
+
+
+@pytest.mark.parametrize("role", list(UPDATE_FORM_ROLES))
+def test_edit_form_offers_each_role_its_fields(client_for, prefecture, role):
+    shop = prefecture["shops"]["a"]
+    response = client_for(prefecture["users"][role]).get(reverse("retailers:retailer-update", args=[shop.pk]))
+    assert response.status_code == 200
+    fields = set(response.context["form"].fields)
+    assert UPDATE_FORM_ROLES[role] <= fields
+    if role == Role.SALES_MANAGER:
+        assert "license_no" not in fields and "status" not in fields
+
+
+def test_clerk_may_not_edit_and_manager_may_not_edit_others(client_for, prefecture):
+    shop_a, shop_c = prefecture["shops"]["a"], prefecture["shops"]["c"]
+    clerk = client_for(prefecture["users"][Role.COMPLAINT_CLERK])
+    assert clerk.get(reverse("retailers:retailer-update", args=[shop_a.pk])).status_code == 403
+    manager = client_for(prefecture["users"][Role.SALES_MANAGER])
+    assert manager.get(reverse("retailers:retailer-update", args=[shop_c.pk])).status_code == 404
+
+
+def test_manager_saves_personal_card_and_a_posted_structural_field_is_ignored(client_for, prefecture):
+    shop = prefecture["shops"]["a"]
+    client = client_for(prefecture["users"][Role.SALES_MANAGER])
+    response = client.post(
+        reverse("retailers:retailer-update", args=[shop.pk]),
+        {"hobbies": "钓鱼、喝茶", "preferred_channel": "wechat", "status": "closed"},
+    )
+    assert response.status_code == 302
+    shop.refresh_from_db()
+    assert shop.hobbies == "钓鱼、喝茶" and shop.status == "active"
+
+
+def test_invalid_edit_names_the_fields_in_chinese_and_writes_nothing(client_for, prefecture):
+    shop = prefecture["shops"]["a"]
+    client = client_for(prefecture["users"][Role.SUPERVISOR])
+    form = client.get(reverse("retailers:retailer-update", args=[shop.pk])).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update({"license_no": "12AB", "phone": "555", "credit_code": "91350100M000100Y44", "birthday": "1990-13-45"})
+    response = client.post(reverse("retailers:retailer-update", args=[shop.pk]), data)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "请修正以下字段：许可证号、电话、统一社会信用代码、负责人生日" in content
+    assert "许可证号应为12位数字" in content
+    assert "校验位不正确" in content
+    shop.refresh_from_db()
+    assert shop.phone == "13912345678"
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ADMIN])
+def test_create_page_for_supervisor_and_admin(client_for, users, role):
+    assert client_for(users[role]).get(reverse("retailers:retailer-create")).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.SALES_MANAGER, Role.COMPLAINT_CLERK])
+def test_create_page_refused_to_manager_and_clerk(client_for, users, role):
+    assert client_for(users[role]).get(reverse("retailers:retailer-create")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(Role.ADMIN, 200), (Role.SUPERVISOR, 200), (Role.SALES_MANAGER, 403), (Role.COMPLAINT_CLERK, 403)],
+)
+def test_duplicates_page_by_role(client_for, users, role, status):
+    assert client_for(users[role]).get(reverse("retailers:retailer-duplicates")).status_code == status
+
+
+def test_supervisor_duplicates_are_limited_to_own_region(client_for, prefecture):
+    RetailerFactory(service_area=prefecture["areas"]["c"], phone=prefecture["shops"]["c"].phone)
+    response = client_for(prefecture["users"][Role.SUPERVISOR]).get(reverse("retailers:retailer-duplicates"))
+    assert response.context["groups"] == []
+
+
+def test_merge_from_the_duplicates_page(client_for, prefecture):
+    survivor = prefecture["shops"]["a"]
+    twin = RetailerFactory(service_area=survivor.service_area, phone=survivor.phone)
+    OrderFactory(retailer=twin)
+    client = client_for(prefecture["users"][Role.SUPERVISOR])
+    response = client.post(
+        reverse("retailers:retailer-merge"), {"survivor": survivor.pk, "duplicate": twin.pk, "reason": "重复建档"}
+    )
+    assert response.status_code == 302
+    assert survivor.orders.count() == 1
+    assert "合并重复档案" in client.get(response.url).content.decode()
+
+
+def test_merge_of_a_shop_outside_scope_is_refused(client_for, prefecture):
+    client = client_for(prefecture["users"][Role.SUPERVISOR])
+    response = client.post(
+        reverse("retailers:retailer-merge"),
+        {"survivor": prefecture["shops"]["a"].pk, "duplicate": prefecture["shops"]["c"].pk, "reason": "x"},
+    )
+    assert response.status_code == 302
+    assert type(prefecture["shops"]["c"]).objects.filter(pk=prefecture["shops"]["c"].pk).exists()
+
+
+def test_dossier_shows_warnings_purchases_and_timeline(client_for, prefecture):
+    import datetime
+
+    shop = prefecture["shops"]["a"]
+    type(shop).objects.filter(pk=shop.pk).update(license_expires_on=datetime.date.today() + datetime.timedelta(days=10))
+    OrderFactory(retailer=shop)
+    content = client_for(prefecture["users"][Role.SALES_MANAGER]).get(detail_url(shop)).content.decode()
+    assert "请提醒负责人及时延续" in content
+    assert 'id="monthly-data"' in content
+    assert "新建档案" in content

@@ -1,0 +1,150 @@
+"""Writes on retailer master data. Views, imports, tasks and tests all come through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.forms.models import model_to_dict
+
+from retailers.models import ChangeSource, Order, Retailer, RetailerMerge
+
+# Who may change which fields of a dossier. Tier and stars belong to the grading app.
+STRUCTURAL_FIELDS = (
+    "license_no",
+    "license_issued_on",
+    "license_expires_on",
+    "service_area",
+    "account_manager",
+    "status",
+)
+PROFILE_FIELDS = (
+    "name",
+    "owner_name",
+    "phone",
+    "phone_alt",
+    "address",
+    "latitude",
+    "longitude",
+    "credit_code",
+    "business_type",
+    "market_type",
+    "zone_type",
+    "order_weekday",
+    "delivery_route",
+    "credit_level",
+    "partner_since",
+)
+PERSONAL_CARD_FIELDS = (
+    "birthday",
+    "hobbies",
+    "family_notes",
+    "circle_contacts",
+    "preferred_channel",
+    "notes",
+)
+
+
+def retailer_editable_fields(*, user) -> tuple[str, ...]:
+    """The dossier fields a user may write, in form order."""
+    fields: tuple[str, ...] = ()
+    if user.has_perm("retailers.change_retailer_structure"):
+        fields += STRUCTURAL_FIELDS
+    if user.has_perm("retailers.change_retailer"):
+        fields += PROFILE_FIELDS
+    if user.has_perm("retailers.change_retailer_personal_card"):
+        fields += PERSONAL_CARD_FIELDS
+    return fields
+
+
+def _save_with_history(retailer: Retailer, *, user, source: ChangeSource) -> None:
+    retailer.full_clean()
+    retailer._change_source = source
+    retailer._history_user = user
+    retailer.save()
+
+
+@transaction.atomic
+def retailer_create(*, data: dict[str, Any], created_by, source: ChangeSource = ChangeSource.MANAGER) -> Retailer:
+    if not created_by.has_perm("retailers.add_retailer"):
+        raise PermissionDenied
+    retailer = Retailer(**data)
+    _save_with_history(retailer, user=created_by, source=source)
+    return retailer
+
+
+@transaction.atomic
+def retailer_update(
+    *, retailer: Retailer, data: dict[str, Any], changed_by, source: ChangeSource = ChangeSource.MANAGER
+) -> Retailer:
+    """Change a dossier. Fields the user may not write are refused, not silently dropped."""
+    refused = set(data) - set(retailer_editable_fields(user=changed_by))
+    if refused:
+        raise PermissionDenied(f"not allowed to change: {', '.join(sorted(refused))}")
+    for field, value in data.items():
+        setattr(retailer, field, value)
+    _save_with_history(retailer, user=changed_by, source=source)
+    return retailer
+
+
+@transaction.atomic
+def retailer_refresh_last_order(*, retailer_ids: list[int] | None = None) -> int:
+    """Recompute the stored last order date, set-based; returns the number of shops updated."""
+    from django.db.models import OuterRef, Subquery
+
+    shops = Retailer.objects.all() if retailer_ids is None else Retailer.objects.filter(pk__in=retailer_ids)
+    latest = Order.objects.filter(retailer=OuterRef("pk")).values("retailer").annotate(last=Max("ordered_on"))
+    return shops.update(last_order_on=Subquery(latest.values("last")))
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    merge: RetailerMerge
+    moved: dict[str, int]
+
+
+@transaction.atomic
+def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason: str) -> MergeResult:
+    """Fold a duplicate dossier into the surviving one.
+
+    Every row that points at the duplicate (orders, compliance records, earlier merges, and
+    whatever later apps add: tickets, visits, points…) is moved to the survivor; a RetailerMerge
+    keeps a full snapshot of the duplicate, and only then is it deleted. Its history rows stay
+    under its old id and the survivor's dossier shows them through the merge record.
+    """
+    if not merged_by.has_perm("retailers.merge_retailers"):
+        raise PermissionDenied
+    if survivor.pk == duplicate.pk:
+        raise ValidationError({"duplicate": "一个档案不能与自身合并 / A dossier cannot be merged into itself."})
+    if not reason.strip():
+        raise ValidationError({"reason": "请说明合并原因 / Give the reason for the merge."})
+    survivor = Retailer.objects.select_for_update().get(pk=survivor.pk)
+    duplicate = Retailer.objects.select_for_update().get(pk=duplicate.pk)
+
+    moved: dict[str, int] = {}
+    for relation in Retailer._meta.related_objects:
+        if relation.many_to_many:
+            continue
+        related = relation.related_model._base_manager.filter(**{relation.field.name: duplicate})
+        moved[relation.related_model._meta.label] = related.update(**{relation.field.name: survivor})
+
+    snapshot = model_to_dict(duplicate)
+    snapshot = {key: (str(value) if value is not None else None) for key, value in snapshot.items()}
+    merge = RetailerMerge.objects.create(
+        survivor=survivor,
+        merged_retailer_id=duplicate.pk,
+        merged_license_no=duplicate.license_no,
+        merged_name=duplicate.name,
+        snapshot=snapshot,
+        moved=moved,
+        reason=reason.strip(),
+        merged_by=merged_by,
+    )
+    duplicate._change_source = ChangeSource.SYSTEM
+    duplicate._history_user = merged_by
+    duplicate.delete()
+    retailer_refresh_last_order(retailer_ids=[survivor.pk])
+    return MergeResult(merge=merge, moved=moved)
