@@ -7,7 +7,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from crm_site.roles import Role
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def log_in(browser, live_server, username: str) -> None:
