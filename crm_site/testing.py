@@ -36,3 +36,21 @@ def chromium_driver(language: str = "zh-CN"):
     options.add_argument(f"--lang={language}")
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
     return webdriver.Chrome(service=Service(chromedriver), options=options)
+
+
+def click(browser, element) -> None:
+    """Scroll the element to the middle of the window at once (Bootstrap scrolls smoothly), then click."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
+    element.click()
+
+
+def log_in(browser, live_server, username: str, password: str = "pass-for-tests") -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{live_server.url}/accounts/login/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    click(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    WebDriverWait(browser, 10).until(EC.url_to_be(f"{live_server.url}/"))

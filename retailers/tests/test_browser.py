@@ -2,20 +2,14 @@
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from crm_site.roles import Role
+from crm_site.testing import click, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def log_in(browser, live_server, username: str) -> None:
-    browser.get(f"{live_server.url}/accounts/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys("pass-for-tests")
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(browser, 10).until(EC.url_to_be(f"{live_server.url}/"))
 
 
 def test_manager_finds_own_shop_by_pinyin_and_opens_its_dossier(browser, live_server, prefecture):
@@ -46,3 +40,62 @@ def test_manager_cannot_open_another_managers_shop(browser, live_server, prefect
     browser.get(f"{live_server.url}/retailers/{prefecture['shops']['c'].pk}/")
     assert "页面不存在" in browser.page_source
     assert "张老烟酒店" not in browser.page_source
+
+
+def test_manager_edits_the_personal_card_and_sees_the_change_in_the_timeline(browser, live_server, prefecture):
+    shop = prefecture["shops"]["a"]
+    log_in(browser, live_server, Role.SALES_MANAGER.value)
+    browser.get(f"{live_server.url}/retailers/{shop.pk}/update/")
+    assert not browser.find_elements(By.NAME, "license_no")  # structural fields are not offered
+    hobbies = browser.find_element(By.NAME, "hobbies")
+    hobbies.clear()
+    hobbies.send_keys("喜欢钓鱼")
+    click(browser, browser.find_element(By.NAME, "save"))
+    WebDriverWait(browser, 10).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "档案已保存")
+    )
+    browser.find_element(By.CSS_SELECTOR, '[data-bs-target="#tab-timeline"]').click()
+    WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "tab-timeline")))
+    assert "兴趣爱好" in browser.find_element(By.ID, "tab-timeline").text
+
+
+def test_supervisor_creates_a_dossier_and_sees_field_errors_first(browser, live_server, prefecture):
+    log_in(browser, live_server, Role.SUPERVISOR.value)
+    browser.get(f"{live_server.url}/retailers/create/")
+    fill = {
+        "license_no": "320102777666",
+        "name": "赵家烟酒店",
+        "owner_name": "赵敏",
+        "phone": "12345",
+        "address": "珠江路3号",
+    }
+    for name, value in fill.items():
+        browser.find_element(By.NAME, name).send_keys(value)
+    browser.execute_script("document.getElementsByName('license_expires_on')[0].value = '2030-06-30'")
+    for name, value in {
+        "business_type": "tobacco_liquor",
+        "market_type": "urban",
+        "zone_type": "commercial",
+        "service_area": str(prefecture["areas"]["a"].pk),
+    }.items():
+        browser.execute_script(f"document.getElementsByName('{name}')[0].value = '{value}'")
+    click(browser, browser.find_element(By.NAME, "save"))
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-danger"), "电话"))
+    phone = browser.find_element(By.NAME, "phone")
+    phone.clear()
+    phone.send_keys("13800138000", Keys.ENTER)
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "赵家烟酒店"))
+
+
+def test_supervisor_merges_a_duplicate(browser, live_server, prefecture):
+    from retailers.tests.factories import RetailerFactory
+
+    survivor = prefecture["shops"]["a"]
+    RetailerFactory(service_area=survivor.service_area, name="王记便利店(重复)", phone=survivor.phone)
+    log_in(browser, live_server, Role.SUPERVISOR.value)
+    browser.get(f"{live_server.url}/retailers/duplicates/")
+    group = browser.find_element(By.CSS_SELECTOR, ".duplicate-group")
+    group.find_element(By.NAME, "reason").send_keys("同一门店")
+    group.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "合并"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "王记便利店"
