@@ -5,6 +5,8 @@ import shutil
 import pytest
 from django.conf import settings
 
+TEST_PASSWORD = "pass-for-tests"  # noqa: S105  (the password every test user gets)
+
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -44,7 +46,7 @@ def click(browser, element) -> None:
     element.click()
 
 
-def log_in(browser, live_server, username: str, password: str = "pass-for-tests") -> None:
+def log_in(browser, live_server, username: str, password: str = TEST_PASSWORD) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait

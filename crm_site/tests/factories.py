@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 
 from crm_site.models import User
 from crm_site.roles import Role
+from crm_site.testing import TEST_PASSWORD
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -13,7 +14,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.Sequence(lambda n: f"员工{n}")
-    password = factory.django.Password("pass-for-tests")
+    password = factory.django.Password(TEST_PASSWORD)
 
     @factory.post_generation
     def role(self, create: bool, extracted: Role | None, **kwargs) -> None:
