@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from crm_site.navigation import AREAS
 from crm_site.roles import Role
+from crm_site.testing import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def test_login_page_is_chinese_by_default(client):
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_logs_in_with_its_password_and_lands_on_home(client, users, role):
-    response = client.post(reverse("login"), {"username": role.value, "password": "pass-for-tests"}, follow=True)
+    response = client.post(reverse("login"), {"username": role.value, "password": TEST_PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("home")
     assert response.context["user"] == users[role]
     assert "您好" in response.content.decode()
@@ -72,7 +73,7 @@ def test_password_change_then_logout(client, users):
     client.force_login(user)
     response = client.post(
         reverse("password_change"),
-        {"old_password": "pass-for-tests", "new_password1": "Tobacco-2026-new", "new_password2": "Tobacco-2026-new"},
+        {"old_password": TEST_PASSWORD, "new_password1": "Tobacco-2026-new", "new_password2": "Tobacco-2026-new"},
     )
     assert response.status_code == 302
     user.refresh_from_db()
