@@ -48,6 +48,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "retailers.view_product",
         "retailers.view_order",
         "retailers.view_compliancerecord",
+        "grading.view_gradingrun",
+        "grading.view_retailergrade",
+        "grading.view_gradingpolicy",
+        "grading.view_servicepolicy",
+        "grading.view_tieroverride",
+        "grading.add_tieroverride",
+        "grading.change_tieroverride",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -56,6 +63,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "retailers.view_product",
         "retailers.view_order",
         "retailers.view_compliancerecord",
+        "grading.view_gradingrun",
+        "grading.view_retailergrade",
+        "grading.view_servicepolicy",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class GradingConfig(AppConfig):
     name = "grading"
     verbose_name = _("Grading")
+
+    def ready(self) -> None:
+        from grading.selectors import grading_timeline_events
+        from retailers.timeline import register_timeline_source
+
+        register_timeline_source(grading_timeline_events)

@@ -225,7 +225,17 @@ class Retailer(models.Model):
 
     history = HistoricalRecords(
         bases=[HistoricalChangeSource],
-        excluded_fields=["name_pinyin", "name_initials", "owner_pinyin", "owner_initials", "updated_at"],
+        # Search keys are derived; tier, stars and last order are recomputed in bulk and have their own history.
+        excluded_fields=[
+            "name_pinyin",
+            "name_initials",
+            "owner_pinyin",
+            "owner_initials",
+            "updated_at",
+            "tier",
+            "stars",
+            "last_order_on",
+        ],
     )
 
     class Meta:
@@ -324,8 +334,8 @@ LOW_TAR_MG = 8
 class Order(models.Model):
     """A shop's weekly purchase from the company.
 
-    The totals are stored (kept by retailers.services) so that grading and analytics aggregate
-    order headers and never scan the tens of millions of lines.
+    The totals (and the number of distinct brands) are stored so that grading and analytics
+    aggregate order headers and never scan the tens of millions of lines.
     """
 
     order_no = models.CharField(_("order number"), max_length=30, unique=True)
@@ -336,6 +346,7 @@ class Order(models.Model):
     high_end_amount = models.DecimalField(_("high-end amount (yuan)"), max_digits=12, decimal_places=2, default=0)
     low_tar_cartons = models.PositiveIntegerField(_("low-tar cartons"), default=0)
     line_count = models.PositiveSmallIntegerField(_("lines"), default=0)
+    brand_count = models.PositiveSmallIntegerField(_("brands"), default=0, db_default=0)
 
     class Meta:
         ordering = ["-ordered_on", "-id"]

@@ -1,0 +1,225 @@
+"""Grading: the policy, its runs, each shop's grade per run, overrides and the service policy per tier."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from retailers.models import Retailer, Tier
+
+
+class RankingScope(models.TextChoices):
+    COMPANY = "company", _("The whole company")
+    REGION = "region", _("Within each region")
+
+
+def percent_field(label: str, default: int) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(label, default=default, validators=[MaxValueValidator(100)])
+
+
+class GradingPolicy(models.Model):
+    """How shops are scored and split. One row (pk=1) that admins edit; every run keeps a snapshot.
+
+    Weights are points out of 100 over percentile-ranked signals; the compliance weight is
+    subtracted in proportion to the findings in the window (capped at COMPLIANCE_CAP).
+    """
+
+    weight_amount = percent_field(_("weight: 12-month purchase amount"), 40)
+    weight_cartons = percent_field(_("weight: cartons"), 15)
+    weight_frequency = percent_field(_("weight: order frequency"), 15)
+    weight_high_end = percent_field(_("weight: high-end share"), 10)
+    weight_low_tar = percent_field(_("weight: low-tar share"), 5)
+    weight_brand_variety = percent_field(_("weight: brand variety"), 5)
+    weight_tenure = percent_field(_("weight: months as a partner"), 5)
+    weight_credit = percent_field(_("weight: credit level"), 5)
+    weight_compliance_penalty = percent_field(_("penalty: compliance findings"), 10)
+
+    key_percent = percent_field(_("key accounts (%)"), 25)
+    special_percent = percent_field(_("special accounts (%)"), 5)
+    tolerance_percent = models.DecimalField(
+        _("tolerance of the split (percentage points)"), max_digits=4, decimal_places=1, default=2
+    )
+    scope = models.CharField(
+        _("ranking scope"), max_length=10, choices=RankingScope.choices, default=RankingScope.COMPANY
+    )
+    levels = models.PositiveSmallIntegerField(
+        _("number of levels (档位)"), default=30, validators=[MinValueValidator(5), MaxValueValidator(100)]
+    )
+    window_months = models.PositiveSmallIntegerField(
+        _("months of orders considered"), default=12, validators=[MinValueValidator(1), MaxValueValidator(36)]
+    )
+    require_active = models.BooleanField(_("grade only active shops"), default=True)
+    require_valid_license = models.BooleanField(_("grade only shops with a valid licence"), default=True)
+    nightly_hour = models.PositiveSmallIntegerField(
+        _("nightly run: hour"), default=2, validators=[MaxValueValidator(23)]
+    )
+    nightly_minute = models.PositiveSmallIntegerField(
+        _("nightly run: minute"), default=30, validators=[MaxValueValidator(59)]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("grading policy")
+        verbose_name_plural = _("grading policy")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(key_percent__gte=0) & Q(special_percent__gte=0),
+                name="grading_policy_split_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Grading policy"))
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class GradingRun(models.Model):
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    as_of = models.DateField(_("graded as of"))
+    policy_snapshot = models.JSONField(_("policy used"), default=dict)
+    graded_count = models.PositiveIntegerField(_("shops graded"), default=0)
+    tier_counts = models.JSONField(_("shops per tier"), default=dict)
+    region_counts = models.JSONField(_("shops per tier and region"), default=dict)
+    override_count = models.PositiveIntegerField(_("overrides applied"), default=0)
+    moved_up = models.PositiveIntegerField(_("moved up"), default=0)
+    moved_down = models.PositiveIntegerField(_("moved down"), default=0)
+    within_tolerance = models.BooleanField(_("split within tolerance"), default=True)
+    message = models.TextField(_("message"), blank=True)
+    seconds = models.DecimalField(_("duration (s)"), max_digits=8, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("grading run")
+        verbose_name_plural = _("grading runs")
+        constraints = [
+            # At most one run pending or running at any time: a second start is refused by the database.
+            models.UniqueConstraint(
+                models.Value(1),
+                condition=Q(status__in=["pending", "running"]),
+                name="grading_one_active_run",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.as_of} {self.get_status_display()}"
+
+
+class Movement(models.IntegerChoices):
+    DOWN = -1, _("Moved down")
+    SAME = 0, _("Unchanged")
+    UP = 1, _("Moved up")
+    NEW = 2, _("Newly graded")
+
+
+class RetailerGrade(models.Model):
+    """One shop's grade in one run, with every signal and its contribution (the explanation)."""
+
+    run = models.ForeignKey(GradingRun, on_delete=models.CASCADE, related_name="grades", verbose_name=_("run"))
+    retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="grades", verbose_name=_("retailer"))
+    scope_key = models.CharField(_("ranking scope"), max_length=20)
+    amount = models.DecimalField(_("12-month amount (yuan)"), max_digits=14, decimal_places=2)
+    cartons = models.PositiveIntegerField(_("cartons"))
+    order_count = models.PositiveIntegerField(_("orders"))
+    high_end_share = models.FloatField(_("high-end share"))
+    low_tar_share = models.FloatField(_("low-tar share"))
+    brand_variety = models.FloatField(_("brands per order"))
+    tenure_months = models.PositiveIntegerField(_("months as a partner"))
+    credit_points = models.PositiveSmallIntegerField(_("credit points"))
+    compliance_count = models.PositiveIntegerField(_("compliance findings"))
+    # Normalised signals (percentile ranks, 0–1) as used in the score.
+    normalised = models.JSONField(_("normalised signals"))
+    score = models.FloatField(_("score"))
+    rank = models.PositiveIntegerField(_("rank"))
+    percentile = models.FloatField(_("percentile"))
+    computed_tier = models.CharField(_("tier by score"), max_length=10, choices=Tier.choices)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
+    overridden = models.BooleanField(_("overridden"), default=False)
+    level = models.PositiveSmallIntegerField(_("level (档位)"))
+    stars = models.PositiveSmallIntegerField(_("stars"))
+    previous_tier = models.CharField(_("previous tier"), max_length=10, blank=True)
+    movement = models.SmallIntegerField(_("movement"), choices=Movement.choices, default=Movement.SAME)
+
+    class Meta:
+        verbose_name = _("retailer grade")
+        verbose_name_plural = _("retailer grades")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "retailer"], name="grade_one_per_run_and_retailer"),
+            models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="grade_stars_1_to_5"),
+        ]
+        indexes = [
+            models.Index(fields=["retailer", "run"], name="grade_retailer_run"),
+            models.Index(fields=["run", "movement"], name="grade_run_movement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.retailer_id} @ run {self.run_id}: {self.tier}"
+
+
+class TierOverride(models.Model):
+    """A supervisor pins a shop to a tier, with a reason, until a date."""
+
+    retailer = models.ForeignKey(
+        Retailer, on_delete=models.CASCADE, related_name="tier_overrides", verbose_name=_("retailer")
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    expires_on = models.DateField(_("expires on"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("tier override")
+        verbose_name_plural = _("tier overrides")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retailer"], condition=Q(revoked_at__isnull=True), name="override_one_live_per_retailer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.retailer_id} → {self.tier}"
+
+
+class ServicePolicy(models.Model):
+    """What each tier is entitled to; other apps read it through grading.selectors.service_policy_for."""
+
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, unique=True)
+    visit_interval_days = models.PositiveSmallIntegerField(_("visit every (days)"), validators=[MinValueValidator(1)])
+    complaint_response_minutes = models.PositiveSmallIntegerField(_("complaint acknowledgement (minutes)"))
+    complaint_resolution_hours = models.PositiveSmallIntegerField(_("complaint resolution (hours)"))
+    scarce_priority_weight = models.DecimalField(_("scarce-supply priority weight"), max_digits=5, decimal_places=2)
+    points_multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2)
+    survey_interval_days = models.PositiveSmallIntegerField(_("survey every (days)"), validators=[MinValueValidator(1)])
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tier"]
+        verbose_name = _("service policy")
+        verbose_name_plural = _("service policies")
+
+    def __str__(self) -> str:
+        return self.get_tier_display()

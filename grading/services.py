@@ -1,0 +1,312 @@
+"""Grading writes: runs, overrides, the policy and the service policy."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from decimal import Decimal
+
+import pandas as pd
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm_site.bulk import insert_rows
+from grading.models import (
+    GradingPolicy,
+    GradingRun,
+    RankingScope,
+    RetailerGrade,
+    RunStatus,
+    ServicePolicy,
+    TierOverride,
+)
+from grading.scoring import grade_frame
+from retailers.models import Retailer
+
+logger = logging.getLogger(__name__)
+
+CREDIT_POINTS = {"AAA": 5, "AA": 4, "A": 3, "B": 2, "C": 1}
+STALE_RUN_AFTER = datetime.timedelta(hours=3)
+NIGHTLY_TASK_NAME = "grading: nightly tier recomputation"
+
+
+class GradingRunAlreadyActive(Exception):
+    """A run is pending or running: a second one is not started."""
+
+
+def grading_policy_get() -> GradingPolicy:
+    policy, _created = GradingPolicy.objects.get_or_create(pk=1)
+    return policy
+
+
+@transaction.atomic
+def grading_policy_update(*, data: dict, changed_by) -> GradingPolicy:
+    if not changed_by.has_perm("grading.change_gradingpolicy"):
+        raise PermissionDenied
+    policy = grading_policy_get()
+    for field, value in data.items():
+        setattr(policy, field, value)
+    policy.full_clean()
+    if sum(getattr(policy, field) for field in POSITIVE_WEIGHTS) == 0:
+        raise ValidationError(_("At least one signal needs a weight above zero."))
+    if policy.key_percent + policy.special_percent > 100:
+        raise ValidationError(_("Key and special accounts together cannot exceed 100%."))
+    policy._history_user = changed_by
+    policy.save()
+    grading_schedule_sync(policy=policy)
+    return policy
+
+
+POSITIVE_WEIGHTS = (
+    "weight_amount",
+    "weight_cartons",
+    "weight_frequency",
+    "weight_high_end",
+    "weight_low_tar",
+    "weight_brand_variety",
+    "weight_tenure",
+    "weight_credit",
+)
+
+
+def grading_schedule_sync(*, policy: GradingPolicy) -> None:
+    """Keep the beat entry (django-celery-beat) at the time the policy says."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    schedule, _created = CrontabSchedule.objects.get_or_create(
+        minute=str(policy.nightly_minute),
+        hour=str(policy.nightly_hour),
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone="Asia/Shanghai",
+    )
+    PeriodicTask.objects.update_or_create(
+        name=NIGHTLY_TASK_NAME,
+        defaults={"task": "grading.run_nightly", "crontab": schedule, "interval": None, "enabled": True},
+    )
+
+
+def grading_run_start(*, started_by=None, as_of: datetime.date | None = None) -> GradingRun:
+    """Create a pending run (refused while another is pending or running) and queue it."""
+    if started_by is not None and not started_by.has_perm("grading.add_gradingrun"):
+        raise PermissionDenied
+    GradingRun.objects.filter(
+        status__in=[RunStatus.PENDING, RunStatus.RUNNING], created_at__lt=timezone.now() - STALE_RUN_AFTER
+    ).update(status=RunStatus.FAILED, message="abandoned: no progress for 3 hours", finished_at=timezone.now())
+    try:
+        with transaction.atomic():
+            run = GradingRun.objects.create(started_by=started_by, as_of=as_of or timezone.localdate())
+    except IntegrityError as error:
+        raise GradingRunAlreadyActive(_("A grading run is already in progress.")) from error
+
+    from grading.tasks import grading_run_task
+
+    transaction.on_commit(lambda: grading_run_task.delay(run.pk))
+    return run
+
+
+def grading_run_execute(*, run_id: int) -> GradingRun:
+    """Compute the run. On any error the run is marked failed and the previous tiers stay in force."""
+    claimed = GradingRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    run = GradingRun.objects.get(pk=run_id)
+    if not claimed:
+        return run  # already done or taken by another worker: safe to deliver twice
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            _compute_and_apply(run)
+    except Exception as error:
+        logger.exception("grading run %s failed", run_id)
+        run.status, run.message = RunStatus.FAILED, f"{type(error).__name__}: {error}"
+    else:
+        run.status = RunStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.seconds = Decimal(f"{time.perf_counter() - started:.2f}")
+    run.save()
+    return run
+
+
+def _compute_and_apply(run: GradingRun) -> None:
+    policy = grading_policy_get()
+    snapshot = model_to_dict(policy, exclude=["id"])
+    snapshot["tolerance_percent"] = float(policy.tolerance_percent)
+    run.policy_snapshot = snapshot
+    signals = load_signals(policy=policy, as_of=run.as_of)
+    graded = grade_frame(signals, snapshot)
+    _write_grades(run, graded)
+    _apply_to_retailers(run)
+    _summarise(run, graded, policy)
+
+
+def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame:
+    """One row per eligible shop with its raw signals, from order headers (never order lines)."""
+    since = as_of - relativedelta(months=policy.window_months)
+    # Parameters in the order they appear: order window, finding window, live overrides, eligibility.
+    conditions, params = ["1 = 1"], [since, as_of, since, as_of, as_of]
+    if policy.require_active:
+        conditions.append("r.status = %s")
+        params.append("active")
+    if policy.require_valid_license:
+        conditions.append("r.license_expires_on >= %s")
+        params.append(as_of)
+    sql = f"""
+        SELECT r.id, r.license_no, a.region_id, r.partner_since, r.credit_level, r.tier,
+               COALESCE(o.amount, 0), COALESCE(o.cartons, 0), COALESCE(o.orders, 0),
+               COALESCE(o.high_end, 0), COALESCE(o.low_tar, 0), COALESCE(o.brands, 0), COALESCE(c.findings, 0),
+               ov.tier
+        FROM retailers_retailer r
+        JOIN retailers_servicearea a ON a.id = r.service_area_id
+        LEFT JOIN (
+            SELECT retailer_id, SUM(amount) AS amount, SUM(cartons) AS cartons, COUNT(*) AS orders,
+                   SUM(high_end_amount) AS high_end, SUM(low_tar_cartons) AS low_tar, AVG(brand_count) AS brands
+            FROM retailers_order WHERE ordered_on > %s AND ordered_on <= %s GROUP BY retailer_id
+        ) o ON o.retailer_id = r.id
+        LEFT JOIN (
+            SELECT retailer_id, COUNT(*) AS findings FROM retailers_compliancerecord
+            WHERE found_on > %s AND found_on <= %s GROUP BY retailer_id
+        ) c ON c.retailer_id = r.id
+        LEFT JOIN grading_tieroverride ov
+            ON ov.retailer_id = r.id AND ov.revoked_at IS NULL AND ov.expires_on >= %s
+        WHERE {" AND ".join(conditions)}
+    """  # noqa: S608  (no user input in the SQL text)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    columns = [
+        "retailer_id", "license_no", "region_id", "partner_since", "credit_level", "previous_tier",
+        "amount", "cartons", "order_count", "high_end_amount", "low_tar_cartons", "brand_variety",
+        "compliance_count", "override_tier",
+    ]  # fmt: skip
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for column in ("amount", "high_end_amount", "brand_variety"):
+        frame[column] = frame[column].astype(float)
+    amount, cartons = frame["amount"], frame["cartons"].astype(float)
+    frame["high_end_share"] = (frame["high_end_amount"] / amount.where(amount > 0)).fillna(0.0)
+    frame["low_tar_share"] = (frame["low_tar_cartons"] / cartons.where(cartons > 0)).fillna(0.0)
+    partner_since = pd.to_datetime(frame["partner_since"])
+    as_of_ts = pd.Timestamp(as_of)
+    tenure = (as_of_ts.year - partner_since.dt.year) * 12 + (as_of_ts.month - partner_since.dt.month)
+    frame["tenure_months"] = tenure.fillna(0).clip(lower=0).astype(int)
+    frame["credit_points"] = frame["credit_level"].map(CREDIT_POINTS).fillna(0).astype(int)
+    frame["scope_key"] = "all" if policy.scope == RankingScope.COMPANY else frame["region_id"].astype(str)
+    frame["previous_tier"] = frame["previous_tier"].fillna("")
+    return frame
+
+
+GRADE_COLUMNS = (
+    "run_id", "retailer_id", "scope_key", "amount", "cartons", "order_count", "high_end_share", "low_tar_share",
+    "brand_variety", "tenure_months", "credit_points", "compliance_count", "normalised", "score", "rank",
+    "percentile", "computed_tier", "tier", "overridden", "level", "stars", "previous_tier", "movement",
+)  # fmt: skip
+
+
+def _write_grades(run: GradingRun, graded: pd.DataFrame) -> None:
+    import json
+
+    if graded.empty:
+        return
+    out = graded.assign(
+        run_id=run.pk,
+        amount=graded["amount"].round(2),
+        high_end_share=graded["high_end_share"].round(4),
+        low_tar_share=graded["low_tar_share"].round(4),
+        brand_variety=graded["brand_variety"].round(2),
+        normalised=[json.dumps(values) for values in graded["normalised"]],
+    )
+    insert_rows(RetailerGrade._meta.db_table, GRADE_COLUMNS, out[list(GRADE_COLUMNS)].itertuples(index=False))
+
+
+def _apply_to_retailers(run: GradingRun) -> None:
+    """Set each shop's current tier and stars from the run, touching only the rows that change."""
+    retailer, grade = Retailer._meta.db_table, RetailerGrade._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {retailer} SET tier = g.tier, stars = g.stars
+                FROM {grade} g
+                WHERE g.run_id = %s AND g.retailer_id = {retailer}.id
+                  AND ({retailer}.tier <> g.tier OR {retailer}.stars <> g.stars)""",  # noqa: S608
+            [run.pk],
+        )
+        cursor.execute(
+            f"""UPDATE {retailer} SET tier = '', stars = 0
+                WHERE (tier <> '' OR stars <> 0)
+                  AND NOT EXISTS (SELECT 1 FROM {grade} g WHERE g.run_id = %s AND g.retailer_id = {retailer}.id)""",  # noqa: S608
+            [run.pk],
+        )
+
+
+def _summarise(run: GradingRun, graded: pd.DataFrame, policy: GradingPolicy) -> None:
+    from grading.scoring import split_targets
+
+    run.graded_count = len(graded)
+    run.tier_counts = {tier: int((graded["tier"] == tier).sum()) for tier in ("key", "ordinary", "special")}
+    by_region = graded.groupby(["region_id", "tier"]).size() if len(graded) else pd.Series(dtype=int)
+    run.region_counts = {}
+    for (region_id, tier), count in by_region.items():
+        run.region_counts.setdefault(str(region_id), {})[tier] = int(count)
+    run.override_count = int(graded["overridden"].sum()) if len(graded) else 0
+    run.moved_up = int((graded["movement"] == 1).sum()) if len(graded) else 0
+    run.moved_down = int((graded["movement"] == -1).sum()) if len(graded) else 0
+    n = len(graded)
+    tolerance = float(policy.tolerance_percent)
+    off = []
+    if n:
+        for tier, percent in (("key", policy.key_percent), ("special", policy.special_percent)):
+            share = 100 * run.tier_counts[tier] / n
+            if abs(share - percent) > tolerance:
+                off.append(f"{tier} {share:.1f}% / {percent}%")
+    run.within_tolerance = not off
+    targets = split_targets(n, policy.key_percent, policy.special_percent)
+    run.message = (
+        _("Overrides push the split outside the tolerance: %(detail)s") % {"detail": "; ".join(off)}
+        if off
+        else _("Split as targeted: %(key)s key, %(special)s special of %(n)s shops.")
+        % {"key": targets.key, "special": targets.special, "n": n}
+    )
+
+
+@transaction.atomic
+def tier_override_create(
+    *, retailer: Retailer, tier: str, reason: str, expires_on: datetime.date, created_by
+) -> TierOverride:
+    """Pin a shop to a tier until a date; a previous live override of the shop is revoked."""
+    if not created_by.has_perm("grading.add_tieroverride"):
+        raise PermissionDenied
+    if expires_on <= timezone.localdate():
+        raise ValidationError({"expires_on": _("The expiry date must be in the future.")})
+    TierOverride.objects.filter(retailer=retailer, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    override = TierOverride(
+        retailer=retailer, tier=tier, reason=reason.strip(), expires_on=expires_on, created_by=created_by
+    )
+    override.full_clean()
+    override.save()
+    return override
+
+
+def tier_override_revoke(*, override: TierOverride, revoked_by) -> TierOverride:
+    if not revoked_by.has_perm("grading.change_tieroverride"):
+        raise PermissionDenied
+    if override.revoked_at is None:
+        override.revoked_at = timezone.now()
+        override.save(update_fields=["revoked_at"])
+    return override
+
+
+@transaction.atomic
+def service_policy_update(*, policy: ServicePolicy, data: dict, changed_by) -> ServicePolicy:
+    if not changed_by.has_perm("grading.change_servicepolicy"):
+        raise PermissionDenied
+    for field, value in data.items():
+        setattr(policy, field, value)
+    policy.full_clean()
+    policy._history_user = changed_by
+    policy.save()
+    return policy

@@ -1,0 +1,18 @@
+from celery import shared_task
+
+from grading.services import GradingRunAlreadyActive, grading_run_execute, grading_run_start
+
+
+@shared_task(name="grading.run")
+def grading_run_task(run_id: int) -> str:
+    return grading_run_execute(run_id=run_id).status
+
+
+@shared_task(name="grading.run_nightly")
+def grading_nightly_task() -> str:
+    """Beat entry: start tonight's run unless one is already going (then do nothing)."""
+    try:
+        run = grading_run_start()
+    except GradingRunAlreadyActive:
+        return "skipped: a run is in progress"
+    return f"queued run {run.pk}"
