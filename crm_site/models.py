@@ -16,3 +16,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+
+class ExportLog(models.Model):
+    """Who exported what (retailer data is sensitive): one row per Excel download."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="exports", verbose_name=_("user"))
+    kind = models.CharField(_("what"), max_length=60)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"))
+    created_at = models.DateTimeField(_("exported at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export log entry")
+        verbose_name_plural = _("export log")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind} {self.row_count}"

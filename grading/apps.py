@@ -8,6 +8,8 @@ class GradingConfig(AppConfig):
 
     def ready(self) -> None:
         from grading.selectors import grading_timeline_events
+        from retailers.dossier import DossierTab, register_dossier_tab
         from retailers.timeline import register_timeline_source
 
         register_timeline_source(grading_timeline_events)
+        register_dossier_tab(DossierTab("grading", _("Tier and score"), "grading:retailer-panel", "grading"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -116,3 +117,38 @@ def grading_timeline_events(retailer: Retailer, limit: int) -> list[TimelineEven
         )
         for grade in grades
     ]
+
+
+def run_export_rows(*, run: GradingRun, retailers: QuerySet[Retailer]) -> Iterator[tuple]:
+    """The rows of a run's Excel export (labels in the UI language), streamed in chunks."""
+    tiers, movements = dict(Tier.choices), dict(Movement.choices)
+    grades = (
+        RetailerGrade.objects.filter(run=run, retailer__in=retailers)
+        .order_by("scope_key", "rank")
+        .values_list(
+            "retailer__license_no",
+            "retailer__name",
+            "retailer__service_area__region__name",
+            "retailer__service_area__name",
+            "score",
+            "rank",
+            "tier",
+            "computed_tier",
+            "overridden",
+            "level",
+            "stars",
+            "previous_tier",
+            "movement",
+            "amount",
+            "order_count",
+        )
+    )
+    for (
+        license_no, name, region, area, score, rank, tier, computed, overridden, level, stars, previous, movement,
+        amount, orders,
+    ) in grades.iterator(chunk_size=5000):  # fmt: skip
+        yield (
+            license_no, name, region, area, score, rank, str(tiers[tier]), str(tiers[computed]),
+            str(_("yes")) if overridden else "", level, stars, str(tiers.get(previous, "")),
+            str(movements[movement]), amount, orders,
+        )  # fmt: skip

@@ -1,9 +1,17 @@
 from django.urls import path
 
-from crm_site.views import area_home
+from grading import views
 
 app_name = "grading"
 
 urlpatterns = [
-    path("", area_home, {"area_key": "grading"}, name="index"),
+    path("", views.grading_index, name="index"),
+    path("runs/start/", views.run_start, name="run-start"),
+    path("runs/<int:pk>/", views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/export/", views.run_export, name="run-export"),
+    path("policy/", views.policy_edit, name="policy"),
+    path("service-policy/", views.service_policy_edit, name="service-policy"),
+    path("retailers/<int:retailer_pk>/", views.retailer_panel, name="retailer-panel"),
+    path("retailers/<int:retailer_pk>/override/", views.override_create, name="override-create"),
+    path("overrides/<int:pk>/revoke/", views.override_revoke, name="override-revoke"),
 ]

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
+from retailers.dossier import dossier_tabs_for
 from retailers.filters import SORTS, RetailerFilter
 from retailers.forms import RetailerForm, RetailerMergeForm
 from retailers.selectors import (
@@ -64,6 +65,7 @@ def retailer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": retailer_timeline(retailer=retailer),
         "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
         "may_edit": bool(retailer_editable_fields(user=request.user)),
+        "extra_tabs": dossier_tabs_for(request.user),
     }
     return render(request, "retailers/retailer_detail.html", context)
 

@@ -1,0 +1,181 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm_site.excel import Column, xlsx_download
+from crm_site.navigation import area_required
+from grading.forms import GradingPolicyForm, ServicePolicyFormSet, TierOverrideForm
+from grading.models import GradingRun, Movement, ServicePolicy, TierOverride
+from grading.selectors import (
+    grade_explanation,
+    latest_run,
+    live_overrides,
+    retailer_grades,
+    retailer_live_override,
+    run_export_rows,
+    run_movers,
+    runs_recent,
+)
+from grading.services import (
+    GradingRunAlreadyActive,
+    grading_policy_get,
+    grading_policy_update,
+    grading_run_start,
+    service_policy_update,
+    tier_override_create,
+    tier_override_revoke,
+)
+from retailers.models import Region
+from retailers.selectors import retailers_visible_to
+
+
+def _run_context(request: HttpRequest, run: GradingRun | None) -> dict:
+    retailers = retailers_visible_to(request.user)
+    regions = dict(Region.objects.values_list("pk", "name"))
+    return {
+        "run": run,
+        "region_rows": [
+            {"name": regions.get(int(region_id), region_id), **counts}
+            for region_id, counts in sorted((run.region_counts if run else {}).items())
+        ],
+        "moved_up": run_movers(run=run, retailers=retailers, movement=Movement.UP) if run else [],
+        "moved_down": run_movers(run=run, retailers=retailers, movement=Movement.DOWN) if run else [],
+    }
+
+
+@area_required("grading")
+def grading_index(request: HttpRequest) -> HttpResponse:
+    context = _run_context(request, latest_run())
+    context.update(
+        runs=runs_recent(),
+        overrides=live_overrides(retailers=retailers_visible_to(request.user)),
+        service_policies=ServicePolicy.objects.all(),
+    )
+    return render(request, "grading/index.html", context)
+
+
+@area_required("grading")
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "grading/run_detail.html", _run_context(request, get_object_or_404(GradingRun, pk=pk)))
+
+
+@require_POST
+@area_required("grading")
+def run_start(request: HttpRequest) -> HttpResponse:
+    try:
+        run = grading_run_start(started_by=request.user)
+    except GradingRunAlreadyActive as error:
+        messages.warning(request, str(error))
+        return redirect("grading:index")
+    messages.success(request, _("Grading run #%(pk)s started.") % {"pk": run.pk})
+    return redirect("grading:index")
+
+
+GRADE_EXPORT_COLUMNS = [
+    Column("许可证号 licence", 16), Column("店名 shop", 24), Column("区域 region", 12), Column("片区 area", 12),
+    Column("得分 score", 10, "number"), Column("排名 rank", 10, "number"), Column("客户类别 tier", 10),
+    Column("按得分类别 tier by score", 12), Column("人工指定 overridden", 10), Column("档位 level", 8, "number"),
+    Column("星级 stars", 8, "number"), Column("上次类别 previous", 10), Column("变动 movement", 10),
+    Column("12个月金额 amount", 14, "money"), Column("订货次数 orders", 10, "number"),
+]  # fmt: skip
+
+
+@area_required("grading")
+def run_export(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(GradingRun, pk=pk)
+    return xlsx_download(
+        user=request.user,
+        kind="grading-run",
+        filename=f"grading-run-{run.pk}",
+        columns=GRADE_EXPORT_COLUMNS,
+        rows=run_export_rows(run=run, retailers=retailers_visible_to(request.user)),
+        filters={"run": run.pk},
+    )
+
+
+def _admin_only(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+@area_required("grading")
+def policy_edit(request: HttpRequest) -> HttpResponse:
+    _admin_only(request, "grading.change_gradingpolicy")
+    policy = grading_policy_get()
+    form = GradingPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grading_policy_update(
+                data={name: form.cleaned_data[name] for name in form.changed_data}, changed_by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Grading policy saved; it applies from the next run."))
+            return redirect("grading:index")
+    return render(request, "grading/policy_form.html", {"form": form, "history": policy.history.all()[:10]})
+
+
+@area_required("grading")
+def service_policy_edit(request: HttpRequest) -> HttpResponse:
+    _admin_only(request, "grading.change_servicepolicy")
+    formset = ServicePolicyFormSet(request.POST or None, queryset=ServicePolicy.objects.all())
+    if request.method == "POST" and formset.is_valid():
+        for form in formset:
+            if form.changed_data:
+                service_policy_update(
+                    policy=form.instance,
+                    data={name: form.cleaned_data[name] for name in form.changed_data},
+                    changed_by=request.user,
+                )
+        messages.success(request, _("Service policy saved."))
+        return redirect("grading:index")
+    return render(request, "grading/service_policy_form.html", {"formset": formset})
+
+
+@area_required("grading")
+def retailer_panel(request: HttpRequest, retailer_pk: int) -> HttpResponse:
+    """The grading tab of a dossier (loaded by htmx): tier, breakdown, history, override."""
+    retailer = get_object_or_404(retailers_visible_to(request.user), pk=retailer_pk)
+    grades = retailer_grades(retailer=retailer)
+    current = grades[0] if grades else None
+    context = {
+        "retailer": retailer,
+        "grade": current,
+        "explanation": grade_explanation(current, current.run.policy_snapshot) if current else [],
+        "grades": grades,
+        "override": retailer_live_override(retailer=retailer),
+        "override_form": TierOverrideForm() if request.user.has_perm("grading.add_tieroverride") else None,
+    }
+    return render(request, "grading/retailer_panel.html", context)
+
+
+@require_POST
+@area_required("grading")
+def override_create(request: HttpRequest, retailer_pk: int) -> HttpResponse:
+    retailer = get_object_or_404(retailers_visible_to(request.user), pk=retailer_pk)
+    form = TierOverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            tier_override_create(retailer=retailer, created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Tier pinned; the next run will respect it."))
+    else:
+        messages.error(
+            request, " ".join(f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
+        )
+    return redirect("retailers:retailer-detail", pk=retailer.pk)
+
+
+@require_POST
+@area_required("grading")
+def override_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    override = get_object_or_404(TierOverride, pk=pk, retailer__in=retailers_visible_to(request.user))
+    tier_override_revoke(override=override, revoked_by=request.user)
+    messages.success(request, _("Override revoked."))
+    return redirect("retailers:retailer-detail", pk=override.retailer_id)
