@@ -12,7 +12,5 @@ def pinyin_keys(text: str) -> tuple[str, str]:
     Non-Chinese characters are kept as they are, so "A1超市" gives ("a1chaoshi", "a1cs").
     """
     full = "".join(lazy_pinyin(text or "", errors="default")).lower().replace(" ", "")
-    initials = "".join(
-        lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="default")
-    ).lower().replace(" ", "")
+    initials = "".join(lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="default")).lower().replace(" ", "")
     return full, initials

@@ -7,6 +7,7 @@ every list, dossier, export and API of every app starts from one of them.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
@@ -273,3 +274,43 @@ class ArrayIds(Aggregate):
 
 def _split_ids(value: str) -> list[int]:
     return sorted(int(pk) for pk in value.split(","))
+
+
+RETAILER_EXPORT_FIELDS = (
+    # (field path, header, width, kind)
+    ("license_no", "许可证号 Licence no.", 16, "text"),
+    ("name", "店名 Shop name", 24, "text"),
+    ("owner_name", "负责人 Owner", 10, "text"),
+    ("phone", "电话 Phone", 14, "text"),
+    ("address", "经营地址 Address", 30, "text"),
+    ("business_type", "业态 Business type", 10, "text"),
+    ("market_type", "市场类型 Market", 8, "text"),
+    ("zone_type", "商圈 Business circle", 10, "text"),
+    ("service_area__region__name", "区域 Region", 10, "text"),
+    ("service_area__name", "片区 Service area", 12, "text"),
+    ("account_manager__display_name", "客户经理 Manager", 10, "text"),
+    ("tier", "客户类别 Tier", 10, "text"),
+    ("stars", "星级 Stars", 8, "number"),
+    ("status", "状态 Status", 8, "text"),
+    ("license_expires_on", "许可证有效期 Licence expires", 12, "date"),
+    ("credit_level", "信用等级 Credit", 8, "text"),
+    ("last_order_on", "最近订货 Last order", 12, "date"),
+    ("partner_since", "建档日期 Partner since", 12, "date"),
+)
+
+
+def retailer_export_rows(*, retailers: QuerySet[Retailer], may_see_phones: bool) -> Iterator[tuple]:
+    """Rows of the retailer list export, with choice labels and masked phones where required."""
+    from retailers.templatetags.retailer_tags import masked_phone
+
+    labels = {
+        field: dict(Retailer._meta.get_field(field).choices)
+        for field in ("business_type", "market_type", "zone_type", "tier", "status")
+    }
+    paths = [path for path, *_ in RETAILER_EXPORT_FIELDS]
+    for values in retailers.order_by("name", "id").values_list(*paths).iterator(chunk_size=5000):
+        row = dict(zip(paths, values, strict=True))
+        for field, choices in labels.items():
+            row[field] = str(choices.get(row[field], row[field] or ""))
+        row["phone"] = masked_phone(row["phone"], may_see_phones)
+        yield tuple(row[path] for path in paths)

@@ -5,14 +5,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_site.excel import Column, xlsx_download
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
 from retailers.dossier import dossier_tabs_for
 from retailers.filters import SORTS, RetailerFilter
 from retailers.forms import RetailerForm, RetailerMergeForm
 from retailers.selectors import (
+    RETAILER_EXPORT_FIELDS,
     retailer_compliance_records,
     retailer_duplicate_candidates,
+    retailer_export_rows,
     retailer_purchase_summary,
     retailer_recent_orders,
     retailers_visible_to,
@@ -24,12 +27,14 @@ from retailers.timeline import retailer_timeline
 PAGE_SIZE = 50
 
 
+def _filtered_retailers(request: HttpRequest) -> RetailerFilter:
+    retailers = retailers_visible_to(request.user).select_related("service_area", "account_manager")
+    return RetailerFilter(request.GET, queryset=retailers, service_areas=service_areas_visible_to(request.user))
+
+
 @area_required("retailers")
 def retailer_list(request: HttpRequest) -> HttpResponse:
-    retailers = retailers_visible_to(request.user).select_related("service_area", "account_manager")
-    retailer_filter = RetailerFilter(
-        request.GET, queryset=retailers, service_areas=service_areas_visible_to(request.user)
-    )
+    retailer_filter = _filtered_retailers(request)
     sort = request.GET.get("sort", "name")
     if sort.lstrip("-") not in SORTS:
         sort = "name"
@@ -40,11 +45,30 @@ def retailer_list(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
         "may_create": request.user.has_perm("retailers.add_retailer"),
+        "may_export": request.user.has_perm("retailers.export_retailers"),
     }
     template = "retailers/retailer_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
+
+
+@area_required("retailers")
+def retailer_export(request: HttpRequest) -> HttpResponse:
+    """The list as filtered on screen, with the dossier fields the user may see (logged)."""
+    if not request.user.has_perm("retailers.export_retailers"):
+        raise PermissionDenied
+    retailer_filter = _filtered_retailers(request)
+    return xlsx_download(
+        user=request.user,
+        kind="retailers",
+        filename="retailers",
+        columns=[Column(header, width, kind) for _path, header, width, kind in RETAILER_EXPORT_FIELDS],
+        rows=retailer_export_rows(
+            retailers=retailer_filter.qs, may_see_phones=request.user.has_perm("retailers.view_retailer_phone")
+        ),
+        filters={key: value for key, value in request.GET.items() if key not in {"after", "sort"}},
+    )
 
 
 def _visible_retailer_or_404(request: HttpRequest, pk: int):

@@ -26,7 +26,7 @@ def star_string(stars: int | None) -> str:
 
 @register.filter
 def license_state(retailer) -> str:
-    """"expired", "expiring" (within LICENSE_WARNING_DAYS) or "" for the dossier's warnings."""
+    """ "expired", "expiring" (within LICENSE_WARNING_DAYS) or "" for the dossier's warnings."""
     today = timezone.localdate()
     if retailer.license_expires_on < today:
         return "expired"

@@ -269,3 +269,28 @@ def test_dossier_shows_warnings_purchases_and_timeline(client_for, prefecture):
     assert "请提醒负责人及时延续" in content
     assert 'id="monthly-data"' in content
     assert "新建档案" in content
+
+
+def test_export_follows_the_filters_and_scope_masks_phones_and_is_logged(client_for, prefecture):
+    import io
+
+    import openpyxl
+
+    from crm_site.models import ExportLog
+
+    supervisor = prefecture["users"][Role.SUPERVISOR]
+    client = client_for(supervisor)
+    page = client.get(LIST_URL, {"q": "超市"}).content.decode()
+    assert 'id="export-link"' in page
+    response = client.get(reverse("retailers:retailer-export"), {"q": "超市"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["李家超市"]
+    assert sheet.cell(row=2, column=6).value == "便利店"
+    assert "*" in sheet.cell(row=2, column=4).value  # supervisors see masked phones
+    log = ExportLog.objects.get()
+    assert (log.user, log.kind, log.row_count, log.filters) == (supervisor, "retailers", 1, {"q": "超市"})
+
+
+@pytest.mark.parametrize("role", [Role.SALES_MANAGER, Role.COMPLAINT_CLERK])
+def test_export_refused_without_permission(client_for, users, role):
+    assert client_for(users[role]).get(reverse("retailers:retailer-export")).status_code == 403
