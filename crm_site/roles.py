@@ -55,6 +55,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_tieroverride",
         "grading.add_tieroverride",
         "grading.change_tieroverride",
+        "complaints.view_ticket",
+        "complaints.add_ticket",
+        "complaints.work_ticket",
+        "complaints.reopen_ticket",
+        "complaints.view_ticket_report",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -66,6 +71,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_gradingrun",
         "grading.view_retailergrade",
         "grading.view_servicepolicy",
+        "complaints.view_ticket",
+        "complaints.add_ticket",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",
@@ -73,6 +80,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "retailers.view_retailer_phone",
         "retailers.view_product",
         "retailers.view_order",
+        "complaints.view_ticket",
+        "complaints.add_ticket",
+        "complaints.work_ticket",
+        "complaints.reopen_ticket",
+        "complaints.view_ticket_report",
+        "complaints.view_standardanswer",
     ),
 }
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import User
 from retailers.models import BusinessType, MarketType, Region, Retailer, RetailerStatus, Tier, ZoneType
-from retailers.validators import normalize_phone, to_half_width
+from retailers.selectors import retailers_matching
 
 # Sort keys offered on the list (keyset-paginated on (key, id)).
 SORTS = ("name", "license_no", "license_expires_on", "stars")
@@ -50,24 +50,7 @@ class RetailerFilter(django_filters.FilterSet):
         )
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Name, owner, licence, phone, or the pinyin (full or initials) of shop and owner."""
-        term = to_half_width(value).strip()
-        if not term:
-            return queryset
-        lowered = term.lower().replace(" ", "")
-        condition = (
-            Q(name__contains=term)
-            | Q(owner_name__contains=term)
-            | Q(license_no__startswith=term)
-            | Q(name_initials__startswith=lowered)
-            | Q(name_pinyin__startswith=lowered)
-            | Q(owner_initials__startswith=lowered)
-            | Q(owner_pinyin__startswith=lowered)
-        )
-        phone = normalize_phone(term)
-        if phone.isdigit() and len(phone) >= 4:
-            condition |= Q(phone__startswith=phone) | Q(phone_alt__startswith=phone)
-        return queryset.filter(condition)
+        return retailers_matching(queryset, value)
 
     def filter_license_expires_within(self, queryset: QuerySet, name: str, days) -> QuerySet:
         today = timezone.localdate()

@@ -13,13 +13,14 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, QuerySet, Sum, Value
+from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Concat, Replace, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from retailers.models import ComplianceRecord, Order, OrderLine, Retailer, ServiceArea
 from retailers.timeline import TimelineEvent
+from retailers.validators import normalize_phone, to_half_width
 
 
 def _may_view_retailers(user) -> bool:
@@ -52,6 +53,28 @@ def retailers_visible_to(user) -> QuerySet[Retailer]:
     if user.has_perm("retailers.view_all_retailers"):
         return retailers
     return retailers.filter(service_area__in=service_areas_visible_to(user).values("pk"))
+
+
+def retailers_matching(retailers: QuerySet[Retailer], term: str) -> QuerySet[Retailer]:
+    """Free-text search as managers type it: name, owner, licence, phone, or the pinyin (full or
+    initials) of shop and owner, so 王记便利店 is found by "wjbld"."""
+    term = to_half_width(term or "").strip()
+    if not term:
+        return retailers
+    lowered = term.lower().replace(" ", "")
+    condition = (
+        Q(name__contains=term)
+        | Q(owner_name__contains=term)
+        | Q(license_no__startswith=term)
+        | Q(name_initials__startswith=lowered)
+        | Q(name_pinyin__startswith=lowered)
+        | Q(owner_initials__startswith=lowered)
+        | Q(owner_pinyin__startswith=lowered)
+    )
+    phone = normalize_phone(term)
+    if phone.isdigit() and len(phone) >= 4:
+        condition |= Q(phone__startswith=phone) | Q(phone_alt__startswith=phone)
+    return retailers.filter(condition)
 
 
 def retailer_recent_orders(*, retailer: Retailer, limit: int = 10) -> list[Order]:

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
         ("crm_site", "0001_initial"),
         ("retailers", "0001_initial"),
         ("grading", "0001_initial"),
+        ("complaints", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),

@@ -42,4 +42,6 @@ def test_supervisor_reads_the_breakdown_and_pins_a_tier(browser, live_server, pr
     browser.execute_script("document.getElementById('id_expires_on').value = '2099-12-31'")
     browser.execute_script("document.getElementById('id_tier').value = 'key'")
     click(browser, browser.find_element(By.CSS_SELECTOR, "#override-form button[type=submit]"))
-    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "已人工指定"))
+    WebDriverWait(browser, 10).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "已人工指定")
+    )

@@ -1,0 +1,127 @@
+"""Complaint reads: the clerk's queue, a ticket's log, a shop's tickets, the report."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import OPEN_STATUSES, Category, StandardAnswer, Status, Ticket, TicketEvent
+from retailers.models import Retailer
+from retailers.selectors import retailers_visible_to
+from retailers.timeline import TimelineEvent
+
+QUEUES = {
+    "mine": _("My open tickets"),
+    "unassigned": _("Unassigned"),
+    "due_soon": _("Due soon"),
+    "overdue": _("Overdue"),
+    "open": _("All open"),
+    "closed": _("Closed"),
+}
+
+
+def tickets_visible_to(user) -> QuerySet[Ticket]:
+    """A user sees the tickets of the shops they may see (retailers_visible_to), nothing else."""
+    if not user.has_perm("complaints.view_ticket"):
+        return Ticket.objects.none()
+    return Ticket.objects.filter(retailer__in=retailers_visible_to(user).values("pk"))
+
+
+def queue_conditions(user, now: datetime.datetime) -> dict[str, Q]:
+    is_open = Q(status__in=OPEN_STATUSES)
+    return {
+        "mine": is_open & Q(owner=user),
+        "unassigned": is_open & Q(owner__isnull=True),
+        "due_soon": is_open & Q(step_warn_at__lte=now, step_due_at__gt=now),
+        "overdue": is_open & Q(step_due_at__lte=now),
+        "open": is_open,
+        "closed": Q(status__in=[Status.CLOSED, Status.REJECTED]),
+    }
+
+
+def queue_counts(*, tickets: QuerySet[Ticket], user, now: datetime.datetime) -> dict[str, int]:
+    """All tab counts in one query."""
+    conditions = queue_conditions(user, now)
+    return tickets.aggregate(**{key: Count("pk", filter=condition) for key, condition in conditions.items()})
+
+
+def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
+    return list(ticket.events.select_related("actor"))
+
+
+def standard_answers_for(*, ticket: Ticket) -> list[StandardAnswer]:
+    return list(StandardAnswer.objects.filter(category=ticket.category, is_active=True))
+
+
+def retailer_tickets(*, retailer: Retailer, limit: int = 50) -> list[Ticket]:
+    return list(retailer.tickets.select_related("owner").order_by("-created_at")[:limit])
+
+
+def complaint_timeline_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
+    events = (
+        TicketEvent.objects.filter(ticket__retailer=retailer)
+        .select_related("ticket", "actor")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [
+        TimelineEvent(
+            at=event.at,
+            kind="complaints",
+            title=f"{event.ticket.number} · {event.get_kind_display()}"
+            + (f" → {event.get_to_status_display()}" if event.to_status else ""),
+            detail=event.text[:120],
+            icon="bi-chat-left-text",
+            actor=str(event.actor or ""),
+        )
+        for event in events
+    ]
+
+
+def complaints_report(*, tickets: QuerySet[Ticket], since: datetime.date) -> dict:
+    """Tickets by category and month, share of each step done in time, mean time to close,
+    and satisfaction at follow-up. Four aggregate queries."""
+    recent = tickets.filter(created_at__date__gte=since)
+    by_month = list(
+        recent.annotate(month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("month", "category")
+        .annotate(n=Count("pk"))
+        .order_by("month", "category")
+    )
+    months = sorted({row["month"] for row in by_month})
+    categories = dict(Category.choices)
+    table = {
+        category: {"label": label, "counts": [0] * len(months), "total": 0} for category, label in categories.items()
+    }
+    for row in by_month:
+        entry = table[row["category"]]
+        entry["counts"][months.index(row["month"])] = row["n"]
+        entry["total"] += row["n"]
+    steps = (
+        TicketEvent.objects.filter(ticket__in=recent.values("pk"), on_time__isnull=False)
+        .values("from_status")
+        .annotate(total=Count("pk"), in_time=Count("pk", filter=Q(on_time=True)))
+    )
+    statuses = dict(Status.choices)
+    in_time = [
+        {
+            "step": statuses[row["from_status"]],
+            "total": row["total"],
+            "in_time": row["in_time"],
+            "share": row["in_time"] / row["total"],
+        }
+        for row in sorted(steps, key=lambda row: list(statuses).index(row["from_status"]))
+    ]
+    closed = recent.filter(status=Status.CLOSED, closed_at__isnull=False)
+    mean_close = closed.aggregate(mean=Avg(F("closed_at") - F("created_at")))["mean"]
+    satisfaction = closed.aggregate(mean=Avg("satisfaction"), n=Count("satisfaction"))
+    return {
+        "months": months,
+        "by_category": [entry for entry in table.values() if entry["total"]],
+        "in_time": in_time,
+        "mean_time_to_close": mean_close,
+        "satisfaction": satisfaction,
+    }
