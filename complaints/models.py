@@ -6,6 +6,7 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, Mi
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from retailers.models import Retailer
 
@@ -43,7 +44,7 @@ class Status(models.TextChoices):
     RESOLVING = "resolving", _("Resolving")
     REPLYING = "replying", _("Replying to the shop")
     FOLLOWING_UP = "following_up", _("Follow-up call")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("ticket step", "Closed")
     REJECTED = "rejected", _("Rejected")
 
 
