@@ -212,7 +212,7 @@ def test_events_are_append_only(ticket):
         event.delete()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_moves_racing_do_not_lose_or_double_an_event(prefecture):
     clerk = prefecture["users"][Role.COMPLAINT_CLERK]
     ticket = ticket_create(retailer=prefecture["shops"]["a"], data=ticket_data(), created_by=clerk)
