@@ -10,6 +10,8 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 TimelineSource = Callable[..., list["TimelineEvent"]]
 _sources: list[TimelineSource] = []
 
@@ -23,11 +25,10 @@ class TimelineEvent:
     icon: str = "bi-dot"
     actor: str = ""
 
-    @property
-    def sort_key(self) -> datetime.datetime:
-        if isinstance(self.at, datetime.datetime):
-            return self.at.replace(tzinfo=None)
-        return datetime.datetime.combine(self.at, datetime.time.max)
+    def __post_init__(self) -> None:
+        if not isinstance(self.at, datetime.datetime):  # a day (e.g. an inspection date) counts from its start
+            day_start = datetime.datetime.combine(self.at, datetime.time.min)
+            object.__setattr__(self, "at", timezone.make_aware(day_start))
 
 
 def register_timeline_source(source: TimelineSource) -> TimelineSource:
@@ -38,4 +39,4 @@ def register_timeline_source(source: TimelineSource) -> TimelineSource:
 
 def retailer_timeline(*, retailer, limit: int = 30) -> list[TimelineEvent]:
     events = [event for source in _sources for event in source(retailer, limit)]
-    return sorted(events, key=lambda event: event.sort_key, reverse=True)[:limit]
+    return sorted(events, key=lambda event: event.at, reverse=True)[:limit]

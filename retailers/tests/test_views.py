@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm_site.roles import Role
-from retailers.tests.factories import OrderFactory, RetailerFactory
+from retailers.tests.factories import ComplianceRecordFactory, OrderFactory, RetailerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -265,10 +265,12 @@ def test_dossier_shows_warnings_purchases_and_timeline(client_for, prefecture):
     shop = prefecture["shops"]["a"]
     type(shop).objects.filter(pk=shop.pk).update(license_expires_on=datetime.date.today() + datetime.timedelta(days=10))
     OrderFactory(retailer=shop)
+    ComplianceRecordFactory(retailer=shop)
     content = client_for(prefecture["users"][Role.SALES_MANAGER]).get(detail_url(shop)).content.decode()
     assert "请提醒负责人及时延续" in content
     assert 'id="monthly-data"' in content
     assert "新建档案" in content
+    assert "违规记录：跨区域销售（串货）" in content
 
 
 def test_export_follows_the_filters_and_scope_masks_phones_and_is_logged(client_for, prefecture):

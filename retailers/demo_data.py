@@ -1,0 +1,476 @@
+"""A realistic demo prefecture, generated vectorised (numpy/pandas) and loaded set-based.
+
+Deterministic for (seed, retailers, months, until); idempotent (a second run changes nothing,
+`reset=True` rebuilds). Order totals are always the sums of the generated lines; lines are
+written for the last `line_weeks` weeks only when asked, so province-size benchmarks stay
+loadable in minutes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from crm_site.bulk import insert_frame
+from crm_site.models import User
+from crm_site.roles import Role
+from retailers.models import (
+    ComplianceRecord,
+    HistoricalRetailer,
+    Order,
+    OrderLine,
+    Product,
+    Region,
+    Retailer,
+    ServiceArea,
+)
+from retailers.pinyin import pinyin_keys
+from retailers.services import retailer_refresh_last_order
+
+REGIONS = [
+    ("320102", "玄武区"), ("320104", "秦淮区"), ("320105", "建邺区"), ("320106", "鼓楼区"),
+    ("320111", "浦口区"), ("320113", "栖霞区"), ("320114", "雨花台区"), ("320115", "江宁区"),
+    ("320116", "六合区"), ("320117", "溧水区"), ("320118", "高淳区"), ("320119", "江北新区"),
+]  # fmt: skip
+ROADS = [
+    "中山路", "北京东路", "珠江路", "汉中路", "龙蟠路", "应天大街", "江东中路", "双龙大道",
+    "天元路", "文靖路", "广州路", "虎踞路", "集庆路", "长江路", "太平南路", "瑞金路",
+]  # fmt: skip
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈")
+GIVEN = list("建国秀英伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂兰华红玉梅文斌宇浩凯")
+SHOP_MIDDLES = ["记", "家", "氏", "老", "小", "福", "顺", "旺", "兴", "鑫", "隆", "佳"]
+SHOP_WORDS = {
+    "convenience": ["便利店", "便利超市", "便民店"],
+    "grocery": ["食杂店", "杂货店", "小卖部", "商店"],
+    "supermarket": ["超市", "购物中心", "生活超市"],
+    "tobacco_liquor": ["烟酒店", "烟酒商行", "名烟名酒"],
+    "entertainment": ["茶社", "棋牌室", "KTV"],
+    "mall": ["商场烟柜", "百货"],
+    "other": ["商行", "加油站便利店", "宾馆商品部"],
+}
+BUSINESS_SHARE = {"convenience": 0.30, "grocery": 0.35, "supermarket": 0.10, "tobacco_liquor": 0.14,
+                  "entertainment": 0.04, "mall": 0.02, "other": 0.05}  # fmt: skip
+BUSINESS_SIZE = {"convenience": 1.0, "grocery": 0.7, "supermarket": 1.8, "tobacco_liquor": 2.2,
+                 "entertainment": 0.8, "mall": 1.5, "other": 0.6}  # fmt: skip
+URBAN_ZONES = ["commercial", "residential", "transit", "school", "tourist", "industrial"]
+RURAL_ZONES = ["town_market", "residential", "industrial"]
+HOBBIES = ["钓鱼", "下象棋", "打乒乓球", "喝茶", "广场舞", "摄影", "书法", "养花", "看球", "跑步", ""]
+CHANNELS = ["phone", "wechat", "sms", "visit"]
+COMPLIANCE_KINDS = ["cross_territory", "counterfeit", "over_scope", "sale_to_minors", "unlicensed_sale", "other"]
+# brand, spec, price class, wholesale yuan/carton, tar mg, high-end, scarce
+PRODUCTS = [
+    ("中华", "硬中华", 1, 380.0, 11, True, False), ("中华", "软中华", 1, 585.0, 11, True, True),
+    ("中华", "双中支", 1, 420.0, 8, True, True), ("黄鹤楼", "硬1916", 1, 880.0, 10, True, True),
+    ("黄鹤楼", "软蓝", 1, 235.0, 10, True, False), ("黄鹤楼", "天下名楼", 2, 180.0, 8, False, False),
+    ("芙蓉王", "硬芙蓉王", 1, 230.0, 11, True, False), ("芙蓉王", "蓝芙蓉王", 1, 320.0, 8, True, False),
+    ("利群", "新版", 2, 125.0, 10, False, False), ("利群", "休闲云端", 1, 320.0, 6, True, True),
+    ("利群", "阳光", 2, 185.0, 8, False, False), ("玉溪", "硬玉溪", 1, 215.0, 11, True, False),
+    ("玉溪", "软玉溪", 1, 225.0, 10, True, False), ("玉溪", "初心", 2, 160.0, 8, False, False),
+    ("云烟", "紫云烟", 2, 105.0, 11, False, False), ("云烟", "软珍品", 1, 215.0, 10, True, False),
+    ("红塔山", "硬经典", 3, 75.0, 11, False, False), ("红塔山", "软经典", 3, 68.0, 11, False, False),
+    ("南京", "炫赫门", 2, 150.0, 6, False, False), ("南京", "红南京", 3, 95.0, 10, False, False),
+    ("南京", "雨花石", 1, 880.0, 8, True, True), ("南京", "十二钗", 2, 190.0, 6, False, False),
+    ("苏烟", "软金砂", 1, 440.0, 8, True, True), ("苏烟", "五星红杉树", 2, 170.0, 10, False, False),
+    ("黄山", "红方印", 2, 160.0, 10, False, False), ("黄山", "新制皖烟", 3, 90.0, 10, False, False),
+    ("白沙", "精品", 3, 80.0, 10, False, False), ("白沙", "和天下", 1, 900.0, 11, True, True),
+    ("双喜", "硬经典", 3, 72.0, 11, False, False), ("双喜", "红玫王", 2, 110.0, 10, False, False),
+    ("七匹狼", "白", 2, 135.0, 8, False, False), ("七匹狼", "通仙", 3, 85.0, 10, False, False),
+    ("红河", "软99", 3, 66.0, 11, False, False), ("红河", "硬甲", 4, 48.0, 11, False, False),
+    ("真龙", "娇子", 3, 88.0, 10, False, False), ("真龙", "凌云", 1, 275.0, 8, True, False),
+    ("泰山", "红将军", 3, 80.0, 10, False, False), ("泰山", "心悦", 2, 140.0, 6, False, False),
+    ("娇子", "宽窄好运", 2, 145.0, 8, False, False), ("娇子", "X", 2, 155.0, 5, False, False),
+    ("长白山", "777", 2, 130.0, 8, False, False), ("长白山", "红", 4, 45.0, 11, False, False),
+    ("钻石", "荷花", 1, 265.0, 8, True, False), ("钻石", "硬蓝", 4, 42.0, 11, False, False),
+    ("好猫", "长乐", 3, 70.0, 10, False, False), ("大前门", "短支", 5, 28.0, 11, False, False),
+    ("红双喜", "上海", 4, 50.0, 11, False, False), ("金圣", "滕王阁", 3, 78.0, 10, False, False),
+    ("牡丹", "软", 4, 40.0, 11, False, False), ("哈德门", "精品", 5, 26.0, 11, False, False),
+]  # fmt: skip
+
+DEMO_USERS = [
+    # username, password (local demo data only), role, display name
+    ("admin", "demo-admin-2026", Role.ADMIN, "系统管理员"),
+    ("supervisor", "demo-supervisor-2026", Role.SUPERVISOR, "陈主管"),
+    ("manager", "demo-manager-2026", Role.SALES_MANAGER, "王经理"),
+    ("clerk", "demo-clerk-2026", Role.COMPLAINT_CLERK, "刘专员"),
+]
+
+
+@dataclass
+class SeedSummary:
+    retailers: int = 0
+    orders: int = 0
+    order_lines: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    skipped: bool = False
+
+
+class _Timer:
+    def __init__(self, summary: SeedSummary, log) -> None:
+        self.summary, self.log, self.started = summary, log, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.summary.seconds[phase] = round(now - self.started, 2)
+        self.log(f"  {phase}: {now - self.started:.1f} s")
+        self.started = now
+
+
+def demo_users_ensure() -> list[tuple[str, str, str]]:
+    """The four demo log-ins (never in production; an existing user's password is kept)."""
+    if os.environ.get("DJANGO_ENV") == "production":
+        raise RuntimeError("demo users are not created in production")
+    created = []
+    for username, password, role, display_name in DEMO_USERS:
+        user, is_new = User.objects.get_or_create(
+            username=username,
+            defaults={"display_name": display_name, "is_staff": role == Role.ADMIN, "is_superuser": role == Role.ADMIN},
+        )
+        if is_new:
+            user.set_password(password)
+            user.save()
+        user.groups.add(Group.objects.get(name=role))
+        created.append((username, password, str(role.label)))
+    region, area = Region.objects.order_by("code").first(), ServiceArea.objects.order_by("code").first()
+    if region is not None:
+        region.supervisors.add(User.objects.get(username="supervisor"))
+    if area is not None:
+        manager = User.objects.get(username="manager")
+        area.managers.add(manager)
+        area.retailers.update(account_manager=manager)
+    return created
+
+
+def seed_demo(
+    *, retailers: int, months: int, seed: int, until: datetime.date, line_weeks: int | None = None,
+    reset: bool = False, log=print,
+) -> SeedSummary:  # fmt: skip
+    summary = SeedSummary()
+    if Retailer.objects.exists():
+        if not reset:
+            count = Retailer.objects.count()
+            log(f"Demo data is already there ({count:,} retailers): nothing to do (--reset rebuilds).")
+            summary.skipped = True
+            return summary
+        _delete_master_data()
+    timer = _Timer(summary, log)
+    rng = np.random.default_rng(seed)
+    with transaction.atomic():
+        regions, areas = _create_regions_and_areas(rng, retailers)
+        products = _create_products(until)
+        timer.lap("regions, areas, managers, products")
+        shops = _create_retailers(rng, retailers, regions, areas, until)
+        summary.retailers = len(shops)
+        timer.lap("retailers")
+        summary.orders, summary.order_lines = _create_orders(rng, shops, products, months, until, line_weeks)
+        timer.lap("orders")
+        retailer_refresh_last_order()
+        _create_compliance(rng, shops, until)
+        _create_initial_history()
+        timer.lap("last orders, compliance, history")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Region, ServiceArea, Product, Retailer, Order, OrderLine, HistoricalRetailer):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'), "  # noqa: S608
+                    f"COALESCE((SELECT MAX({model._meta.pk.column}) FROM {model._meta.db_table}), 1))"
+                )
+            cursor.execute("ANALYZE")
+    return summary
+
+
+def _delete_master_data() -> None:
+    """Demo reset: everything that hangs off retailers, then the master data (not users)."""
+    from complaints.models import Notification, Ticket, TicketAttachment, TicketEvent
+    from grading.models import GradingRun, RetailerGrade, TierOverride
+    from retailers.models import RetailerMerge
+
+    if os.environ.get("DJANGO_ENV") == "production":
+        raise RuntimeError("the demo reset is not available in production")
+    with transaction.atomic():
+        for model in (
+            Notification, TicketAttachment, TicketEvent, Ticket, RetailerGrade, GradingRun, TierOverride,
+            RetailerMerge, OrderLine, Order, ComplianceRecord, HistoricalRetailer, Retailer,
+            ServiceArea.managers.through, ServiceArea, Region.supervisors.through, Region,
+            Product.history.model, Product,
+        ):  # fmt: skip
+            model.objects.all()._raw_delete(connection.alias)
+
+
+def _create_regions_and_areas(rng: np.random.Generator, n_retailers: int) -> tuple[list[Region], list[ServiceArea]]:
+    n_regions = int(np.clip(4 + n_retailers // 40_000, 4, len(REGIONS)))
+    regions = Region.objects.bulk_create(Region(code=code, name=name) for code, name in REGIONS[:n_regions])
+    n_areas = max(n_regions, int(np.ceil(n_retailers / 250)))
+    areas = ServiceArea.objects.bulk_create(
+        ServiceArea(code=f"{regions[i % n_regions].code}-{i // n_regions + 1:03d}",
+                    name=f"{regions[i % n_regions].name}{i // n_regions + 1}片区", region=regions[i % n_regions])
+        for i in range(n_areas)
+    )  # fmt: skip
+    manager_group, supervisor_group = (
+        Group.objects.get(name=Role.SALES_MANAGER),
+        Group.objects.get(name=Role.SUPERVISOR),
+    )
+    staff = []
+    for area in areas:
+        staff.append(User(username=f"mgr_{area.code}", display_name=f"{rng.choice(SURNAMES)}经理（{area.name}）"))
+    for region in regions:
+        staff.append(User(username=f"sup_{region.code}", display_name=f"{region.name}营销主管"))
+    for user in staff:
+        user.set_unusable_password()
+    existing = set(User.objects.filter(username__in=[u.username for u in staff]).values_list("username", flat=True))
+    User.objects.bulk_create(user for user in staff if user.username not in existing)
+    users = User.objects.in_bulk([u.username for u in staff], field_name="username")
+    User.groups.through.objects.bulk_create(
+        [User.groups.through(user_id=users[f"mgr_{a.code}"].pk, group_id=manager_group.pk) for a in areas]
+        + [User.groups.through(user_id=users[f"sup_{r.code}"].pk, group_id=supervisor_group.pk) for r in regions],
+        ignore_conflicts=True,
+    )
+    ServiceArea.managers.through.objects.bulk_create(
+        ServiceArea.managers.through(servicearea_id=a.pk, user_id=users[f"mgr_{a.code}"].pk) for a in areas
+    )
+    Region.supervisors.through.objects.bulk_create(
+        Region.supervisors.through(region_id=r.pk, user_id=users[f"sup_{r.code}"].pk) for r in regions
+    )
+    for area in areas:
+        area.manager_id = users[f"mgr_{area.code}"].pk
+    return regions, areas
+
+
+def _create_products(until: datetime.date) -> pd.DataFrame:
+    products = Product.objects.bulk_create(
+        Product(
+            code=f"69010{i:05d}", brand=brand, name=spec, price_class=price_class,
+            wholesale_price=f"{price:.2f}", retail_price=f"{price * 1.12:.2f}", tar_mg=tar,
+            is_high_end=high_end, is_scarce=scarce, launched_on=until - datetime.timedelta(days=30 * (i * 7 % 60)),
+        )
+        for i, (brand, spec, price_class, price, tar, high_end, scarce) in enumerate(PRODUCTS)
+    )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id": [p.pk for p in products],
+            "brand": [row[0] for row in PRODUCTS],
+            "price": [row[3] for row in PRODUCTS],
+            "low_tar": [row[4] <= 8 for row in PRODUCTS],
+            "high_end": [row[5] for row in PRODUCTS],
+        }
+    )
+
+
+def _pick(rng: np.random.Generator, options: list, size: int, p=None) -> np.ndarray:
+    return np.asarray(options, dtype=object)[rng.choice(len(options), size=size, p=p)]
+
+
+def _dates(base: datetime.date, days: np.ndarray) -> np.ndarray:
+    return (np.datetime64(base) + days.astype("timedelta64[D]")).astype(str)
+
+
+def _create_retailers(
+    rng: np.random.Generator, n: int, regions: list[Region], areas: list[ServiceArea], until: datetime.date
+) -> pd.DataFrame:
+    area_index = rng.integers(0, len(areas), n)
+    region_codes = np.array([area.region.code for area in areas])[area_index]
+    business = _pick(rng, list(BUSINESS_SHARE), n, p=list(BUSINESS_SHARE.values()))
+    urban = rng.random(n) < 0.6
+    surnames = _pick(rng, SURNAMES, n)
+    names = (
+        pd.Series(surnames)
+        + _pick(rng, SHOP_MIDDLES, n)
+        + pd.Series(
+            [SHOP_WORDS[b][k % len(SHOP_WORDS[b])] for b, k in zip(business, rng.integers(0, 6, n), strict=True)]
+        )
+    )
+    branch = rng.random(n) < 0.15
+    names = names.where(~branch, names + "(" + pd.Series(rng.integers(2, 9, n)).astype(str) + "店)")
+    owners = pd.Series(surnames) + _pick(rng, GIVEN, n) + np.where(rng.random(n) < 0.7, _pick(rng, GIVEN, n), "")
+    serial = np.arange(n)
+    # Licences run five years; about 2% have lapsed (issued more than five years ago).
+    lapsed = rng.random(n) < 0.02
+    issued_days = np.where(lapsed, 5 * 365 + rng.integers(1, 200, n), rng.integers(0, 5 * 365, n))
+    issued = _dates(until, -issued_days)
+    expiry_days = 5 * 365 - issued_days
+    status = _pick(rng, ["active", "suspended", "closed"], n, p=[0.96, 0.02, 0.02])
+    zones = np.where(urban, _pick(rng, URBAN_ZONES, n), _pick(rng, RURAL_ZONES, n))
+    keys = {text: pinyin_keys(text) for text in set(names) | set(owners)}
+    shops = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1) + (Retailer.objects.aggregate(m=Max("id"))["m"] or 0),
+            "license_no": pd.Series(region_codes) + pd.Series(serial % 1_000_000).astype(str).str.zfill(6),
+            "license_issued_on": issued,
+            "license_expires_on": _dates(until, expiry_days),
+            "name": names,
+            "owner_name": owners,
+            "phone": "1" + _pick(rng, list("35789"), n) + pd.Series(rng.integers(0, 10**9, n)).astype(str).str.zfill(9),
+            "phone_alt": "",
+            "address": pd.Series(np.array([a.region.name for a in areas])[area_index])
+            + _pick(rng, ROADS, n)
+            + pd.Series(rng.integers(1, 400, n)).astype(str)
+            + "号",
+            "credit_code": "",
+            "business_type": business,
+            "market_type": np.where(urban, "urban", "rural"),
+            "zone_type": zones,
+            "service_area_id": np.array([a.pk for a in areas])[area_index],
+            "account_manager_id": np.array([a.manager_id for a in areas])[area_index],
+            "order_weekday": rng.integers(1, 6, n),
+            "delivery_route": "R" + pd.Series(area_index % 40 + 1).astype(str).str.zfill(2),
+            "credit_level": _pick(rng, ["AAA", "AA", "A", "B", "C"], n, p=[0.1, 0.25, 0.45, 0.15, 0.05]),
+            "status": status,
+            "partner_since": _dates(until, -rng.integers(60, 12 * 365, n)),
+            "birthday": _dates(datetime.date(1955, 1, 1), rng.integers(0, 40 * 365, n)),
+            "hobbies": _pick(rng, HOBBIES, n),
+            "family_notes": "",
+            "circle_contacts": "",
+            "preferred_channel": _pick(rng, CHANNELS, n),
+            "notes": "",
+            "tier": "",
+            "stars": 0,
+            "name_pinyin": [keys[t][0] for t in names],
+            "name_initials": [keys[t][1] for t in names],
+            "owner_pinyin": [keys[t][0] for t in owners],
+            "owner_initials": [keys[t][1] for t in owners],
+            "created_at": timezone.now().isoformat(),
+            "updated_at": timezone.now().isoformat(),
+        }
+    )
+    insert_frame(Retailer._meta.db_table, shops)
+    # Latent purchasing power: heavy-tailed, larger for supermarkets and tobacco & liquor shops.
+    size = rng.lognormal(mean=0.0, sigma=0.9, size=n) * pd.Series(business).map(BUSINESS_SIZE).to_numpy()
+    size_rank = pd.Series(size).rank(pct=True).to_numpy()
+    return pd.DataFrame(
+        {
+            "id": shops["id"].to_numpy(),
+            "weekday": shops["order_weekday"].to_numpy(),
+            "size": size,
+            "order_probability": np.clip(0.3 + 0.6 * size_rank + rng.normal(0, 0.08, n), 0.15, 0.98)
+            * np.where(status == "active", 1.0, 0.2),
+            "high_end_affinity": np.clip(rng.beta(2, 5, n) + 0.25 * size_rank, 0, 0.9),
+        }
+    )
+
+
+def _create_orders(
+    rng: np.random.Generator, shops: pd.DataFrame, products: pd.DataFrame, months: int, until: datetime.date,
+    line_weeks: int | None,
+) -> tuple[int, int]:  # fmt: skip
+    weeks = round(months * 52 / 12)
+    monday = until - datetime.timedelta(days=until.weekday())
+    high_end = products.index[products["high_end"]].to_numpy()
+    regular = products.index[~products["high_end"]].to_numpy()
+    price = products["price"].to_numpy()
+    brand_codes = pd.factorize(products["brand"])[0]
+    product_ids = products["id"].to_numpy()
+    next_order_id = (Order.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    next_line_id = (OrderLine.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    total_orders = total_lines = 0
+    for week in range(weeks - 1, -1, -1):
+        week_start = monday - datetime.timedelta(weeks=week)
+        ordering = shops[rng.random(len(shops)) < shops["order_probability"].to_numpy()]
+        dates = np.datetime64(week_start) + (ordering["weekday"].to_numpy() - 1).astype("timedelta64[D]")
+        keep = dates <= np.datetime64(until)
+        ordering, dates = ordering[keep], dates[keep]
+        m = len(ordering)
+        if m == 0:
+            continue
+        size = ordering["size"].to_numpy()
+        lines_per_order = np.clip(1 + rng.poisson(1.5 + 2.5 * np.minimum(size, 3)), 1, 15)
+        order_of_line = np.repeat(np.arange(m), lines_per_order)
+        affinity = ordering["high_end_affinity"].to_numpy()[order_of_line]
+        from_high_end = rng.random(len(order_of_line)) < affinity
+        product = np.where(
+            from_high_end, high_end[rng.integers(0, len(high_end), len(order_of_line))],
+            regular[rng.integers(0, len(regular), len(order_of_line))],
+        )  # fmt: skip
+        quantity = 1 + rng.poisson(np.repeat(1.0 + 2.5 * size, lines_per_order))
+        # One line per (order, product): merge repeats by summing their quantities.
+        key = order_of_line.astype(np.int64) * 1000 + product
+        unique_key, inverse = np.unique(key, return_inverse=True)
+        quantity = np.bincount(inverse, weights=quantity).astype(np.int64)
+        order_of_line, product = unique_key // 1000, unique_key % 1000
+        amount = np.round(quantity * price[product], 2)
+        totals = {
+            "amount": np.round(np.bincount(order_of_line, weights=amount, minlength=m), 2),
+            "cartons": np.bincount(order_of_line, weights=quantity, minlength=m).astype(np.int64),
+            "high_end_amount": np.round(
+                np.bincount(order_of_line, weights=amount * products["high_end"].to_numpy()[product], minlength=m), 2
+            ),
+            "low_tar_cartons": np.bincount(
+                order_of_line, weights=quantity * products["low_tar"].to_numpy()[product], minlength=m
+            ).astype(np.int64),
+            "line_count": np.bincount(order_of_line, minlength=m),
+            "brand_count": np.bincount(
+                np.unique(order_of_line.astype(np.int64) * 100 + brand_codes[product]) // 100, minlength=m
+            ),
+        }
+        order_ids = np.arange(next_order_id, next_order_id + m)
+        date_text = dates.astype(str)
+        retailer_ids = ordering["id"].to_numpy()
+        orders = pd.DataFrame(
+            {
+                "id": order_ids,
+                "order_no": "DD"
+                + pd.Series(date_text).str.replace("-", "")
+                + pd.Series(retailer_ids).astype(str).str.zfill(7),
+                "retailer_id": retailer_ids,
+                "ordered_on": date_text,
+                **totals,
+            }
+        )
+        insert_frame(Order._meta.db_table, orders)
+        if line_weeks is None or week < line_weeks:
+            lines = pd.DataFrame(
+                {
+                    "id": np.arange(next_line_id, next_line_id + len(product)),
+                    "order_id": order_ids[order_of_line],
+                    "product_id": product_ids[product],
+                    "quantity": quantity,
+                    "unit_price": price[product],
+                    "amount": amount,
+                }
+            )
+            insert_frame(OrderLine._meta.db_table, lines)
+            next_line_id += len(product)
+            total_lines += len(product)
+        next_order_id += m
+        total_orders += m
+    return total_orders, total_lines
+
+
+def _create_compliance(rng: np.random.Generator, shops: pd.DataFrame, until: datetime.date) -> None:
+    flagged = shops["id"].to_numpy()[rng.random(len(shops)) < 0.04]
+    repeats = rng.integers(1, 3, len(flagged))
+    retailer_ids = np.repeat(flagged, repeats)
+    k = len(retailer_ids)
+    records = pd.DataFrame(
+        {
+            "retailer_id": retailer_ids,
+            "found_on": _dates(until, -rng.integers(1, 720, k)),
+            "kind": _pick(rng, COMPLIANCE_KINDS, k, p=[0.35, 0.15, 0.2, 0.1, 0.1, 0.1]),
+            "severity": _pick(rng, ["minor", "major", "serious"], k, p=[0.6, 0.3, 0.1]),
+            "source_department": _pick(rng, ["专卖稽查大队", "市场监管科", "专卖管理所"], k),
+            "notes": "",
+            "created_at": timezone.now().isoformat(),
+        }
+    )
+    insert_frame(ComplianceRecord._meta.db_table, records)
+
+
+def _create_initial_history() -> None:
+    """One '+' history row per retailer, set-based, so every dossier shows its creation."""
+    tracked = [
+        f.attname for f in HistoricalRetailer._meta.fields if f.attname in {g.attname for g in Retailer._meta.fields}
+    ]
+    columns = ", ".join(tracked)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {HistoricalRetailer._meta.db_table} ({columns}, history_date, history_type, change_source) "  # noqa: S608
+            f"SELECT {columns}, %s, '+', 'import' FROM {Retailer._meta.db_table}",
+            [timezone.now()],
+        )

@@ -1,0 +1,100 @@
+import datetime
+
+import numpy as np
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db.models import F, Sum
+
+from crm_site.models import User
+from crm_site.roles import Role
+from retailers.demo_data import DEMO_USERS, seed_demo
+from retailers.models import ComplianceRecord, HistoricalRetailer, Order, OrderLine, Retailer, ServiceArea
+from retailers.validators import validate_license_no, validate_phone
+
+pytestmark = pytest.mark.django_db
+UNTIL = datetime.date(2026, 11, 24)
+
+
+def seed(**overrides):
+    options = {"retailers": 80, "months": 3, "seed": 7, "until": UNTIL, "log": lambda message: None} | overrides
+    return seed_demo(**options)
+
+
+def fingerprint() -> tuple:
+    return (
+        tuple(Retailer.objects.order_by("license_no").values_list("license_no", "name", "phone")),
+        tuple(Order.objects.order_by("order_no").values_list("order_no", "amount", "cartons")),
+    )
+
+
+def test_small_prefecture_is_complete_and_consistent():
+    summary = seed()
+    assert summary.retailers == Retailer.objects.count() == 80
+    assert ServiceArea.objects.count() >= 4
+    assert Order.objects.count() == summary.orders > 80
+    assert not Order.objects.filter(ordered_on__gt=UNTIL).exists()
+    # Order totals are the sums of their lines.
+    mismatched = Order.objects.annotate(line_sum=Sum("lines__amount"), line_cartons=Sum("lines__quantity")).exclude(
+        amount=F("line_sum"), cartons=F("line_cartons")
+    )
+    assert not mismatched.exists()
+    assert HistoricalRetailer.objects.filter(history_type="+", change_source="import").count() == 80
+    assert ComplianceRecord.objects.exists() or summary.retailers < 50
+    shop = Retailer.objects.exclude(last_order_on=None).first()
+    assert shop.last_order_on == shop.orders.latest("ordered_on").ordered_on
+    for retailer in Retailer.objects.all():
+        validate_license_no(retailer.license_no)
+        validate_phone(retailer.phone)
+        assert retailer.name_initials and retailer.owner_pinyin
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    seed()
+    first = fingerprint()
+    seed(reset=True)
+    assert fingerprint() == first
+    seed(reset=True, seed=8)
+    assert fingerprint() != first
+
+
+def test_second_run_changes_nothing():
+    seed()
+    before = fingerprint()
+    assert seed().skipped
+    assert fingerprint() == before
+
+
+def test_purchases_are_skewed_so_a_25_70_5_split_means_something():
+    seed(retailers=400, months=6)
+    amounts = np.sort(
+        np.array(Order.objects.values("retailer").annotate(s=Sum("amount")).values_list("s", flat=True), dtype=float)
+    )[::-1]
+    assert amounts[: len(amounts) // 4].sum() / amounts.sum() > 0.5
+
+
+def test_line_weeks_limits_the_lines_not_the_totals():
+    seed(line_weeks=2)
+    with_lines = Order.objects.filter(lines__isnull=False).distinct()
+    assert with_lines.exists()
+    assert not with_lines.filter(ordered_on__lt=UNTIL - datetime.timedelta(weeks=3)).exists()
+    assert not Order.objects.filter(amount=0).exists()
+    assert OrderLine.objects.count() < Order.objects.aggregate(n=Sum("line_count"))["n"]
+
+
+def test_command_creates_demo_users_who_can_log_in_and_keeps_their_passwords(capsys):
+    call_command("seed_demo", retailers=30, months=1, until=UNTIL)
+    output = capsys.readouterr().out
+    for username, password, role, _name in DEMO_USERS:
+        user = User.objects.get(username=username)
+        assert user.check_password(password)
+        assert user.groups.filter(name=role).exists()
+        assert username in output
+    manager = User.objects.get(username="manager")
+    manager.set_password("changed-by-the-user")
+    manager.save()
+    call_command("seed_demo", retailers=30, months=1, until=UNTIL)
+    manager.refresh_from_db()
+    assert manager.check_password("changed-by-the-user")
+    assert Retailer.objects.filter(account_manager=manager).exists()
+    assert Group.objects.get(name=Role.SALES_MANAGER).user_set.count() > 1
