@@ -115,10 +115,13 @@ def sync_role_groups(apps: Apps) -> None:
 
 
 def user_roles(user) -> list[Role]:
-    """The roles a user holds, in the order of Role (superusers count as admins)."""
+    """The roles a user holds, in the order of Role (superusers count as admins); cached on the
+    user object for the request, like Django's own permission cache."""
     if not user.is_authenticated:
         return []
-    names = {group.name for group in user.groups.all()}
-    if user.is_superuser:
-        names.add(Role.ADMIN)
-    return [role for role in Role if role in names]
+    if not hasattr(user, "_crm_roles"):
+        names = {group.name for group in user.groups.all()}
+        if user.is_superuser:
+            names.add(Role.ADMIN)
+        user._crm_roles = [role for role in Role if role in names]
+    return user._crm_roles
