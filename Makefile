@@ -25,6 +25,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --retailers $(DEMO_RETAILERS) --months $(DEMO_MONTHS)
+	$(BIN)/python manage.py run_grading --if-never-run
 	bash scripts/serve.sh
 
 lint: install-dev

@@ -92,8 +92,9 @@ def grading_schedule_sync(*, policy: GradingPolicy) -> None:
     )
 
 
-def grading_run_start(*, started_by=None, as_of: datetime.date | None = None) -> GradingRun:
-    """Create a pending run (refused while another is pending or running) and queue it."""
+def grading_run_start(*, started_by=None, as_of: datetime.date | None = None, queue: bool = True) -> GradingRun:
+    """Create a pending run (refused while another is pending or running) and queue it on Celery
+    (or leave it to the caller, who then calls grading_run_execute itself)."""
     if started_by is not None and not started_by.has_perm("grading.add_gradingrun"):
         raise PermissionDenied
     GradingRun.objects.filter(
@@ -105,9 +106,10 @@ def grading_run_start(*, started_by=None, as_of: datetime.date | None = None) ->
     except IntegrityError as error:
         raise GradingRunAlreadyActive(_("A grading run is already in progress.")) from error
 
-    from grading.tasks import grading_run_task
+    if queue:
+        from grading.tasks import grading_run_task
 
-    transaction.on_commit(lambda: grading_run_task.delay(run.pk))
+        transaction.on_commit(lambda: grading_run_task.delay(run.pk))
     return run
 
 

@@ -212,3 +212,14 @@ def test_service_policy_is_data_with_an_ordinary_fallback(db):
     assert service_policy_for("key").visit_interval_days == 7
     assert service_policy_for("").tier == "ordinary"
     assert ServicePolicy.objects.count() == 3
+
+
+def test_run_grading_command_grades_once(prefecture, twenty_shops, capsys):
+    from django.core.management import call_command
+
+    call_command("run_grading", "--if-never-run")
+    assert GradingRun.objects.get().status == RunStatus.SUCCEEDED
+    assert "Graded 23 shops" in capsys.readouterr().out
+    call_command("run_grading", "--if-never-run")
+    assert GradingRun.objects.count() == 1
+    assert "already" in capsys.readouterr().out
