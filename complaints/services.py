@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from complaints.business_hours import add_time
 from complaints.models import (
     ATTACHMENT_MAX_BYTES,
+    OPEN_STATUSES,
     EventKind,
     Notification,
     SlaPolicy,
@@ -248,29 +249,40 @@ def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int 
     """Warn owners of steps due soon and escalate overdue ones to the region's supervisors,
     once per step (the flags are reset when a step starts). Safe to run as often as wanted."""
     now = now or timezone.now()
-    done = {"due_soon": 0, "escalated": 0}
-    open_steps = Ticket.objects.filter(status__in=[s for s in Status if s not in (Status.CLOSED, Status.REJECTED)])
-    due_soon = open_steps.filter(due_soon_notified=False, step_warn_at__lte=now, step_due_at__gt=now)
-    for ticket in due_soon.select_related("owner")[:batch]:
+    open_steps = Ticket.objects.filter(status__in=OPEN_STATUSES).select_related(
+        "owner", "retailer__service_area__region"
+    )
+    return {
+        "due_soon": _flag_once(
+            open_steps.filter(step_warn_at__lte=now, step_due_at__gt=now),
+            flag="due_soon_notified",
+            kind=EventKind.DUE_SOON,
+            message=gettext_lazy("%(number)s: “%(step)s” is due at %(due)s."),
+            recipients=lambda ticket: [ticket.owner],
+            batch=batch,
+        ),
+        "escalated": _flag_once(
+            open_steps.filter(step_due_at__lte=now),
+            flag="overdue_escalated",
+            kind=EventKind.ESCALATED,
+            message=gettext_lazy("%(number)s is overdue at “%(step)s” (due %(due)s); escalated to the supervisor."),
+            recipients=lambda ticket: [ticket.owner, *ticket.retailer.service_area.region.supervisors.all()],
+            batch=batch,
+        ),
+    }
+
+
+def _flag_once(tickets, *, flag: str, kind: EventKind, message, recipients, batch: int) -> int:
+    """For each ticket whose `flag` is still off: set it (the update is the lock, so two workers
+    never both send), log the event and notify. Returns how many were flagged."""
+    flagged = 0
+    for ticket in tickets.filter(**{flag: False})[:batch]:
         with transaction.atomic():
-            if Ticket.objects.filter(pk=ticket.pk, due_soon_notified=False).update(due_soon_notified=True):
-                text = _("%(number)s: “%(step)s” is due at %(due)s.") % {
-                    "number": ticket.number, "step": ticket.get_status_display(),
-                    "due": timezone.localtime(ticket.step_due_at).strftime("%Y-%m-%d %H:%M"),
-                }  # fmt: skip
-                TicketEvent.objects.create(ticket=ticket, kind=EventKind.DUE_SOON, text=text)
-                _notify(ticket, [ticket.owner], text)
-                done["due_soon"] += 1
-    overdue = open_steps.filter(overdue_escalated=False, step_due_at__lte=now)
-    for ticket in overdue.select_related("owner", "retailer__service_area__region")[:batch]:
-        with transaction.atomic():
-            if Ticket.objects.filter(pk=ticket.pk, overdue_escalated=False).update(overdue_escalated=True):
-                text = _("%(number)s is overdue at “%(step)s” (due %(due)s); escalated to the supervisor.") % {
-                    "number": ticket.number, "step": ticket.get_status_display(),
-                    "due": timezone.localtime(ticket.step_due_at).strftime("%Y-%m-%d %H:%M"),
-                }  # fmt: skip
-                TicketEvent.objects.create(ticket=ticket, kind=EventKind.ESCALATED, text=text)
-                supervisors = list(ticket.retailer.service_area.region.supervisors.all())
-                _notify(ticket, [ticket.owner, *supervisors], text)
-                done["escalated"] += 1
-    return done
+            if not Ticket.objects.filter(pk=ticket.pk, **{flag: False}).update(**{flag: True}):
+                continue
+            due = timezone.localtime(ticket.step_due_at).strftime("%Y-%m-%d %H:%M")
+            text = message % {"number": ticket.number, "step": ticket.get_status_display(), "due": due}
+            TicketEvent.objects.create(ticket=ticket, kind=kind, text=text)
+            _notify(ticket, recipients(ticket), text)
+            flagged += 1
+    return flagged
