@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 2_000  # beyond this a list says "more than 2,000": an exact count would scan
 
 
 @dataclass(frozen=True)
