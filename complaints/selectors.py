@@ -31,6 +31,11 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
     return Ticket.objects.filter(retailer__in=retailers_visible_to(user).values("pk"))
 
 
+def open_tickets_of(*, retailer) -> QuerySet[Ticket]:
+    """Open tickets of a shop (or of OuterRef("pk"), for the retailer list's filter)."""
+    return Ticket.objects.filter(retailer=retailer, status__in=OPEN_STATUSES)
+
+
 def queue_conditions(user, now: datetime.datetime) -> dict[str, Q]:
     is_open = Q(status__in=OPEN_STATUSES)
     return {

@@ -1,7 +1,7 @@
 import datetime
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +33,9 @@ class RetailerFilter(django_filters.FilterSet):
         label=_("Licence expires within (days)"), method="filter_license_expires_within", min_value=0
     )
     license_expired = django_filters.BooleanFilter(label=_("Licence expired"), method="filter_license_expired")
+    has_open_complaints = django_filters.BooleanFilter(
+        label=_("Has open complaints"), method="filter_has_open_complaints"
+    )
     no_order_weeks = django_filters.NumberFilter(
         label=_("No order for (weeks)"), method="filter_no_order_weeks", min_value=1
     )
@@ -69,3 +72,11 @@ class RetailerFilter(django_filters.FilterSet):
     def filter_no_order_weeks(self, queryset: QuerySet, name: str, weeks) -> QuerySet:
         since = timezone.localdate() - datetime.timedelta(weeks=int(weeks))
         return queryset.filter(Q(last_order_on__lt=since) | Q(last_order_on__isnull=True))
+
+    def filter_has_open_complaints(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        from complaints.selectors import open_tickets_of
+
+        has_open = Exists(open_tickets_of(retailer=OuterRef("pk")))
+        return queryset.filter(has_open) if value else queryset.exclude(has_open)

@@ -296,3 +296,15 @@ def test_export_follows_the_filters_and_scope_masks_phones_and_is_logged(client_
 @pytest.mark.parametrize("role", [Role.SALES_MANAGER, Role.COMPLAINT_CLERK])
 def test_export_refused_without_permission(client_for, users, role):
     assert client_for(users[role]).get(reverse("retailers:retailer-export")).status_code == 403
+
+
+def test_has_open_complaints_filter(client_for, prefecture):
+    from complaints.services import ticket_create
+    from complaints.tests.factories import ticket_data
+
+    ticket_create(
+        retailer=prefecture["shops"]["b"], data=ticket_data(), created_by=prefecture["users"][Role.COMPLAINT_CLERK]
+    )
+    client = client_for(prefecture["users"][Role.ADMIN])
+    assert listed_names(client.get(LIST_URL, {"has_open_complaints": "true"})) == {"李家超市"}
+    assert listed_names(client.get(LIST_URL, {"has_open_complaints": "false"})) == {"王记便利店", "张老烟酒店"}
