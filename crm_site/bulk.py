@@ -72,4 +72,5 @@ def insert_frame(table: str, frame) -> int:
                 with cursor.cursor.copy(sql) as copy:
                     copy.write(text)
         return len(frame)
-    return insert_rows(table, list(frame.columns), frame.itertuples(index=False, name=None))
+    columns = [frame[column].tolist() for column in frame.columns]  # plain Python values, column at a time
+    return insert_rows(table, list(frame.columns), zip(*columns, strict=True))

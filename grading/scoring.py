@@ -70,6 +70,8 @@ def grade_frame(signals: pd.DataFrame, policy: dict) -> pd.DataFrame:
 
     Needs the columns retailer_id, license_no, scope_key, the SIGNALS columns,
     compliance_count, override_tier (None where no live override) and previous_tier ("" if none).
+    Adds score, rank, percentile, computed_tier, tier, overridden, level, stars, movement, and
+    normalised: each shop's normalised signals as a JSON object.
     """
     frame = signals.copy()
     if frame.empty:
@@ -87,8 +89,8 @@ def grade_frame(signals: pd.DataFrame, policy: dict) -> pd.DataFrame:
     normalised["compliance"] = np.minimum(frame["compliance_count"], COMPLIANCE_CAP) / COMPLIANCE_CAP
     score -= policy[PENALTY_WEIGHT] * normalised["compliance"].to_numpy()
     frame["score"] = np.round(score, 4)
-    normalised_frame = pd.DataFrame(normalised).round(4)
-    frame["normalised"] = normalised_frame.to_dict("records")
+    # The explanation of each score, as the JSON stored with the grade (serialised vectorised).
+    frame["normalised"] = pd.DataFrame(normalised).round(4).to_json(orient="records", lines=True).splitlines()
 
     # Best first: score descending, then licence number ascending (deterministic ties).
     order = frame.sort_values(["scope_key", "score", "license_no"], ascending=[True, False, True])

@@ -15,7 +15,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.bulk import insert_rows
+from crm_site.bulk import insert_frame
 from grading.models import (
     GradingPolicy,
     GradingRun,
@@ -211,19 +211,14 @@ GRADE_COLUMNS = (
 
 
 def _write_grades(run: GradingRun, graded: pd.DataFrame) -> None:
-    import json
-
-    if graded.empty:
-        return
     out = graded.assign(
         run_id=run.pk,
         amount=graded["amount"].round(2),
         high_end_share=graded["high_end_share"].round(4),
         low_tar_share=graded["low_tar_share"].round(4),
         brand_variety=graded["brand_variety"].round(2),
-        normalised=[json.dumps(values) for values in graded["normalised"]],
     )
-    insert_rows(RetailerGrade._meta.db_table, GRADE_COLUMNS, out[list(GRADE_COLUMNS)].itertuples(index=False))
+    insert_frame(RetailerGrade._meta.db_table, out[list(GRADE_COLUMNS)])
 
 
 def _apply_to_retailers(run: GradingRun) -> None:

@@ -1,5 +1,7 @@
 """The grading rules on plain DataFrames: no database, no HTTP."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -117,8 +119,9 @@ def test_compliance_findings_lower_the_score():
 def test_contributions_add_up_to_the_score():
     graded = grade_frame(shops([5, 50, 500, 5000], compliance=[0, 1, 0, 0]), POLICY)
     row = graded.iloc[1]
-    total = sum(POLICY[weight] * row["normalised"][column] for column, weight in SIGNALS.items())
-    total -= POLICY["weight_compliance_penalty"] * row["normalised"]["compliance"]
+    normalised = json.loads(row["normalised"])
+    total = sum(POLICY[weight] * normalised[column] for column, weight in SIGNALS.items())
+    total -= POLICY["weight_compliance_penalty"] * normalised["compliance"]
     assert row["score"] == pytest.approx(total, abs=0.01)  # normalised values are shown to 4 places
 
 
