@@ -49,7 +49,10 @@ def keyset_paginate(queryset: QuerySet, *, order_by: str, cursor: str | None, si
     if position is not None:
         value, pk = position
         after = "lt" if descending else "gt"
-        ordered = ordered.filter(Q(**{f"{name}__{after}": value}) | Q(**{name: value, f"pk__{after}": pk}))
+        # The first condition bounds an index range scan; the second skips the rows already shown.
+        ordered = ordered.filter(**{f"{name}__{after}e": value}).filter(
+            Q(**{f"{name}__{after}": value}) | Q(**{f"pk__{after}": pk})
+        )
     rows = list(ordered[: size + 1])
     next_cursor = None
     if len(rows) > size:

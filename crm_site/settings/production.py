@@ -8,9 +8,7 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="")
 if len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set (50 or more random characters) when DJANGO_ENV=production."
-    )
+    raise ImproperlyConfigured("SECRET_KEY must be set (50 or more random characters) when DJANGO_ENV=production.")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

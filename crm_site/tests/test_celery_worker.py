@@ -33,9 +33,27 @@ def test_real_worker_on_redis_completes_a_task(redis_url):
         "CELERY_RESULT_BACKEND": result_backend,
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm_site", "worker", "--pool", "solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm_site",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     client = Celery("probe", broker=redis_url, backend=result_backend)
     try:

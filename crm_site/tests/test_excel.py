@@ -10,7 +10,7 @@ def test_cells_are_typed_headers_frozen_and_formulas_defused(tmp_path):
     path = str(tmp_path / "out.xlsx")
     columns = [Column("店名"), Column("金额", kind="money"), Column("日期", kind="date"), Column("备注")]
     rows = [
-        ("王记便利店", Decimal("1234.50"), datetime.date(2026, 3, 1), "=HYPERLINK(\"http://x\")"),
+        ("王记便利店", Decimal("1234.50"), datetime.date(2026, 3, 1), '=HYPERLINK("http://x")'),
         ("李家超市", 7, None, "+86 139"),
         ("张老烟酒店", 0.5, datetime.date(2026, 1, 2), "@SUM(A1)"),
         ("赵家", 1, None, "-1+2"),

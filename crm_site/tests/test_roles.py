@@ -12,9 +12,7 @@ def test_migration_creates_one_group_per_role_with_exactly_its_permissions():
     for role, codes in ROLE_PERMISSIONS.items():
         granted = {
             f"{app}.{code}"
-            for app, code in Group.objects.get(name=role).permissions.values_list(
-                "content_type__app_label", "codename"
-            )
+            for app, code in Group.objects.get(name=role).permissions.values_list("content_type__app_label", "codename")
         }
         assert granted == set(codes)
 
