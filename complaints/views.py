@@ -29,7 +29,7 @@ from complaints.services import (
     ticket_create,
     ticket_move,
 )
-from crm_site.excel import Column, xlsx_download
+from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.models import User
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
@@ -97,9 +97,12 @@ def ticket_export(request: HttpRequest) -> HttpResponse:
         for t in ticket_filter.qs.order_by("-created_at").iterator(chunk_size=2000)
     )
     return xlsx_download(
-        user=request.user, kind="tickets", filename="tickets", columns=TICKET_EXPORT_COLUMNS, rows=rows,
+        user=request.user,
+        kind="tickets",
+        filename="tickets",
+        sheets=[Sheet(_("Tickets"), TICKET_EXPORT_COLUMNS, rows)],
         filters={key: value for key, value in request.GET.items() if key != "after"},
-    )  # fmt: skip
+    )
 
 
 @area_required("complaints")
@@ -243,14 +246,35 @@ def report(request: HttpRequest) -> HttpResponse:
 def report_export(request: HttpRequest) -> HttpResponse:
     data = _report(request)
     months = [month.strftime("%Y-%m") for month in data["months"]]
-    columns = [
-        Column("类别 Category", 20),
-        *[Column(month, 10, "number") for month in months],
-        Column("合计 Total", 10, "number"),
-    ]
-    rows = [(entry["label"], *entry["counts"], entry["total"]) for entry in data["by_category"]]
+    by_category = Sheet(
+        _("By category and month"),
+        [
+            Column("类别 Category", 20),
+            *[Column(month, 10, "number") for month in months],
+            Column("合计 Total", 10, "number"),
+        ],
+        [(entry["label"], *entry["counts"], entry["total"]) for entry in data["by_category"]],
+    )
+    in_time = Sheet(
+        _("Steps done within the deadline"),
+        [Column("环节 Step", 16), Column("按时 In time", 10, "number"), Column("总数 Total", 10, "number"),
+         Column("按时率 Share", 10, "percent")],
+        [(str(row["step"]), row["in_time"], row["total"], row["share"]) for row in data["in_time"]],
+    )  # fmt: skip
+    mean_close, satisfaction = data["mean_time_to_close"], data["satisfaction"]["mean"]
+    summary = Sheet(
+        _("Summary"),
+        [Column("指标 Measure", 30), Column("数值 Value", 14, "number")],
+        [
+            (
+                _("Mean time from received to closed") + " (h)",
+                mean_close and round(mean_close.total_seconds() / 3600, 1),
+            ),
+            (_("Satisfaction at follow-up"), satisfaction and round(satisfaction, 2)),
+        ],
+    )
     return xlsx_download(
-        user=request.user, kind="tickets-report", filename="complaints-report", columns=columns, rows=rows
+        user=request.user, kind="tickets-report", filename="complaints-report", sheets=[by_category, in_time, summary]
     )
 
 

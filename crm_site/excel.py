@@ -23,11 +23,18 @@ class Column:
     kind: str = "text"  # text | number | money | date | datetime | percent
 
 
-def write_xlsx(path: str, *, sheet: str, columns: Sequence[Column], rows: Iterable[Sequence]) -> int:
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence]
+
+
+def write_xlsx(path: str, sheets: Sequence[Sheet]) -> int:
+    """Write the sheets one after the other (constant memory) and return the number of data rows."""
     workbook = xlsxwriter.Workbook(
         path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
-    worksheet = workbook.add_worksheet(sheet[:31])
     formats = {
         "header": workbook.add_format({"bold": True, "bg_color": "#F2E6E6", "border": 1}),
         "money": workbook.add_format({"num_format": "#,##0.00"}),
@@ -38,12 +45,19 @@ def write_xlsx(path: str, *, sheet: str, columns: Sequence[Column], rows: Iterab
         # Text that Excel would take for a formula is marked quote-prefixed: shown and kept as text.
         "quoted": workbook.add_format({"quote_prefix": True}),
     }
+    total = sum(_write_sheet(workbook.add_worksheet(sheet.name[:31]), sheet, formats) for sheet in sheets)
+    workbook.close()
+    return total
+
+
+def _write_sheet(worksheet, sheet: Sheet, formats: dict) -> int:
+    columns = sheet.columns
     for index, column in enumerate(columns):
         worksheet.set_column(index, index, column.width)
         worksheet.write_string(0, index, column.header, formats["header"])
     worksheet.freeze_panes(1, 0)
     count = 0
-    for count, row in enumerate(rows, start=1):
+    for count, row in enumerate(sheet.rows, start=1):
         for index, (column, value) in enumerate(zip(columns, row, strict=True)):
             if value is None or value == "":
                 worksheet.write_blank(count, index, None)
@@ -61,18 +75,17 @@ def write_xlsx(path: str, *, sheet: str, columns: Sequence[Column], rows: Iterab
                     count, index, text, formats["quoted"] if text.startswith(FORMULA_PREFIXES) else None
                 )
     worksheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
-    workbook.close()
     return count
 
 
 def xlsx_download(
-    *, user, kind: str, filename: str, columns: Sequence[Column], rows: Iterable[Sequence], filters: dict | None = None
+    *, user, kind: str, filename: str, sheets: Sequence[Sheet], filters: dict | None = None
 ) -> FileResponse:
     """Write the workbook to a temporary file, log the export, and stream the file back."""
     from crm_site.models import ExportLog
 
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115  (closed by the FileResponse)
-    count = write_xlsx(handle.name, sheet=kind, columns=columns, rows=rows)
+    count = write_xlsx(handle.name, sheets)
     ExportLog.objects.create(user=user, kind=kind, filters=filters or {}, row_count=count)
     handle.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -6,6 +6,7 @@ app_name = "grading"
 
 urlpatterns = [
     path("", views.grading_index, name="index"),
+    path("export/", views.overview_export, name="export"),
     path("runs/start/", views.run_start, name="run-start"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/export/", views.run_export, name="run-export"),

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.excel import Column, xlsx_download
+from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.navigation import area_required
 from grading.forms import GradingPolicyForm, ServicePolicyFormSet, TierOverrideForm
 from grading.models import GradingRun, Movement, ServicePolicy, TierOverride
@@ -90,9 +90,48 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user,
         kind="grading-run",
         filename=f"grading-run-{run.pk}",
-        columns=GRADE_EXPORT_COLUMNS,
-        rows=run_export_rows(run=run, retailers=retailers_visible_to(request.user)),
+        sheets=[
+            Sheet(
+                _("Grades"),
+                GRADE_EXPORT_COLUMNS,
+                run_export_rows(run=run, retailers=retailers_visible_to(request.user)),
+            )
+        ],
         filters={"run": run.pk},
+    )
+
+
+@area_required("grading")
+def overview_export(request: HttpRequest) -> HttpResponse:
+    """The grading page in a workbook: run history, live overrides and the service policy."""
+    runs = Sheet(
+        _("Run history"),
+        [Column("批次 Run", 8, "number"), Column("基准日 As of", 12, "date"), Column("状态 Status", 10),
+         Column("户数 Shops", 10, "number"), Column("重点 Key", 10, "number"), Column("普通 Ordinary", 10, "number"),
+         Column("特殊 Special", 10, "number"), Column("升级 Up", 10, "number"), Column("降级 Down", 10, "number"),
+         Column("说明 Message", 50)],
+        [(run.pk, run.as_of, run.get_status_display(), run.graded_count, run.tier_counts.get("key"),
+          run.tier_counts.get("ordinary"), run.tier_counts.get("special"), run.moved_up, run.moved_down, run.message)
+         for run in runs_recent(limit=500)],
+    )  # fmt: skip
+    overrides = Sheet(
+        _("Live overrides"),
+        [Column("许可证号 Licence", 16), Column("店名 Shop", 24), Column("类别 Tier", 10), Column("原因 Reason", 30),
+         Column("有效期至 Expires", 12, "date"), Column("指定人 By", 10)],
+        [(o.retailer.license_no, o.retailer.name, o.get_tier_display(), o.reason, o.expires_on, str(o.created_by))
+         for o in live_overrides(retailers=retailers_visible_to(request.user))],
+    )  # fmt: skip
+    policies = Sheet(
+        _("Service policy per tier"),
+        [Column("类别 Tier", 10), Column("拜访周期(天) Visit days", 12, "number"),
+         Column("受理(分) Ack min", 12, "number"), Column("办结(时) Resolve h", 12, "number"),
+         Column("紧俏权重 Scarce", 10, "number"), Column("积分倍数 Points", 10, "number"),
+         Column("调查周期(天) Survey days", 12, "number")],
+        [(p.get_tier_display(), p.visit_interval_days, p.complaint_response_minutes, p.complaint_resolution_hours,
+          p.scarce_priority_weight, p.points_multiplier, p.survey_interval_days) for p in ServicePolicy.objects.all()],
+    )  # fmt: skip
+    return xlsx_download(
+        user=request.user, kind="grading-overview", filename="grading", sheets=[runs, overrides, policies]
     )
 
 

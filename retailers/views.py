@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.excel import Column, xlsx_download
+from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
 from retailers.dossier import dossier_tabs_for
@@ -63,10 +63,15 @@ def retailer_export(request: HttpRequest) -> HttpResponse:
         user=request.user,
         kind="retailers",
         filename="retailers",
-        columns=[Column(header, width, kind) for _path, header, width, kind in RETAILER_EXPORT_FIELDS],
-        rows=retailer_export_rows(
-            retailers=retailer_filter.qs, may_see_phones=request.user.has_perm("retailers.view_retailer_phone")
-        ),
+        sheets=[
+            Sheet(
+                _("Retailers"),
+                [Column(header, width, kind) for _path, header, width, kind in RETAILER_EXPORT_FIELDS],
+                retailer_export_rows(
+                    retailers=retailer_filter.qs, may_see_phones=request.user.has_perm("retailers.view_retailer_phone")
+                ),
+            )
+        ],
         filters={key: value for key, value in request.GET.items() if key not in {"after", "sort"}},
     )
 

@@ -188,3 +188,9 @@ def test_queue_export_is_scoped(client_for, users, tickets):
     response = client_for(users[Role.SALES_MANAGER]).get(reverse("complaints:ticket-export"))
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [tickets["a"].number]
+
+
+def test_report_export_has_the_three_tables(client_for, users, tickets):
+    response = client_for(users[Role.SUPERVISOR]).get(reverse("complaints:report-export"))
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert workbook.sheetnames == ["按类别和月份统计", "各环节按时办结率", "汇总"]

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from crm_site.excel import Column, write_xlsx
+from crm_site.excel import Column, Sheet, write_xlsx
 
 
 def test_cells_are_typed_headers_frozen_and_formulas_defused(tmp_path):
@@ -16,8 +16,10 @@ def test_cells_are_typed_headers_frozen_and_formulas_defused(tmp_path):
         ("赵家", 1, None, "-1+2"),
         ("钱家", 1, None, "\tcmd"),
     ]
-    assert write_xlsx(path, sheet="零售客户", columns=columns, rows=rows) == 5
-    sheet = openpyxl.load_workbook(path).active
+    assert write_xlsx(path, [Sheet("零售客户", columns, rows), Sheet("第二页", columns[:1], [("x",)])]) == 6
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["零售客户", "第二页"]
+    sheet = workbook["零售客户"]
     assert [cell.value for cell in sheet[1]] == ["店名", "金额", "日期", "备注"]
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:D6"
