@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import OPEN_STATUSES, Category, StandardAnswer, Status, Ticket, TicketEvent
 from retailers.models import Retailer
-from retailers.selectors import retailers_visible_to
+from retailers.selectors import retailers_visible_to, users_who_can_see
 from retailers.timeline import TimelineEvent
 
 QUEUES = {
@@ -52,6 +52,16 @@ def queue_counts(*, tickets: QuerySet[Ticket], user, now: datetime.datetime) -> 
     """All tab counts in one query."""
     conditions = queue_conditions(user, now)
     return tickets.aggregate(**{key: Count("pk", filter=condition) for key, condition in conditions.items()})
+
+
+def ticket_owner_choices(*, ticket: Ticket) -> QuerySet:
+    """Who may own a ticket: active users who work tickets and may see its shop."""
+    return (
+        users_who_can_see(retailer=ticket.retailer)
+        .filter(Q(is_superuser=True) | Q(groups__permissions__codename="work_ticket"))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:

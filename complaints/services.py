@@ -200,6 +200,8 @@ def _event_text(move: str, data: dict) -> str:
 def ticket_assign(*, ticket: Ticket, owner, assigned_by) -> Ticket:
     if not assigned_by.has_perm("complaints.work_ticket") or not owner.has_perm("complaints.work_ticket"):
         raise PermissionDenied
+    if not retailers_visible_to(owner).filter(pk=ticket.retailer_id).exists():
+        raise ValidationError(_("%(user)s cannot see this shop, so cannot own its ticket.") % {"user": owner})
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not locked.is_open:
         raise TicketMoveRefused(_("A closed ticket is read-only; reopen it first."))
@@ -226,6 +228,8 @@ def ticket_attach(*, ticket: Ticket, upload, user) -> TicketAttachment:
         and not retailers_visible_to(user).filter(pk=ticket.retailer_id).exists()
     ):
         raise PermissionDenied
+    if not ticket.is_open:
+        raise TicketMoveRefused(_("A closed ticket is read-only; reopen it first."))
     if upload.size > ATTACHMENT_MAX_BYTES:
         raise ValidationError(_("A file may be at most 5 MB."))
     if (upload.content_type or "").split("/")[0] not in {"image", "application"}:

@@ -18,6 +18,7 @@ from complaints.selectors import (
     retailer_tickets,
     standard_answers_for,
     ticket_events,
+    ticket_owner_choices,
     tickets_visible_to,
 )
 from complaints.services import (
@@ -30,7 +31,6 @@ from complaints.services import (
     ticket_move,
 )
 from crm_site.excel import Column, Sheet, xlsx_download
-from crm_site.models import User
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
 from retailers.selectors import retailers_matching, retailers_visible_to
@@ -132,7 +132,7 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Ticket %(number)s logged.") % {"number": ticket.number})
             return redirect("complaints:ticket-detail", pk=ticket.pk)
     preset = None
-    if form["retailer"].value():
+    if str(form["retailer"].value() or "").isdigit():
         preset = retailers_visible_to(request.user).filter(pk=form["retailer"].value()).first()
     return render(request, "complaints/ticket_form.html", {"form": form, "preset": preset})
 
@@ -153,7 +153,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "move_form": MoveForm(),
         "answers": standard_answers_for(ticket=ticket),
         "attachments": list(ticket.attachments.all()),
-        "owners": User.objects.filter(groups__permissions__codename="work_ticket", is_active=True).distinct()
+        "owners": ticket_owner_choices(ticket=ticket)
         if request.user.has_perm("complaints.work_ticket") and ticket.is_open
         else [],
         "now": timezone.now(),
@@ -197,10 +197,14 @@ def ticket_note_view(request: HttpRequest, pk: int) -> HttpResponse:
 @area_required("complaints")
 def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket_or_404(request, pk)
-    owner = get_object_or_404(User, pk=request.POST.get("owner") or 0)
+    owner_id = request.POST.get("owner", "")
+    owner = get_object_or_404(ticket_owner_choices(ticket=ticket), pk=owner_id) if owner_id.isdigit() else None
+    if owner is None:
+        messages.error(request, _("Choose who takes the ticket."))
+        return redirect("complaints:ticket-detail", pk=pk)
     try:
         ticket_assign(ticket=ticket, owner=owner, assigned_by=request.user)
-    except TicketMoveRefused as error:
+    except (TicketMoveRefused, ValidationError) as error:
         _refusal(request, error)
     return redirect("complaints:ticket-detail", pk=pk)
 
@@ -215,7 +219,7 @@ def ticket_attach_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             ticket_attach(ticket=ticket, upload=upload, user=request.user)
-        except ValidationError as error:
+        except (TicketMoveRefused, ValidationError) as error:
             _refusal(request, error)
     return redirect("complaints:ticket-detail", pk=pk)
 

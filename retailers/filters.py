@@ -30,14 +30,14 @@ class RetailerFilter(django_filters.FilterSet):
     stars = django_filters.ChoiceFilter(label=_("Stars"), choices=STAR_CHOICES)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=RetailerStatus.choices)
     license_expires_within = django_filters.NumberFilter(
-        label=_("Licence expires within (days)"), method="filter_license_expires_within", min_value=0
+        label=_("Licence expires within (days)"), method="filter_license_expires_within", min_value=0, max_value=3650
     )
     license_expired = django_filters.BooleanFilter(label=_("Licence expired"), method="filter_license_expired")
     has_open_complaints = django_filters.BooleanFilter(
         label=_("Has open complaints"), method="filter_has_open_complaints"
     )
     no_order_weeks = django_filters.NumberFilter(
-        label=_("No order for (weeks)"), method="filter_no_order_weeks", min_value=1
+        label=_("No order for (weeks)"), method="filter_no_order_weeks", min_value=1, max_value=520
     )
 
     class Meta:

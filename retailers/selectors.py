@@ -45,6 +45,23 @@ def service_areas_visible_to(user) -> QuerySet[ServiceArea]:
     return areas.filter(managers=user)
 
 
+def users_who_can_see(*, retailer: Retailer) -> QuerySet:
+    """The same rule from the other side: every active user who may open this shop."""
+    from crm_site.models import User
+
+    area = retailer.service_area
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename="view_all_retailers")
+            | Q(groups__permissions__codename="view_region_retailers", supervised_regions=area.region_id)
+            | Q(groups__permissions__codename="view_retailer", service_areas=area)
+        )
+        .distinct()
+    )
+
+
 def retailers_visible_to(user) -> QuerySet[Retailer]:
     """The retailers a user may see: those of `service_areas_visible_to(user)`."""
     retailers = Retailer.objects.all()

@@ -36,7 +36,7 @@ def _filtered_retailers(request: HttpRequest) -> RetailerFilter:
 def retailer_list(request: HttpRequest) -> HttpResponse:
     retailer_filter = _filtered_retailers(request)
     sort = request.GET.get("sort", "name")
-    if sort.lstrip("-") not in SORTS:
+    if sort.removeprefix("-") not in SORTS:
         sort = "name"
     page = keyset_paginate(retailer_filter.qs, order_by=sort, cursor=request.GET.get("after"), size=PAGE_SIZE)
     context = {

@@ -194,3 +194,42 @@ def test_report_export_has_the_three_tables(client_for, users, tickets):
     response = client_for(users[Role.SUPERVISOR]).get(reverse("complaints:report-export"))
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert workbook.sheetnames == ["按类别和月份统计", "各环节按时办结率", "汇总"]
+
+
+def test_ticket_can_only_be_assigned_to_someone_who_sees_the_shop(client_for, users, tickets, prefecture):
+    from crm_site.tests.factories import UserFactory
+
+    region_2_supervisor = UserFactory(username="sup2", role=Role.SUPERVISOR)
+    prefecture["regions"][1].supervisors.add(region_2_supervisor)
+    client = client_for(users[Role.COMPLAINT_CLERK])
+    page = client.get(reverse("complaints:ticket-detail", args=[tickets["a"].pk]))
+    offered = {user.username for user in page.context["owners"]}
+    assert "supervisor" in offered and "sup2" not in offered
+    response = client.post(
+        reverse("complaints:ticket-assign", args=[tickets["a"].pk]), {"owner": region_2_supervisor.pk}
+    )
+    assert response.status_code == 404
+    client.post(reverse("complaints:ticket-assign", args=[tickets["a"].pk]), {"owner": "abc"})
+    tickets["a"].refresh_from_db()
+    assert tickets["a"].owner == users[Role.COMPLAINT_CLERK]
+
+
+def test_no_attachment_on_a_rejected_ticket(client_for, users, tickets, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    clerk = users[Role.COMPLAINT_CLERK]
+    ticket_move(ticket=tickets["a"], move="reject", user=clerk, data={"reason": "非有效投诉"})
+    response = client_for(clerk).post(
+        reverse("complaints:ticket-attach", args=[tickets["a"].pk]),
+        {"file": SimpleUploadedFile("photo.png", b"\x89PNG", content_type="image/png")},
+    )
+    assert response.status_code == 302
+    assert tickets["a"].attachments.count() == 0
+
+
+def test_bad_retailer_parameter_on_the_create_page_is_ignored(client_for, users):
+    assert (
+        client_for(users[Role.COMPLAINT_CLERK])
+        .get(reverse("complaints:ticket-create"), {"retailer": "abc"})
+        .status_code
+        == 200
+    )

@@ -55,3 +55,12 @@ def test_history_lists_changed_fields_newest_first(prefecture):
     assert entries[0]["changed_fields"] == [Retailer._meta.get_field("hobbies").verbose_name]
     assert entries[-1]["record"].history_type == "+"
     assert entries[0]["record"].change_source == "manager"
+
+
+def test_users_who_can_see_is_the_same_rule_from_the_other_side(prefecture):
+    from crm_site.models import User
+    from retailers.selectors import users_who_can_see
+
+    for shop in prefecture["shops"].values():
+        expected = {user.pk for user in User.objects.all() if retailers_visible_to(user).filter(pk=shop.pk).exists()}
+        assert set(users_who_can_see(retailer=shop).values_list("pk", flat=True)) == expected

@@ -308,3 +308,10 @@ def test_has_open_complaints_filter(client_for, prefecture):
     client = client_for(prefecture["users"][Role.ADMIN])
     assert listed_names(client.get(LIST_URL, {"has_open_complaints": "true"})) == {"李家超市"}
     assert listed_names(client.get(LIST_URL, {"has_open_complaints": "false"})) == {"王记便利店", "张老烟酒店"}
+
+
+@pytest.mark.parametrize(
+    "params", [{"sort": "--name"}, {"license_expires_within": "99999999999"}, {"no_order_weeks": "99999999999"}]
+)
+def test_hostile_list_parameters_do_not_crash(client_for, users, params):
+    assert client_for(users[Role.ADMIN]).get(LIST_URL, params).status_code == 200
