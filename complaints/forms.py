@@ -38,7 +38,7 @@ class TicketFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
     status = django_filters.ChoiceFilter(label=_("Step"), choices=Status.choices)
     region = django_filters.ModelChoiceFilter(
-        label=_("Region"), field_name="retailer__service_area__region", queryset=Region.objects.all()
+        label=_("Region"), field_name="retailer__service_area__region", queryset=Region.objects.none()
     )
     tier = django_filters.ChoiceFilter(label=_("Tier"), field_name="retailer__tier", choices=Tier.choices)
     received_from = django_filters.DateFilter(
@@ -57,3 +57,7 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    def __init__(self, *args, regions, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["region"].queryset = regions

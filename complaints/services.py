@@ -99,9 +99,11 @@ def step_deadline(
     if minutes is None:
         return None
     duration = datetime.timedelta(minutes=minutes)
+    # The follow-up call is promised within N hours of the reply: always calendar hours.
+    working_hours = sla.working_hours and status != Status.FOLLOWING_UP
     return (
-        add_time(start, duration * sla.due_soon_percent / 100, working_hours=sla.working_hours),
-        add_time(start, duration, working_hours=sla.working_hours),
+        add_time(start, duration * sla.due_soon_percent / 100, working_hours=working_hours),
+        add_time(start, duration, working_hours=working_hours),
     )
 
 
@@ -242,11 +244,15 @@ def ticket_attach(*, ticket: Ticket, upload, user) -> TicketAttachment:
 
 
 def _notify(ticket: Ticket, users, text: str) -> None:
-    recipients = [user for user in users if user is not None]
+    recipients = list({user.pk: user for user in users if user is not None}.values())
     Notification.objects.bulk_create(Notification(user=user, ticket=ticket, text=text) for user in recipients)
-    emails = [user.email for user in recipients if user.email]
-    if emails:
-        send_mail(f"[{ticket.number}] {text}", text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True)
+    emails = sorted({user.email for user in recipients if user.email})
+    if emails:  # after the commit: no mail for a change that rolled back, no lock held while sending
+        transaction.on_commit(
+            lambda: send_mail(
+                f"[{ticket.number}] {text}", text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
+            )
+        )
 
 
 def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int = 500) -> dict[str, int]:
@@ -262,7 +268,7 @@ def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int 
             flag="due_soon_notified",
             kind=EventKind.DUE_SOON,
             message=gettext_lazy("%(number)s: “%(step)s” is due at %(due)s."),
-            recipients=lambda ticket: [ticket.owner],
+            recipients=lambda ticket: _owner_or_clerks(ticket),
             batch=batch,
         ),
         "escalated": _flag_once(
@@ -270,19 +276,35 @@ def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int 
             flag="overdue_escalated",
             kind=EventKind.ESCALATED,
             message=gettext_lazy("%(number)s is overdue at “%(step)s” (due %(due)s); escalated to the supervisor."),
-            recipients=lambda ticket: [ticket.owner, *ticket.retailer.service_area.region.supervisors.all()],
+            recipients=lambda ticket: [
+                *_owner_or_clerks(ticket),
+                *ticket.retailer.service_area.region.supervisors.all(),
+            ],
             batch=batch,
         ),
     }
 
 
+def _owner_or_clerks(ticket: Ticket) -> list:
+    """The step's owner; for an unassigned ticket, everyone who could take it."""
+    if ticket.owner is not None:
+        return [ticket.owner]
+    from complaints.selectors import ticket_owner_choices
+
+    return list(ticket_owner_choices(ticket=ticket))
+
+
 def _flag_once(tickets, *, flag: str, kind: EventKind, message, recipients, batch: int) -> int:
-    """For each ticket whose `flag` is still off: set it (the update is the lock, so two workers
-    never both send), log the event and notify. Returns how many were flagged."""
+    """For each ticket whose `flag` is still off: set it, log the event and notify. The guarded
+    update is the lock: it only succeeds while the ticket is still in the step that was read, so
+    two workers never both send, and a step that started meanwhile keeps its own flags."""
     flagged = 0
     for ticket in tickets.filter(**{flag: False})[:batch]:
         with transaction.atomic():
-            if not Ticket.objects.filter(pk=ticket.pk, **{flag: False}).update(**{flag: True}):
+            still_due = Ticket.objects.filter(
+                pk=ticket.pk, status=ticket.status, step_started_at=ticket.step_started_at, **{flag: False}
+            )
+            if not still_due.update(**{flag: True}):
                 continue
             due = timezone.localtime(ticket.step_due_at).strftime("%Y-%m-%d %H:%M")
             text = message % {"number": ticket.number, "step": ticket.get_status_display(), "due": due}

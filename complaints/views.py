@@ -33,7 +33,8 @@ from complaints.services import (
 from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
-from retailers.selectors import retailers_matching, retailers_visible_to
+from retailers.models import Region
+from retailers.selectors import retailers_matching, retailers_visible_to, service_areas_visible_to
 
 PAGE_SIZE = 50
 
@@ -44,7 +45,8 @@ def _queue(request: HttpRequest) -> tuple[str, TicketFilter]:
         queue = "open"
     tickets = tickets_visible_to(request.user).select_related("retailer__service_area", "owner")
     tickets = tickets.filter(queue_conditions(request.user, timezone.now())[queue])
-    return queue, TicketFilter(request.GET, queryset=tickets)
+    regions = Region.objects.filter(pk__in=service_areas_visible_to(request.user).values("region_id"))
+    return queue, TicketFilter(request.GET, queryset=tickets, regions=regions)
 
 
 @area_required("complaints")
@@ -110,7 +112,9 @@ def retailer_lookup(request: HttpRequest) -> HttpResponse:
     """As the clerk types a licence number, name or phone: the matching shops (htmx)."""
     term = request.GET.get("q", "")
     shops = (
-        retailers_matching(retailers_visible_to(request.user), term).select_related("service_area")[:10]
+        retailers_matching(
+            retailers_visible_to(request.user), term, by_phone=request.user.has_perm("retailers.view_retailer_phone")
+        ).select_related("service_area")[:10]
         if len(term.strip()) >= 2
         else []
     )

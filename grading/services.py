@@ -26,7 +26,7 @@ from grading.models import (
     TierOverride,
 )
 from grading.scoring import grade_frame
-from retailers.models import Retailer
+from retailers.models import Retailer, Tier
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +107,22 @@ def grading_run_start(*, started_by=None, as_of: datetime.date | None = None, qu
         raise GradingRunAlreadyActive(_("A grading run is already in progress.")) from error
 
     if queue:
-        from grading.tasks import grading_run_task
-
-        transaction.on_commit(lambda: grading_run_task.delay(run.pk))
+        transaction.on_commit(lambda: _enqueue(run))
     return run
+
+
+def _enqueue(run: GradingRun) -> None:
+    """Hand the run to Celery; if the broker cannot take it, fail the run at once so that it does
+    not block the next start for hours."""
+    from grading.tasks import grading_run_task
+
+    try:
+        grading_run_task.delay(run.pk)
+    except Exception as error:  # any broker error: recorded on the run
+        logger.exception("could not queue grading run %s", run.pk)
+        GradingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), message=f"not queued: {error}"
+        )
 
 
 def grading_run_execute(*, run_id: int) -> GradingRun:
@@ -241,32 +253,38 @@ def _apply_to_retailers(run: GradingRun) -> None:
 
 
 def _summarise(run: GradingRun, graded: pd.DataFrame, policy: GradingPolicy) -> None:
+    """Counts per tier and region, movers, and whether the split holds. The split is checked
+    against what exact rounding gives for this population (split_targets), so a small scope is
+    not flagged for its rounding; only overrides can push it off."""
     from grading.scoring import split_targets
 
-    run.graded_count = len(graded)
-    run.tier_counts = {tier: int((graded["tier"] == tier).sum()) for tier in ("key", "ordinary", "special")}
-    by_region = graded.groupby(["region_id", "tier"]).size() if len(graded) else pd.Series(dtype=int)
-    run.region_counts = {}
-    for (region_id, tier), count in by_region.items():
-        run.region_counts.setdefault(str(region_id), {})[tier] = int(count)
-    run.override_count = int(graded["overridden"].sum()) if len(graded) else 0
-    run.moved_up = int((graded["movement"] == 1).sum()) if len(graded) else 0
-    run.moved_down = int((graded["movement"] == -1).sum()) if len(graded) else 0
     n = len(graded)
-    tolerance = float(policy.tolerance_percent)
-    off = []
+    run.graded_count = n
+    run.tier_counts = {tier: int((graded["tier"] == tier).sum()) for tier in ("key", "ordinary", "special")}
+    run.region_counts = {}
     if n:
-        for tier, percent in (("key", policy.key_percent), ("special", policy.special_percent)):
-            share = 100 * run.tier_counts[tier] / n
-            if abs(share - percent) > tolerance:
-                off.append(f"{tier} {share:.1f}% / {percent}%")
+        for (region_id, tier), count in graded.groupby(["region_id", "tier"]).size().items():
+            run.region_counts.setdefault(str(region_id), {})[tier] = int(count)
+    run.override_count = int(graded["overridden"].sum()) if n else 0
+    run.moved_up = int((graded["movement"] == 1).sum()) if n else 0
+    run.moved_down = int((graded["movement"] == -1).sum()) if n else 0
+    expected = {"key": 0, "special": 0}
+    for _scope, members in graded.groupby("scope_key") if n else ():
+        targets = split_targets(len(members), policy.key_percent, policy.special_percent)
+        expected["key"] += targets.key
+        expected["special"] += targets.special
+    tolerance = n * float(policy.tolerance_percent) / 100
+    off = [
+        f"{Tier(tier).label} {run.tier_counts[tier]} / {expected[tier]}"
+        for tier in ("key", "special")
+        if abs(run.tier_counts[tier] - expected[tier]) > tolerance
+    ]
     run.within_tolerance = not off
-    targets = split_targets(n, policy.key_percent, policy.special_percent)
     run.message = (
         _("Overrides push the split outside the tolerance: %(detail)s") % {"detail": "; ".join(off)}
         if off
         else _("Split as targeted: %(key)s key, %(special)s special of %(n)s shops.")
-        % {"key": targets.key, "special": targets.special, "n": n}
+        % {"key": run.tier_counts["key"], "special": run.tier_counts["special"], "n": n}
     )
 
 

@@ -29,17 +29,19 @@ from grading.services import (
     tier_override_revoke,
 )
 from retailers.models import Region
-from retailers.selectors import retailers_visible_to
+from retailers.selectors import retailers_visible_to, service_areas_visible_to
 
 
 def _run_context(request: HttpRequest, run: GradingRun | None) -> dict:
     retailers = retailers_visible_to(request.user)
-    regions = dict(Region.objects.values_list("pk", "name"))
+    visible_regions = service_areas_visible_to(request.user).values("region_id")
+    regions = dict(Region.objects.filter(pk__in=visible_regions).values_list("pk", "name"))
     return {
         "run": run,
         "region_rows": [
-            {"name": regions.get(int(region_id), region_id), **counts}
+            {"name": regions[int(region_id)], **counts}
             for region_id, counts in sorted((run.region_counts if run else {}).items())
+            if int(region_id) in regions
         ],
         "moved_up": run_movers(run=run, retailers=retailers, movement=Movement.UP) if run else [],
         "moved_down": run_movers(run=run, retailers=retailers, movement=Movement.DOWN) if run else [],

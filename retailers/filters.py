@@ -44,8 +44,9 @@ class RetailerFilter(django_filters.FilterSet):
         model = Retailer
         fields: list[str] = []
 
-    def __init__(self, *args, service_areas: QuerySet, **kwargs) -> None:
+    def __init__(self, *args, service_areas: QuerySet, may_search_phones: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.may_search_phones = may_search_phones
         self.filters["service_area"].queryset = service_areas
         self.filters["region"].queryset = Region.objects.filter(pk__in=service_areas.values("region_id"))
         self.filters["account_manager"].queryset = (
@@ -53,7 +54,7 @@ class RetailerFilter(django_filters.FilterSet):
         )
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return retailers_matching(queryset, value)
+        return retailers_matching(queryset, value, by_phone=self.may_search_phones)
 
     def filter_license_expires_within(self, queryset: QuerySet, name: str, days) -> QuerySet:
         today = timezone.localdate()

@@ -72,9 +72,10 @@ def retailers_visible_to(user) -> QuerySet[Retailer]:
     return retailers.filter(service_area__in=service_areas_visible_to(user).values("pk"))
 
 
-def retailers_matching(retailers: QuerySet[Retailer], term: str) -> QuerySet[Retailer]:
+def retailers_matching(retailers: QuerySet[Retailer], term: str, *, by_phone: bool = True) -> QuerySet[Retailer]:
     """Free-text search as managers type it: name, owner, licence, phone, or the pinyin (full or
-    initials) of shop and owner, so 王记便利店 is found by "wjbld"."""
+    initials) of shop and owner, so 王记便利店 is found by "wjbld". Users who see masked phones
+    get by_phone=False: a prefix search would let them read a number digit by digit."""
     term = to_half_width(term or "").strip()
     if not term:
         return retailers
@@ -89,7 +90,7 @@ def retailers_matching(retailers: QuerySet[Retailer], term: str) -> QuerySet[Ret
         | Q(owner_pinyin__startswith=lowered)
     )
     phone = normalize_phone(term)
-    if phone.isdigit() and len(phone) >= 4:
+    if by_phone and phone.isdigit() and len(phone) >= 4:
         condition |= Q(phone__startswith=phone) | Q(phone_alt__startswith=phone)
     return retailers.filter(condition)
 

@@ -60,6 +60,10 @@ def retailer_editable_fields(*, user) -> tuple[str, ...]:
     return fields
 
 
+# Written by Retailer.save from the fields above, so saved alongside them.
+DERIVED_FIELDS = ("name_pinyin", "name_initials", "owner_pinyin", "owner_initials", "updated_at")
+
+
 def _save_with_history(retailer: Retailer, *, user, source: ChangeSource) -> None:
     retailer.full_clean()
     retailer._change_source = source
@@ -80,14 +84,20 @@ def retailer_create(*, data: dict[str, Any], created_by, source: ChangeSource = 
 def retailer_update(
     *, retailer: Retailer, data: dict[str, Any], changed_by, source: ChangeSource = ChangeSource.MANAGER
 ) -> Retailer:
-    """Change a dossier. Fields the user may not write are refused, not silently dropped."""
+    """Change a dossier. Fields the user may not write are refused, not silently dropped. Only the
+    given fields (and what derives from them) are written, on a freshly locked row, so a
+    concurrent edit of other fields or a grading run's new tier is never overwritten."""
     refused = set(data) - set(retailer_editable_fields(user=changed_by))
     if refused:
         raise PermissionDenied(f"not allowed to change: {', '.join(sorted(refused))}")
+    locked = Retailer.objects.select_for_update().get(pk=retailer.pk)
     for field, value in data.items():
-        setattr(retailer, field, value)
-    _save_with_history(retailer, user=changed_by, source=source)
-    return retailer
+        setattr(locked, field, value)
+    locked.full_clean()
+    locked._change_source = source
+    locked._history_user = changed_by
+    locked.save(update_fields=[*data, *DERIVED_FIELDS])
+    return locked
 
 
 @transaction.atomic
@@ -98,6 +108,30 @@ def retailer_refresh_last_order(*, retailer_ids: list[int] | None = None) -> int
     shops = Retailer.objects.all() if retailer_ids is None else Retailer.objects.filter(pk__in=retailer_ids)
     latest = Order.objects.filter(retailer=OuterRef("pk")).values("retailer").annotate(last=Max("ordered_on"))
     return shops.update(last_order_on=Subquery(latest.values("last")))
+
+
+def _plain(values: dict) -> dict:
+    return {key: (str(value) if value is not None else None) for key, value in values.items()}
+
+
+def _rows_clashing_with_survivor(model, field: str, *, survivor: Retailer, duplicate: Retailer):
+    """The duplicate's rows that a unique constraint would refuse once they point at the survivor."""
+    from django.db.models import Exists, OuterRef, Q, UniqueConstraint
+
+    clashing = Q(pk__in=[])
+    for constraint in model._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint) or field not in constraint.fields:
+            continue
+        others = [name for name in constraint.fields if name != field]
+        twins = model._base_manager.filter(**{field: survivor}, **{name: OuterRef(name) for name in others})
+        if constraint.condition is not None:
+            twins = twins.filter(constraint.condition)
+            clashing |= Q(Exists(twins)) & constraint.condition
+        else:
+            clashing |= Q(Exists(twins))
+    if clashing == Q(pk__in=[]):
+        return None
+    return model._base_manager.filter(Q(**{field: duplicate}) & clashing)
 
 
 @dataclass(frozen=True)
@@ -125,14 +159,23 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
     duplicate = Retailer.objects.select_for_update().get(pk=duplicate.pk)
 
     moved: dict[str, int] = {}
+    dropped: dict[str, list] = {}
     for relation in Retailer._meta.related_objects:
         if relation.many_to_many:
             continue
-        related = relation.related_model._base_manager.filter(**{relation.field.name: duplicate})
-        moved[relation.related_model._meta.label] = related.update(**{relation.field.name: survivor})
+        model, field = relation.related_model, relation.field.name
+        clashing = _rows_clashing_with_survivor(model, field, survivor=survivor, duplicate=duplicate)
+        if clashing is not None and clashing.exists():
+            # The survivor already has its own row for the same key (a grade of the same run, a live
+            # override): the duplicate's row is kept in the merge snapshot, not moved.
+            dropped[model._meta.label] = [_plain(model_to_dict(row)) for row in clashing]
+            clashing.delete()
+        related = model._base_manager.filter(**{field: duplicate})
+        moved[model._meta.label] = related.update(**{field: survivor})
 
-    snapshot = model_to_dict(duplicate)
-    snapshot = {key: (str(value) if value is not None else None) for key, value in snapshot.items()}
+    snapshot = _plain(model_to_dict(duplicate))
+    if dropped:
+        snapshot["rows_kept_only_here"] = dropped
     merge = RetailerMerge.objects.create(
         survivor=survivor,
         merged_retailer_id=duplicate.pk,

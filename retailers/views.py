@@ -29,7 +29,12 @@ PAGE_SIZE = 50
 
 def _filtered_retailers(request: HttpRequest) -> RetailerFilter:
     retailers = retailers_visible_to(request.user).select_related("service_area", "account_manager")
-    return RetailerFilter(request.GET, queryset=retailers, service_areas=service_areas_visible_to(request.user))
+    return RetailerFilter(
+        request.GET,
+        queryset=retailers,
+        service_areas=service_areas_visible_to(request.user),
+        may_search_phones=request.user.has_perm("retailers.view_retailer_phone"),
+    )
 
 
 @area_required("retailers")

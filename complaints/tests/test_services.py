@@ -178,7 +178,7 @@ def test_counterfeit_reports_run_on_calendar_hours(prefecture, clerk):
     assert ticket.step_due_at == datetime.datetime(2026, 9, 30, 17, 50, tzinfo=TZ)
 
 
-def test_due_soon_and_escalation_happen_once_per_breach(ticket, clerk, prefecture):
+def test_due_soon_and_escalation_happen_once_per_breach(ticket, clerk, prefecture, django_capture_on_commit_callbacks):
     supervisor = prefecture["users"][Role.SUPERVISOR]
     supervisor.email = "zhuguan@example.com"
     supervisor.save()
@@ -186,7 +186,8 @@ def test_due_soon_and_escalation_happen_once_per_breach(ticket, clerk, prefectur
     assert tickets_check_deadlines(now=warn) == {"due_soon": 1, "escalated": 0}
     assert tickets_check_deadlines(now=warn) == {"due_soon": 0, "escalated": 0}
     late = MONDAY_10 + datetime.timedelta(minutes=45)
-    assert tickets_check_deadlines(now=late) == {"due_soon": 0, "escalated": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tickets_check_deadlines(now=late) == {"due_soon": 0, "escalated": 1}
     assert tickets_check_deadlines(now=late) == {"due_soon": 0, "escalated": 0}
     assert Notification.objects.filter(user=supervisor).count() == 1
     assert Notification.objects.filter(user=clerk).count() == 2
@@ -241,3 +242,21 @@ def test_two_moves_racing_do_not_lose_or_double_an_event(prefecture):
 
 def test_every_move_is_in_the_table():
     assert set(MOVES) == {"acknowledge", "verify", "resolve", "reply", "follow_up", "reject", "reopen"}
+
+
+def test_follow_up_is_due_48_calendar_hours_after_the_reply(ticket, clerk):
+    for name, data, _expected in WALK[:3]:
+        ticket = ticket_move(ticket=ticket, move=name, user=clerk, data=data)
+    replied_at = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+    with time_machine.travel(replied_at, tick=False):
+        ticket = ticket_move(ticket=ticket, move="reply", user=clerk, data=WALK[3][1])
+    assert ticket.step_due_at == replied_at + datetime.timedelta(hours=48)
+
+
+def test_unassigned_tickets_warn_the_clerks_and_a_moved_ticket_is_not_flagged(prefecture, clerk):
+    manager = prefecture["users"][Role.SALES_MANAGER]
+    with time_machine.travel(MONDAY_10, tick=False):
+        ticket = ticket_create(retailer=prefecture["shops"]["a"], data=ticket_data(), created_by=manager)
+    assert ticket.owner is None
+    assert tickets_check_deadlines(now=MONDAY_10 + datetime.timedelta(minutes=25))["due_soon"] == 1
+    assert Notification.objects.filter(user=clerk, ticket=ticket).exists()

@@ -134,7 +134,7 @@ def test_overrides_beyond_tolerance_are_flagged(prefecture, twenty_shops):
         )
     run = run_now()
     assert not run.within_tolerance
-    assert "special" in run.message
+    assert "特殊客户 6 / 1" in run.message
 
 
 def test_override_rules(prefecture, twenty_shops):
@@ -223,3 +223,20 @@ def test_run_grading_command_grades_once(prefecture, twenty_shops, capsys):
     call_command("run_grading", "--if-never-run")
     assert GradingRun.objects.count() == 1
     assert "already" in capsys.readouterr().out
+
+
+def test_a_broker_failure_fails_the_run_instead_of_blocking_the_next_one(
+    prefecture, django_capture_on_commit_callbacks
+):
+    broker_down = mock.patch("grading.tasks.grading_run_task.delay", side_effect=ConnectionError("broker down"))
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        run = grading_run_start(as_of=TODAY)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "broker down" in run.message
+    assert grading_run_start(as_of=TODAY, queue=False).status == RunStatus.PENDING
+
+
+def test_a_tiny_scope_is_not_flagged_for_its_rounding(prefecture):
+    run = run_now()  # three shops: 1 key (round 0.75), 0 special
+    assert run.within_tolerance
+    assert "比例符合目标" in run.message

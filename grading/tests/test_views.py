@@ -129,3 +129,8 @@ def test_run_export_is_scoped_typed_and_logged(client_for, prefecture, graded):
     assert sheet.max_row == 2  # header + the manager's one shop
     assert sheet["A2"].value == prefecture["shops"]["a"].license_no
     assert ExportLog.objects.get().user == manager
+
+
+def test_manager_sees_only_the_regions_of_own_areas(client_for, users, graded, prefecture):
+    rows = client_for(users[Role.SALES_MANAGER]).get(reverse("grading:index")).context["region_rows"]
+    assert [row["name"] for row in rows] == [prefecture["regions"][0].name]

@@ -183,3 +183,30 @@ def test_timeline_merges_sources_newest_first(prefecture):
     events = retailer_timeline(retailer=shop)
     assert [event.kind for event in events] == ["retailers", "retailers", "compliance"]
     assert "销售假冒卷烟" in events[-1].title
+
+
+def test_merge_of_two_graded_shops_with_overrides_keeps_the_clashing_rows_in_the_snapshot(prefecture):
+    from grading.models import GradingRun, RetailerGrade, TierOverride
+    from grading.services import grading_run_execute, tier_override_create
+
+    survivor, duplicate = prefecture["shops"]["a"], prefecture["shops"]["b"]
+    supervisor, admin = prefecture["users"][Role.SUPERVISOR], prefecture["users"][Role.ADMIN]
+    grading_run_execute(run_id=GradingRun.objects.create(as_of=datetime.date.today()).pk)
+    for shop in (survivor, duplicate):
+        tier_override_create(
+            retailer=shop, tier="key", reason="扶持", expires_on=datetime.date(2099, 1, 1), created_by=supervisor
+        )
+    result = retailer_merge(survivor=survivor, duplicate=duplicate, merged_by=admin, reason="重复")
+    assert RetailerGrade.objects.filter(retailer=survivor).count() == 1
+    assert TierOverride.objects.filter(retailer=survivor, revoked_at__isnull=True).count() == 1
+    kept = result.merge.snapshot["rows_kept_only_here"]
+    assert len(kept["grading.RetailerGrade"]) == 1 and len(kept["grading.TierOverride"]) == 1
+
+
+def test_update_writes_only_its_fields_and_keeps_a_concurrent_tier(prefecture):
+    shop, manager = prefecture["shops"]["a"], prefecture["users"][Role.SALES_MANAGER]
+    stale = Retailer.objects.get(pk=shop.pk)
+    Retailer.objects.filter(pk=shop.pk).update(tier="key", stars=5, address="新址")  # e.g. a grading run meanwhile
+    retailer_update(retailer=stale, data={"hobbies": "看书"}, changed_by=manager)
+    fresh = Retailer.objects.get(pk=shop.pk)
+    assert (fresh.tier, fresh.stars, fresh.address, fresh.hobbies) == ("key", 5, "新址", "看书")

@@ -315,3 +315,8 @@ def test_has_open_complaints_filter(client_for, prefecture):
 )
 def test_hostile_list_parameters_do_not_crash(client_for, users, params):
     assert client_for(users[Role.ADMIN]).get(LIST_URL, params).status_code == 200
+
+
+def test_roles_with_masked_phones_cannot_search_by_phone(client_for, users):
+    assert listed_names(client_for(users[Role.SUPERVISOR]).get(LIST_URL, {"q": "1391234"})) == set()
+    assert listed_names(client_for(users[Role.SALES_MANAGER]).get(LIST_URL, {"q": "1391234"})) == {"王记便利店"}
