@@ -17,5 +17,6 @@ urlpatterns = [
     path("<int:pk>/note/", views.ticket_note_view, name="ticket-note"),
     path("<int:pk>/assign/", views.ticket_assign_view, name="ticket-assign"),
     path("<int:pk>/attach/", views.ticket_attach_view, name="ticket-attach"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("retailers/<int:retailer_pk>/", views.retailer_tickets_panel, name="retailer-tickets"),
 ]

@@ -2,14 +2,14 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from complaints.forms import MoveForm, TicketFilter, TicketForm
-from complaints.models import Notification, Ticket
+from complaints.models import Notification, Ticket, TicketAttachment
 from complaints.selectors import (
     QUEUES,
     complaints_report,
@@ -226,6 +226,15 @@ def ticket_attach_view(request: HttpRequest, pk: int) -> HttpResponse:
         except (TicketMoveRefused, ValidationError) as error:
             _refusal(request, error)
     return redirect("complaints:ticket-detail", pk=pk)
+
+
+@area_required("complaints")
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Uploaded files are never served from a public URL: only to users who see the ticket."""
+    attachment = get_object_or_404(TicketAttachment, pk=pk, ticket__in=tickets_visible_to(request.user))
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.file.name.rsplit("/", 1)[-1]
+    )
 
 
 @area_required("complaints")

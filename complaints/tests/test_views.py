@@ -233,3 +233,16 @@ def test_bad_retailer_parameter_on_the_create_page_is_ignored(client_for, users)
         .status_code
         == 200
     )
+
+
+def test_attachments_download_only_for_users_who_see_the_ticket(client_for, users, tickets, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    clerk = users[Role.COMPLAINT_CLERK]
+    client_for(clerk).post(
+        reverse("complaints:ticket-attach", args=[tickets["c"].pk]),
+        {"file": SimpleUploadedFile("photo.png", b"\x89PNG data", content_type="image/png")},
+    )
+    attachment = tickets["c"].attachments.get()
+    url = reverse("complaints:attachment-download", args=[attachment.pk])
+    assert b"".join(client_for(clerk).get(url).streaming_content) == b"\x89PNG data"
+    assert client_for(users[Role.SALES_MANAGER]).get(url).status_code == 404
