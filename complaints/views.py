@@ -6,6 +6,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from complaints.forms import MoveForm, TicketFilter, TicketForm
@@ -69,11 +70,11 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
 
 
 TICKET_EXPORT_COLUMNS = [
-    Column("工单号 Ticket", 16), Column("许可证号 Licence", 16), Column("店名 Shop", 22), Column("渠道 Channel", 10),
-    Column("类别 Category", 12), Column("优先级 Priority", 8), Column("环节 Step", 12), Column("责任人 Owner", 10),
-    Column("受理时间 Received", 16, "datetime"), Column("本环节时限 Step due", 16, "datetime"),
-    Column("办结时间 Closed", 16, "datetime"), Column("满意度 Satisfaction", 8, "number"),
-    Column("描述 Description", 40),
+    Column(_l("Ticket"), 16), Column(_l("Licence number"), 16), Column(_l("Shop name"), 22), Column(_l("channel"), 10),
+    Column(_l("Category"), 12), Column(_l("Priority"), 8), Column(_l("Step"), 12), Column(_l("Owner"), 10),
+    Column(_l("received at"), 16, "datetime"), Column(_l("Step due"), 16, "datetime"),
+    Column(_l("closed at"), 16, "datetime"), Column(_l("satisfaction (1–5)"), 8, "number"),
+    Column(_l("description"), 40),
 ]  # fmt: skip
 
 
@@ -266,22 +267,22 @@ def report_export(request: HttpRequest) -> HttpResponse:
     by_category = Sheet(
         _("By category and month"),
         [
-            Column("类别 Category", 20),
+            Column(_("Category"), 20),
             *[Column(month, 10, "number") for month in months],
-            Column("合计 Total", 10, "number"),
+            Column(_("Total"), 10, "number"),
         ],
         [(entry["label"], *entry["counts"], entry["total"]) for entry in data["by_category"]],
     )
     in_time = Sheet(
         _("Steps done within the deadline"),
-        [Column("环节 Step", 16), Column("按时 In time", 10, "number"), Column("总数 Total", 10, "number"),
-         Column("按时率 Share", 10, "percent")],
+        [Column(_("Step"), 16), Column(_("in time"), 10, "number"), Column(_("Total"), 10, "number"),
+         Column(_("Share in time"), 10, "percent")],
         [(str(row["step"]), row["in_time"], row["total"], row["share"]) for row in data["in_time"]],
     )  # fmt: skip
     mean_close, satisfaction = data["mean_time_to_close"], data["satisfaction"]["mean"]
     summary = Sheet(
         _("Summary"),
-        [Column("指标 Measure", 30), Column("数值 Value", 14, "number")],
+        [Column(_("Measure"), 30), Column(_("Value"), 14, "number")],
         [
             (
                 _("Mean time from received to closed") + " (h)",

@@ -12,13 +12,14 @@ from decimal import Decimal
 import xlsxwriter
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.functional import Promise
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
 class Column:
-    header: str
+    header: str | Promise
     width: int = 14
     kind: str = "text"  # text | number | money | date | datetime | percent
 
@@ -54,7 +55,7 @@ def _write_sheet(worksheet, sheet: Sheet, formats: dict) -> int:
     columns = sheet.columns
     for index, column in enumerate(columns):
         worksheet.set_column(index, index, column.width)
-        worksheet.write_string(0, index, column.header, formats["header"])
+        worksheet.write_string(0, index, str(column.header), formats["header"])
     worksheet.freeze_panes(1, 0)
     count = 0
     for count, row in enumerate(sheet.rows, start=1):

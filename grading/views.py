@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from crm_site.excel import Column, Sheet, xlsx_download
@@ -77,11 +78,11 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 
 GRADE_EXPORT_COLUMNS = [
-    Column("许可证号 licence", 16), Column("店名 shop", 24), Column("区域 region", 12), Column("片区 area", 12),
-    Column("得分 score", 10, "number"), Column("排名 rank", 10, "number"), Column("客户类别 tier", 10),
-    Column("按得分类别 tier by score", 12), Column("人工指定 overridden", 10), Column("档位 level", 8, "number"),
-    Column("星级 stars", 8, "number"), Column("上次类别 previous", 10), Column("变动 movement", 10),
-    Column("12个月金额 amount", 14, "money"), Column("订货次数 orders", 10, "number"),
+    Column(_l("Licence number"), 16), Column(_l("Shop name"), 24), Column(_l("Region"), 12),
+    Column(_l("Service area"), 12), Column(_l("Score"), 10, "number"), Column(_l("rank"), 10, "number"),
+    Column(_l("Tier"), 10), Column(_l("tier by score"), 12), Column(_l("overridden"), 10),
+    Column(_l("level (档位)"), 8, "number"), Column(_l("Stars"), 8, "number"), Column(_l("previous tier"), 10),
+    Column(_l("movement"), 10), Column(_l("12-month amount (yuan)"), 14, "money"), Column(_l("Orders"), 10, "number"),
 ]  # fmt: skip
 
 
@@ -108,27 +109,27 @@ def overview_export(request: HttpRequest) -> HttpResponse:
     """The grading page in a workbook: run history, live overrides and the service policy."""
     runs = Sheet(
         _("Run history"),
-        [Column("批次 Run", 8, "number"), Column("基准日 As of", 12, "date"), Column("状态 Status", 10),
-         Column("户数 Shops", 10, "number"), Column("重点 Key", 10, "number"), Column("普通 Ordinary", 10, "number"),
-         Column("特殊 Special", 10, "number"), Column("升级 Up", 10, "number"), Column("降级 Down", 10, "number"),
-         Column("说明 Message", 50)],
+        [Column("#", 8, "number"), Column(_("Graded as of"), 12, "date"), Column(_("Status"), 10),
+         Column(_("Shops graded"), 10, "number"), Column(_("Key account"), 10, "number"),
+         Column(_("Ordinary"), 10, "number"), Column(_("Special"), 10, "number"), Column(_("Moved up"), 10, "number"),
+         Column(_("Moved down"), 10, "number"), Column(_("Message"), 50)],
         [(run.pk, run.as_of, run.get_status_display(), run.graded_count, run.tier_counts.get("key"),
           run.tier_counts.get("ordinary"), run.tier_counts.get("special"), run.moved_up, run.moved_down, run.message)
          for run in runs_recent(limit=500)],
     )  # fmt: skip
     overrides = Sheet(
         _("Live overrides"),
-        [Column("许可证号 Licence", 16), Column("店名 Shop", 24), Column("类别 Tier", 10), Column("原因 Reason", 30),
-         Column("有效期至 Expires", 12, "date"), Column("指定人 By", 10)],
+        [Column(_("Licence number"), 16), Column(_("Shop name"), 24), Column(_("Tier"), 10), Column(_("Reason"), 30),
+         Column(_("expires on"), 12, "date"), Column(_("created by"), 10)],
         [(o.retailer.license_no, o.retailer.name, o.get_tier_display(), o.reason, o.expires_on, str(o.created_by))
          for o in live_overrides(retailers=retailers_visible_to(request.user))],
     )  # fmt: skip
     policies = Sheet(
         _("Service policy per tier"),
-        [Column("类别 Tier", 10), Column("拜访周期(天) Visit days", 12, "number"),
-         Column("受理(分) Ack min", 12, "number"), Column("办结(时) Resolve h", 12, "number"),
-         Column("紧俏权重 Scarce", 10, "number"), Column("积分倍数 Points", 10, "number"),
-         Column("调查周期(天) Survey days", 12, "number")],
+        [Column(_("Tier"), 10), Column(_("Visit every (days)"), 12, "number"),
+         Column(_("Acknowledge (min)"), 12, "number"), Column(_("Resolve (h)"), 12, "number"),
+         Column(_("Scarce priority"), 10, "number"), Column(_("Points ×"), 10, "number"),
+         Column(_("Survey every (days)"), 12, "number")],
         [(p.get_tier_display(), p.visit_interval_days, p.complaint_response_minutes, p.complaint_resolution_hours,
           p.scarce_priority_weight, p.points_multiplier, p.survey_interval_days) for p in ServicePolicy.objects.all()],
     )  # fmt: skip

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
 
 from retailers.models import ChangeSource, Order, Retailer, RetailerMerge
 
@@ -152,9 +153,9 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
     if not merged_by.has_perm("retailers.merge_retailers"):
         raise PermissionDenied
     if survivor.pk == duplicate.pk:
-        raise ValidationError({"duplicate": "一个档案不能与自身合并 / A dossier cannot be merged into itself."})
+        raise ValidationError({"duplicate": _("A dossier cannot be merged into itself.")})
     if not reason.strip():
-        raise ValidationError({"reason": "请说明合并原因 / Give the reason for the merge."})
+        raise ValidationError({"reason": _("Give the reason for the merge.")})
     survivor = Retailer.objects.select_for_update().get(pk=survivor.pk)
     duplicate = Retailer.objects.select_for_update().get(pk=duplicate.pk)
 
