@@ -34,3 +34,31 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind} {self.row_count}"
+
+
+class ExportJob(models.Model):
+    """A large export written by a worker to a file, downloaded later by the user who asked."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="export_jobs", verbose_name=_("user"))
+    kind = models.CharField(_("what"), max_length=60)
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"

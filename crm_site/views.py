@@ -1,7 +1,12 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from crm_site.exports import export_job_start
+from crm_site.models import ExportJob
 from crm_site.navigation import AREAS_BY_KEY, area_required
 from retailers.selectors import retailers_visible_to
 
@@ -19,3 +24,29 @@ def area_home(request: HttpRequest, area_key: str) -> HttpResponse:
         return render(request, "area_home.html", {"area": AREAS_BY_KEY[area_key]})
 
     return view(request)
+
+
+@login_required
+def export_jobs(request: HttpRequest) -> HttpResponse:
+    """The user's own background exports; the page polls while one is being written."""
+    jobs = list(ExportJob.objects.filter(user=request.user)[:50])
+    context = {"jobs": jobs, "busy": any(job.status in ("pending", "running") for job in jobs)}
+    template = "exports.html#jobs" if request.htmx else "exports.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def export_job_create(request: HttpRequest) -> HttpResponse:
+    params = QueryDict(request.POST.get("query", "")).dict()
+    export_job_start(user=request.user, kind=request.POST.get("kind", ""), params=params)
+    messages.success(request, _("The export is being written; it appears below when ready."))
+    return redirect("export-jobs")
+
+
+@login_required
+def export_job_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = get_object_or_404(ExportJob, pk=pk, user=request.user, status=ExportJob.Status.SUCCEEDED)
+    if not job.file:
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

@@ -12,3 +12,8 @@ class RetailersConfig(AppConfig):
         from retailers.timeline import register_timeline_source
 
         register_timeline_source(retailer_timeline_events)
+
+        from crm_site.exports import register_export
+        from retailers.exports import retailer_export_sheets
+
+        register_export("retailers", retailer_export_sheets, permission="retailers.export_retailers")

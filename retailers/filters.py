@@ -81,3 +81,15 @@ class RetailerFilter(django_filters.FilterSet):
 
         has_open = Exists(open_tickets_of(retailer=OuterRef("pk")))
         return queryset.filter(has_open) if value else queryset.exclude(has_open)
+
+
+def retailer_filter_for(*, user, params) -> RetailerFilter:
+    """The list's filter for a user (scoped) and a query string: the page and its exports share it."""
+    from retailers.selectors import retailers_visible_to, service_areas_visible_to
+
+    return RetailerFilter(
+        params,
+        queryset=retailers_visible_to(user).select_related("service_area", "account_manager"),
+        service_areas=service_areas_visible_to(user),
+        may_search_phones=user.has_perm("retailers.view_retailer_phone"),
+    )

@@ -5,21 +5,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.excel import Column, Sheet, xlsx_download
+from crm_site.excel import xlsx_download
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
 from retailers.dossier import dossier_tabs_for
-from retailers.filters import SORTS, RetailerFilter
+from retailers.exports import export_params, retailer_export_sheets
+from retailers.filters import SORTS, retailer_filter_for
 from retailers.forms import RetailerForm, RetailerMergeForm
 from retailers.selectors import (
-    RETAILER_EXPORT_FIELDS,
     retailer_compliance_records,
     retailer_duplicate_candidates,
-    retailer_export_rows,
     retailer_purchase_summary,
     retailer_recent_orders,
     retailers_visible_to,
-    service_areas_visible_to,
 )
 from retailers.services import retailer_create, retailer_editable_fields, retailer_merge, retailer_update
 from retailers.timeline import retailer_timeline
@@ -27,19 +25,9 @@ from retailers.timeline import retailer_timeline
 PAGE_SIZE = 50
 
 
-def _filtered_retailers(request: HttpRequest) -> RetailerFilter:
-    retailers = retailers_visible_to(request.user).select_related("service_area", "account_manager")
-    return RetailerFilter(
-        request.GET,
-        queryset=retailers,
-        service_areas=service_areas_visible_to(request.user),
-        may_search_phones=request.user.has_perm("retailers.view_retailer_phone"),
-    )
-
-
 @area_required("retailers")
 def retailer_list(request: HttpRequest) -> HttpResponse:
-    retailer_filter = _filtered_retailers(request)
+    retailer_filter = retailer_filter_for(user=request.user, params=request.GET)
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in SORTS:
         sort = "name"
@@ -63,22 +51,9 @@ def retailer_export(request: HttpRequest) -> HttpResponse:
     """The list as filtered on screen, with the dossier fields the user may see (logged)."""
     if not request.user.has_perm("retailers.export_retailers"):
         raise PermissionDenied
-    retailer_filter = _filtered_retailers(request)
-    return xlsx_download(
-        user=request.user,
-        kind="retailers",
-        filename="retailers",
-        sheets=[
-            Sheet(
-                _("Retailers"),
-                [Column(header, width, kind) for _path, header, width, kind in RETAILER_EXPORT_FIELDS],
-                retailer_export_rows(
-                    retailers=retailer_filter.qs, may_see_phones=request.user.has_perm("retailers.view_retailer_phone")
-                ),
-            )
-        ],
-        filters={key: value for key, value in request.GET.items() if key not in {"after", "sort"}},
-    )
+    params = export_params(request.GET)
+    filename, sheets = retailer_export_sheets(request.user, params)
+    return xlsx_download(user=request.user, kind="retailers", filename=filename, sheets=sheets, filters=params)
 
 
 def _visible_retailer_or_404(request: HttpRequest, pk: int):

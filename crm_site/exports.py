@@ -1,0 +1,74 @@
+"""Background Excel exports: apps register a builder per kind; a worker writes the file.
+
+A builder is `builder(user, params) -> (filename, sheets)`; it applies the same scoping and
+filters as the page the export was asked from, so a job exports exactly what the user saw.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from crm_site.excel import Sheet, write_xlsx
+from crm_site.models import ExportJob, ExportLog
+
+logger = logging.getLogger(__name__)
+Builder = Callable[..., tuple[str, Sequence[Sheet]]]
+_builders: dict[str, tuple[Builder, str]] = {}
+
+
+def register_export(kind: str, builder: Builder, *, permission: str) -> None:
+    _builders[kind] = (builder, permission)
+
+
+def export_job_start(*, user, kind: str, params: dict) -> ExportJob:
+    if kind not in _builders:
+        raise ValueError(f"unknown export {kind!r}")
+    if not user.has_perm(_builders[kind][1]):
+        raise PermissionDenied
+    job = ExportJob.objects.create(user=user, kind=kind, params=params)
+    from crm_site.tasks import export_job_task
+
+    transaction.on_commit(lambda: export_job_task.delay(job.pk))
+    return job
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Write the file (constant memory), attach it to the job and log the export; safe to run twice."""
+    if not ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.PENDING).update(status=ExportJob.Status.RUNNING):
+        return ExportJob.objects.get(pk=job_id)
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    try:
+        builder, permission = _builders[job.kind]
+        if not job.user.has_perm(permission):
+            raise PermissionDenied(f"{job.user} may no longer export {job.kind}")
+        filename, sheets = builder(job.user, job.params)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{filename}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.xlsx"
+            job.row_count = write_xlsx(str(path), sheets)
+            with path.open("rb") as handle:
+                job.file.save(path.name, File(handle), save=False)
+        ExportLog.objects.create(user=job.user, kind=job.kind, filters=job.params, row_count=job.row_count)
+        job.status = ExportJob.Status.SUCCEEDED
+    except Exception as error:  # recorded on the job for the user to see
+        logger.exception("export job %s failed", job_id)
+        job.status, job.message = ExportJob.Status.FAILED, f"{type(error).__name__}: {error}"[:300]
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+def export_jobs_clean(*, older_than: datetime.timedelta = datetime.timedelta(days=7)) -> int:
+    """Delete export files (and their jobs) older than a week: exported data must not pile up."""
+    old = ExportJob.objects.filter(created_at__lt=timezone.now() - older_than)
+    for job in old.exclude(file=""):
+        job.file.delete(save=False)
+    return old.delete()[0]

@@ -1,0 +1,66 @@
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from crm_site.models import ExportJob, ExportLog
+from crm_site.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_long_list_offers_a_background_export(client_for, users, monkeypatch):
+    monkeypatch.setattr("crm_site.pagination.COUNT_LIMIT", 1)
+    page = client_for(users[Role.SUPERVISOR]).get(reverse("retailers:retailer-list")).content.decode()
+    assert 'id="export-job-button"' in page and 'id="export-link"' not in page
+
+
+def test_background_export_writes_the_filtered_scoped_list_for_its_owner_only(
+    client_for, users, prefecture, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    supervisor = users[Role.SUPERVISOR]
+    client = client_for(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("export-job-create"), {"kind": "retailers", "query": "q=%E8%B6%85%E5%B8%82&after=x"}
+        )
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.SUCCEEDED and job.row_count == 1
+    assert ExportLog.objects.get().filters["q"] == "超市"
+    page = client.get(reverse("export-jobs")).content.decode()
+    assert "download-link" in page
+    download = client.get(reverse("export-job-download", args=[job.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["李家超市"]
+    other = client_for(users[Role.ADMIN]).get(reverse("export-job-download", args=[job.pk]))
+    assert other.status_code == 404
+
+
+def test_background_export_needs_the_export_permission(client_for, users):
+    response = client_for(users[Role.SALES_MANAGER]).post(
+        reverse("export-job-create"), {"kind": "retailers", "query": ""}
+    )
+    assert response.status_code == 403
+    assert not ExportJob.objects.exists()
+
+
+def test_old_export_files_are_cleaned(users, settings, tmp_path):
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from crm_site.exports import export_jobs_clean
+
+    settings.MEDIA_ROOT = tmp_path
+    job = ExportJob.objects.create(user=users[Role.ADMIN], kind="retailers", status=ExportJob.Status.SUCCEEDED)
+    job.file.save("old.xlsx", ContentFile(b"x"))
+    path = job.file.path
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
+    assert export_jobs_clean() == 1
+    assert not ExportJob.objects.exists()
+    assert not Path(path).exists()
