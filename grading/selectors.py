@@ -112,7 +112,13 @@ def grading_timeline_events(retailer: Retailer, limit: int) -> list[TimelineEven
             at=grade.run.finished_at or grade.run.created_at,
             kind="grading",
             title=str(_("Tier: %(tier)s") % {"tier": grade.get_tier_display()}),
-            detail=f"{grade.get_movement_display()} · {'★' * grade.stars} · {_('level')} {grade.level}",
+            detail=" · ".join(
+                [
+                    str(grade.get_movement_display()),
+                    "★" * grade.stars,
+                    str(_("level %(level)s") % {"level": grade.level}),
+                ]
+            ),
             icon="bi-award",
         )
         for grade in grades

@@ -278,12 +278,16 @@ class Retailer(models.Model):
         return f"{self.name}（{self.license_no}）"
 
     def save(self, *args, **kwargs) -> None:
+        self.fill_derived_fields()
+        super().save(*args, **kwargs)
+
+    def fill_derived_fields(self) -> None:
+        """Normalised identifiers and pinyin search keys (bulk loaders call this themselves)."""
         self.license_no = normalize_license_no(self.license_no)
         self.phone = normalize_phone(self.phone)
         self.phone_alt = normalize_phone(self.phone_alt)
         self.name_pinyin, self.name_initials = pinyin_keys(self.name)
         self.owner_pinyin, self.owner_initials = pinyin_keys(self.owner_name)
-        super().save(*args, **kwargs)
 
 
 class PriceClass(models.IntegerChoices):

@@ -192,3 +192,56 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
     duplicate.delete()
     retailer_refresh_last_order(retailer_ids=[survivor.pk])
     return MergeResult(merge=merge, moved=moved)
+
+
+class ImportHasErrors(Exception):
+    """An all-or-nothing import met invalid rows: nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    touched_ids: list[int]
+
+
+@transaction.atomic
+def retailer_import_apply(*, results: list, imported_by, skip_invalid: bool = False) -> ImportOutcome:
+    """Carry out a checked plan (retailers.imports.check_rows + plan_changes) in one transaction:
+    all or nothing by default; with skip_invalid, exactly the rows with errors are left out.
+    History rows are written in bulk with the source "import"."""
+    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+    invalid = [result for result in results if result.errors]
+    if invalid and not skip_invalid:
+        raise ImportHasErrors(len(invalid))
+    history = {"default_user": imported_by, "custom_historical_attrs": {"change_source": ChangeSource.IMPORT}}
+    creates = []
+    for result in results:
+        if result.action == "create":
+            values = {("service_area_id" if k == "service_area" else k): v for k, v in result.values.items()}
+            retailer = Retailer(**values)
+            retailer.fill_derived_fields()
+            creates.append(retailer)
+    created = bulk_create_with_history(creates, Retailer, batch_size=2000, **history)
+    updates = {result.values["pk"]: result for result in results if result.action == "update"}
+    changed_fields: set[str] = set()
+    objects = Retailer.objects.in_bulk(list(updates))
+    for pk, result in updates.items():
+        retailer = objects[pk]
+        for name, (_old, new) in result.changes.items():
+            setattr(retailer, "service_area_id" if name == "service_area" else name, new)
+            changed_fields.add("service_area" if name == "service_area" else name)
+        retailer.fill_derived_fields()
+    if updates:
+        fields = sorted(changed_fields | set(DERIVED_FIELDS) - {"updated_at"})
+        bulk_update_with_history(list(objects.values()), Retailer, fields=fields, batch_size=2000, **history)
+    return ImportOutcome(
+        created=len(created),
+        updated=len(updates),
+        unchanged=sum(result.action == "unchanged" for result in results),
+        skipped=len(invalid),
+        touched_ids=[retailer.pk for retailer in created if retailer.pk] + list(updates),
+    )
