@@ -470,3 +470,65 @@ class RetailerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_name} → {self.survivor_id}"
+
+
+class ImportJob(models.Model):
+    """An uploaded master-data sheet: checked first (dry run), imported when an admin confirms."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked: waiting for confirmation")
+        REFUSED = "refused", _("Refused")
+        IMPORTING = "importing", _("Importing")
+        SUCCEEDED = "succeeded", _("Imported")
+        FAILED = "failed", _("Not imported")
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all", _("All or nothing: import only if every row is valid")
+        SKIP_INVALID = "skip", _("Import the valid rows and skip the rest")
+
+    kind = models.CharField(_("kind"), max_length=20, default="retailers")
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CHECKING)
+    mode = models.CharField(_("mode"), max_length=4, choices=Mode.choices, blank=True)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_invalid = models.PositiveIntegerField(_("invalid rows"), default=0)
+    to_create = models.PositiveIntegerField(_("to create"), default=0)
+    to_update = models.PositiveIntegerField(_("to update"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    preview = models.JSONField(_("preview"), default=list, blank=True)
+    error_report = models.FileField(_("error report"), upload_to="imports/%Y/%m/", blank=True)
+    touched_ids = models.JSONField(_("retailers created or changed"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        permissions = [("import_master_data", _("Can import master data from Excel"))]
+        constraints = [
+            # Two imports of the same kind never run at once.
+            models.UniqueConstraint(
+                "kind", condition=Q(status__in=["checking", "importing"]), name="import_one_active_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def rows_valid(self) -> int:
+        return self.rows_read - self.rows_invalid
+
+    @property
+    def progress(self) -> int:
+        return {"checking": 30, "importing": 70}.get(self.status, 100)

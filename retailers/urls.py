@@ -10,6 +10,11 @@ urlpatterns = [
     path("export/", views.retailer_export, name="retailer-export"),
     path("duplicates/", views.retailer_duplicates, name="retailer-duplicates"),
     path("merge/", views.retailer_merge_view, name="retailer-merge"),
+    path("imports/", views.import_list, name="import-list"),
+    path("imports/template/", views.import_template, name="import-template"),
+    path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+    path("imports/<int:pk>/confirm/", views.import_confirm, name="import-confirm"),
+    path("imports/<int:pk>/errors/", views.import_error_report, name="import-errors"),
     path("<int:pk>/", views.retailer_detail, name="retailer-detail"),
     path("<int:pk>/update/", views.retailer_update_view, name="retailer-update"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,6 +12,8 @@ from retailers.dossier import dossier_tabs_for
 from retailers.exports import export_params, retailer_export_sheets
 from retailers.filters import SORTS, retailer_filter_for
 from retailers.forms import RetailerForm, RetailerMergeForm
+from retailers.import_jobs import import_job_confirm, import_job_create, import_template_path
+from retailers.models import ImportJob
 from retailers.selectors import (
     retailer_compliance_records,
     retailer_duplicate_candidates,
@@ -161,3 +163,63 @@ def retailer_merge_view(request: HttpRequest) -> HttpResponse:
         % {"name": result.merge.merged_name, "rows": sum(result.moved.values())},
     )
     return redirect("retailers:retailer-detail", pk=result.merge.survivor_id)
+
+
+def _may_import(request: HttpRequest) -> None:
+    if not request.user.has_perm("retailers.import_master_data"):
+        raise PermissionDenied
+
+
+@area_required("retailers")
+def import_list(request: HttpRequest) -> HttpResponse:
+    _may_import(request)
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose a file to upload."))
+        else:
+            try:
+                job = import_job_create(upload=upload, user=request.user)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                return redirect("retailers:import-detail", pk=job.pk)
+    jobs = ImportJob.objects.select_related("created_by")[:30]
+    return render(request, "retailers/import_list.html", {"jobs": jobs})
+
+
+@area_required("retailers")
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _may_import(request)
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    template = "retailers/import_detail.html#status" if request.htmx else "retailers/import_detail.html"
+    return render(request, template, {"job": job, "modes": ImportJob.Mode.choices})
+
+
+@require_POST
+@area_required("retailers")
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    _may_import(request)
+    job = get_object_or_404(ImportJob, pk=pk)
+    try:
+        import_job_confirm(job=job, mode=request.POST.get("mode", ""), user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("retailers:import-detail", pk=pk)
+
+
+@area_required("retailers")
+def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
+    _may_import(request)
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not job.error_report:
+        raise Http404
+    return FileResponse(
+        job.error_report.open("rb"), as_attachment=True, filename=job.error_report.name.rsplit("/", 1)[-1]
+    )
+
+
+@area_required("retailers")
+def import_template(request: HttpRequest) -> FileResponse:
+    _may_import(request)
+    return FileResponse(open(import_template_path(), "rb"), as_attachment=True, filename="retailers-template.xlsx")

@@ -172,3 +172,7 @@ LOGGING = {
 
 # Tests and CI: when set, a test that needs PostgreSQL/Redis fails instead of skipping.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
+
+# Largest spreadsheet an admin may upload for import (bytes).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,0 +1,101 @@
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from crm_site.roles import Role
+from retailers.models import ImportJob, Retailer
+from retailers.tests.test_imports import row, write_sheet
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(path, name="retailers.xlsx") -> SimpleUploadedFile:
+    with open(path, "rb") as handle:
+        return SimpleUploadedFile(name, handle.read())
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(Role.ADMIN, 200), (Role.SUPERVISOR, 403), (Role.SALES_MANAGER, 403), (Role.COMPLAINT_CLERK, 403)],
+)
+def test_imports_page_is_for_admins(client_for, users, role, status):
+    assert client_for(users[role]).get(reverse("retailers:import-list")).status_code == status
+
+
+def test_template_has_the_chinese_headers_and_an_example(client_for, users):
+    response = client_for(users[Role.ADMIN]).get(reverse("retailers:import-template"))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet["A1"].value == "许可证号" and sheet["A2"].value == "320102100123"
+
+
+def test_upload_check_read_errors_then_skip_invalid_import(
+    client_for, prefecture, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    area = prefecture["areas"]["a"]
+    path = write_sheet(
+        tmp_path / "in.xlsx", [row(area, license_no="330100000001"), row(area, license_no="330100000002", phone="12")]
+    )
+    client = client_for(prefecture["users"][Role.ADMIN])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("retailers:import-list"), {"file": upload(path)})
+    job = ImportJob.objects.get()
+    assert response.url == reverse("retailers:import-detail", args=[job.pk])
+    assert (job.status, job.rows_read, job.rows_invalid, job.to_create) == ("checked", 2, 1, 1)
+    assert not Retailer.objects.filter(license_no__startswith="3301").exists()  # the check wrote nothing
+
+    report = client.get(reverse("retailers:import-errors", args=[job.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
+    assert sheet.cell(row=3, column=sheet.max_column).value.startswith("电话：")
+    assert sheet.cell(row=2, column=sheet.max_column).value is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("retailers:import-confirm", args=[job.pk]), {"mode": "all"})
+    job.refresh_from_db()
+    assert job.status == "failed" and not Retailer.objects.filter(license_no__startswith="3301").exists()
+
+    job2 = ImportJob.objects.create(
+        file=job.file.name, original_name="again.xlsx", created_by=job.created_by, status="checked"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("retailers:import-confirm", args=[job2.pk]), {"mode": "skip"})
+    job2.refresh_from_db()
+    assert (job2.status, job2.created, job2.skipped) == ("succeeded", 1, 1)
+    assert Retailer.objects.filter(license_no="330100000001").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"), [("notes.txt", b"hello", "Excel"), ("big.xlsx", b"0" * 2048, "MB")]
+)
+def test_wrong_files_are_refused_at_upload(client_for, users, settings, tmp_path, name, content, message):
+    settings.MEDIA_ROOT = tmp_path
+    settings.IMPORT_MAX_BYTES = 1024
+    response = client_for(users[Role.ADMIN]).post(
+        reverse("retailers:import-list"), {"file": SimpleUploadedFile(name, content)}, follow=True
+    )
+    assert message in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_corrupt_spreadsheet_is_refused_by_the_check(
+    client_for, users, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(users[Role.ADMIN]).post(
+            reverse("retailers:import-list"), {"file": SimpleUploadedFile("x.xlsx", b"PK\\x03\\x04 broken")}
+        )
+    job = ImportJob.objects.get()
+    assert job.status == "refused" and "损坏" in job.message
+
+
+def test_two_checks_of_the_same_kind_cannot_run_at_once(client_for, users, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ImportJob.objects.create(file="x.xlsx", original_name="x.xlsx", created_by=users[Role.ADMIN], status="importing")
+    response = client_for(users[Role.ADMIN]).post(
+        reverse("retailers:import-list"), {"file": SimpleUploadedFile("y.xlsx", b"PK")}, follow=True
+    )
+    assert "正在进行" in response.content.decode()
