@@ -192,8 +192,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _may_import(request)
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    touched = retailers_visible_to(request.user).filter(pk__in=job.touched_ids[:100]).only("pk", "name", "license_no")
     template = "retailers/import_detail.html#status" if request.htmx else "retailers/import_detail.html"
-    return render(request, template, {"job": job, "modes": ImportJob.Mode.choices})
+    return render(request, template, {"job": job, "modes": ImportJob.Mode.choices, "touched": touched})
 
 
 @require_POST

@@ -65,6 +65,8 @@ def test_upload_check_read_errors_then_skip_invalid_import(
     job2.refresh_from_db()
     assert (job2.status, job2.created, job2.skipped) == ("succeeded", 1, 1)
     assert Retailer.objects.filter(license_no="330100000001").exists()
+    page = client.get(reverse("retailers:import-detail", args=[job2.pk])).content.decode()
+    assert 'id="touched"' in page and "330100000001" in page
 
 
 @pytest.mark.parametrize(
