@@ -24,6 +24,7 @@ from crm_site.bulk import insert_frame
 from crm_site.models import User
 from crm_site.roles import Role
 from retailers.models import (
+    ChangeSource,
     ComplianceRecord,
     HistoricalRetailer,
     Order,
@@ -34,7 +35,7 @@ from retailers.models import (
     ServiceArea,
 )
 from retailers.pinyin import pinyin_keys
-from retailers.services import retailer_refresh_last_order
+from retailers.services import retailer_refresh_last_order, retailers_history_insert
 
 REGIONS = [
     ("320102", "玄武区"), ("320104", "秦淮区"), ("320105", "建邺区"), ("320106", "鼓楼区"),
@@ -174,7 +175,7 @@ def seed_demo(
         timer.lap("orders")
         retailer_refresh_last_order()
         _create_compliance(rng, shops, until)
-        _create_initial_history()
+        retailers_history_insert(ids=None, source=ChangeSource.IMPORT)
         timer.lap("last orders, compliance, history")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -461,17 +462,3 @@ def _create_compliance(rng: np.random.Generator, shops: pd.DataFrame, until: dat
         }
     )
     insert_frame(ComplianceRecord._meta.db_table, records)
-
-
-def _create_initial_history() -> None:
-    """One '+' history row per retailer, set-based, so every dossier shows its creation."""
-    tracked = [
-        f.attname for f in HistoricalRetailer._meta.fields if f.attname in {g.attname for g in Retailer._meta.fields}
-    ]
-    columns = ", ".join(tracked)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {HistoricalRetailer._meta.db_table} ({columns}, history_date, history_type, change_source) "  # noqa: S608
-            f"SELECT {columns}, %s, '+', 'import' FROM {Retailer._meta.db_table}",
-            [timezone.now()],
-        )

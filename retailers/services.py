@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.forms.models import model_to_dict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.bulk import insert_rows
 from retailers.models import ChangeSource, Order, Retailer, RetailerMerge
 
 # Who may change which fields of a dossier. Tier and stars belong to the grading app.
@@ -194,6 +196,47 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
     return MergeResult(merge=merge, moved=moved)
 
 
+def retailers_history_insert(*, ids: list[int] | None, source: ChangeSource, user=None) -> None:
+    """Write one '+' history row per retailer, set-based (bulk loads bypass save()): for the given
+    ids, in chunks, or for every retailer when ids is None."""
+    from retailers.models import HistoricalRetailer
+
+    tracked = [
+        f.attname for f in HistoricalRetailer._meta.fields if f.attname in {g.attname for g in Retailer._meta.fields}
+    ]
+    columns = ", ".join(connection.ops.quote_name(name) for name in tracked)
+    insert = (
+        f"INSERT INTO {HistoricalRetailer._meta.db_table} ({columns}, history_date, history_type, change_source, "  # noqa: S608
+        f"history_user_id) SELECT {columns}, %s, '+', %s, %s FROM {Retailer._meta.db_table}"
+    )
+    params = [timezone.now(), source, getattr(user, "pk", None)]
+    with connection.cursor() as cursor:
+        if ids is None:
+            cursor.execute(insert, params)
+            return
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            cursor.execute(f"{insert} WHERE id IN ({', '.join(['%s'] * len(chunk))})", [*params, *chunk])
+
+
+def _insert_new_retailers(retailers: list[Retailer]) -> list[int]:
+    """Insert unsaved retailers set-based (executemany / COPY) and return their new ids."""
+    now = timezone.now()
+    fields = [f for f in Retailer._meta.concrete_fields if not f.primary_key]
+    for retailer in retailers:
+        retailer.created_at = retailer.updated_at = now
+        retailer.fill_derived_fields()
+        if not isinstance(retailer.tier, str):  # the database default, not yet a value
+            retailer.tier = ""
+    rows = ([f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields] for r in retailers)
+    insert_rows(Retailer._meta.db_table, [f.column for f in fields], rows)
+    licences = [retailer.license_no for retailer in retailers]
+    ids: list[int] = []
+    for start in range(0, len(licences), 5000):
+        ids += Retailer.objects.filter(license_no__in=licences[start : start + 5000]).values_list("pk", flat=True)
+    return ids
+
+
 class ImportHasErrors(Exception):
     """An all-or-nothing import met invalid rows: nothing was written."""
 
@@ -212,20 +255,19 @@ def retailer_import_apply(*, results: list, imported_by, skip_invalid: bool = Fa
     """Carry out a checked plan (retailers.imports.check_rows + plan_changes) in one transaction:
     all or nothing by default; with skip_invalid, exactly the rows with errors are left out.
     History rows are written in bulk with the source "import"."""
-    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+    from simple_history.utils import bulk_update_with_history
 
     invalid = [result for result in results if result.errors]
     if invalid and not skip_invalid:
         raise ImportHasErrors(len(invalid))
     history = {"default_user": imported_by, "custom_historical_attrs": {"change_source": ChangeSource.IMPORT}}
-    creates = []
-    for result in results:
-        if result.action == "create":
-            values = {("service_area_id" if k == "service_area" else k): v for k, v in result.values.items()}
-            retailer = Retailer(**values)
-            retailer.fill_derived_fields()
-            creates.append(retailer)
-    created = bulk_create_with_history(creates, Retailer, batch_size=2000, **history)
+    creates = [
+        Retailer(**{("service_area_id" if k == "service_area" else k): v for k, v in result.values.items()})
+        for result in results
+        if result.action == "create"
+    ]
+    created_ids = _insert_new_retailers(creates) if creates else []
+    retailers_history_insert(ids=created_ids, source=ChangeSource.IMPORT, user=imported_by)
     updates = {result.values["pk"]: result for result in results if result.action == "update"}
     changed_fields: set[str] = set()
     objects = Retailer.objects.in_bulk(list(updates))
@@ -239,9 +281,9 @@ def retailer_import_apply(*, results: list, imported_by, skip_invalid: bool = Fa
         fields = sorted(changed_fields | set(DERIVED_FIELDS) - {"updated_at"})
         bulk_update_with_history(list(objects.values()), Retailer, fields=fields, batch_size=2000, **history)
     return ImportOutcome(
-        created=len(created),
+        created=len(created_ids),
         updated=len(updates),
         unchanged=sum(result.action == "unchanged" for result in results),
         skipped=len(invalid),
-        touched_ids=[retailer.pk for retailer in created if retailer.pk] + list(updates),
+        touched_ids=[*created_ids, *updates],
     )
