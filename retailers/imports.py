@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from retailers.models import BusinessType, CreditLevel, MarketType, Retailer, RetailerStatus, ServiceArea, ZoneType
 from retailers.validators import (
-    normalize_license_no,
-    normalize_phone,
+    LANDLINE_RE,
+    LICENSE_RE,
+    MOBILE_RE,
     to_half_width,
     validate_credit_code,
     validate_license_no,
@@ -157,8 +159,27 @@ class RowResult:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
-class _CellParser:
-    """Parses one column's cells; lookups (areas, choices) are loaded once per import."""
+def _messages(validator, sample: str) -> str:
+    """The message a validator gives (in the active language), asked once per import."""
+    try:
+        validator(sample)
+    except ValidationError as error:
+        return " ".join(str(message) for message in error.messages)
+    return ""
+
+
+def _as_text(raw: list[Any]) -> pd.Series:
+    """Cells as normalised text, column at a time: numbers without '.0', full-width to ASCII, trimmed."""
+    texts = pd.Series(
+        ["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in raw],
+        dtype=object,
+    )
+    return texts.str.normalize("NFKC").str.strip()
+
+
+class _ColumnChecker:
+    """Checks a whole column at once (vectorised text work, lookups loaded once per import) and
+    returns the parsed values and, per bad row, the message."""
 
     def __init__(self) -> None:
         self.areas = {}
@@ -166,77 +187,98 @@ class _CellParser:
             self.areas[code.lower()] = pk
             self.areas[name.lower()] = pk
 
-    def parse(self, column: ImportColumn, raw: Any) -> Any:
+    def check(self, column: ImportColumn, raw: list[Any]) -> tuple[list[Any], dict[int, str]]:
         if column.kind == "date":
-            try:
-                return parse_date(raw)
-            except ValueError as error:
-                raise ValidationError(_("not a date (use 2025-03-01, 2025/3/1 or 2025年3月1日)")) from error
-        text = clean_text(raw)
-        if not text:
-            return None
+            return self._dates(raw)
+        text = _as_text(raw)
+        empty = text == ""
+        bad = pd.Series(False, index=text.index)
+        message: str | pd.Series = ""
+        values: pd.Series = text
         if column.kind == "license":
-            validate_license_no(text)
-            return normalize_license_no(text)
-        if column.kind == "phone":
-            validate_phone(text)
-            return normalize_phone(text)
-        if column.kind == "credit":
-            validate_credit_code(text)
-            return text.upper()
-        if column.kind == "choice":
-            for code, label in column.choices:
-                if text.lower() in (str(code).lower(), str(label).lower()):
-                    return code
-            raise ValidationError(
-                _("“%(value)s” is not one of: %(choices)s")
-                % {"value": text, "choices": "、".join(str(label) for _code, label in column.choices)}
-            )
-        if column.kind == "area":
-            area = self.areas.get(text.lower())
-            if area is None:
-                raise ValidationError(_("no service area with this code or name"))
-            return area
-        max_length = Retailer._meta.get_field(column.field).max_length
-        if max_length and len(text) > max_length:
-            raise ValidationError(_("longer than %(n)s characters") % {"n": max_length})
-        return text
+            values = text.str.replace(r"[\s\-]", "", regex=True)
+            bad = ~empty & ~values.str.fullmatch(LICENSE_RE.pattern)
+            message = _messages(validate_license_no, "x")
+        elif column.kind == "phone":
+            values = text.str.replace(r"[\s()（）]", "", regex=True).str.replace(r"^(\+86|0086)", "", regex=True)
+            bad = ~empty & ~(values.str.fullmatch(MOBILE_RE.pattern) | values.str.fullmatch(LANDLINE_RE.pattern))
+            message = _messages(validate_phone, "x")
+        elif column.kind == "credit":
+            values = text.str.upper()
+            message = values.where(~empty, "").map(lambda code: _messages(validate_credit_code, code) if code else "")
+            bad = message != ""
+        elif column.kind == "choice":
+            lookup = {str(key).lower(): code for code, label in column.choices for key in (code, label)}
+            values = text.str.lower().map(lookup)
+            bad = ~empty & values.isna()
+            allowed = "、".join(str(label) for _code, label in column.choices)
+            template = _("“%(value)s” is not one of: %(choices)s")
+            message = text.where(bad, "").map(lambda value: template % {"value": value, "choices": allowed})
+        elif column.kind == "area":
+            values = text.str.lower().map(self.areas)
+            bad = ~empty & values.isna()
+            message = _("no service area with this code or name")
+        else:
+            max_length = Retailer._meta.get_field(column.field).max_length
+            bad = text.str.len() > max_length
+            message = _("longer than %(n)s characters") % {"n": max_length}
+        parsed = values.where(~empty & ~bad, None).tolist()
+        bad_rows = bad[bad].index
+        if isinstance(message, pd.Series):
+            return parsed, {int(i): message[i] for i in bad_rows}
+        return parsed, dict.fromkeys((int(i) for i in bad_rows), message)
+
+    @staticmethod
+    def _dates(raw: list[Any]) -> tuple[list[Any], dict[int, str]]:
+        parsed, bad, cache = [], {}, {}
+        message = _("not a date (use 2025-03-01, 2025/3/1 or 2025年3月1日)")
+        for index, value in enumerate(raw):
+            key = value if isinstance(value, str | int | float) else repr(value)
+            if key not in cache:
+                try:
+                    cache[key] = (parse_date(value), False)
+                except ValueError:
+                    cache[key] = (None, True)
+            date, failed = cache[key]
+            parsed.append(date)
+            if failed:
+                bad[index] = message
+        return parsed, bad
 
 
 def check_rows(rows: list[list[Any]], columns: tuple[ImportColumn, ...] = RETAILER_COLUMNS) -> list[RowResult]:
-    """Parse and validate every data row; each error names the row's column."""
+    """Parse and validate every data row, a column at a time; each error names its column."""
     positions = map_headers(rows[0], columns)
-    column_titles = {column.field: column.title for column in columns}
-    parser = _CellParser()
-    results, seen = [], {}
-    for offset, row in enumerate(rows[1:], start=2):
-        result = RowResult(row_number=offset)
-        for column in columns:
-            if column.field not in positions:
-                continue
-            raw = row[positions[column.field]] if positions[column.field] < len(row) else None
-            try:
-                value = parser.parse(column, raw)
-            except ValidationError as error:
-                result.errors.append(f"{column.title}：{' '.join(str(m) for m in error.messages)}")
-                continue
-            if value is None and column.required:
-                required = _("required")
-                result.errors.append(f"{column.title}：{required}")
-                continue
-            if value is not None:
+    data = rows[1:]
+    results = [RowResult(row_number=offset) for offset in range(2, len(data) + 2)]
+    checker = _ColumnChecker()
+    required = _("required")
+    for column in columns:
+        if column.field not in positions:
+            continue
+        position = positions[column.field]
+        parsed, bad = checker.check(column, [row[position] if position < len(row) else None for row in data])
+        for index, (result, value) in enumerate(zip(results, parsed, strict=True)):
+            if index in bad:
+                result.errors.append(f"{column.title}：{bad[index]}")
+            elif value is None:
+                if column.required:
+                    result.errors.append(f"{column.title}：{required}")
+            else:
                 result.values[column.field] = value
+    titles = {column.field: column.title for column in columns}
+    seen: dict[str, int] = {}
+    late = _("after the expiry date")
+    for result in results:
         license_no = result.values.get("license_no")
         if license_no:
             if license_no in seen:
                 message = _("the same licence is already in row %(row)s") % {"row": seen[license_no]}
-                result.errors.append(f"{columns[0].title}：{message}")
-            seen.setdefault(license_no, offset)
+                result.errors.append(f"{titles['license_no']}：{message}")
+            seen.setdefault(license_no, result.row_number)
         issued, expires = result.values.get("license_issued_on"), result.values.get("license_expires_on")
         if issued and expires and issued > expires:
-            late = _("after the expiry date")
-            result.errors.append(f"{column_titles['license_issued_on']}：{late}")
-        results.append(result)
+            result.errors.append(f"{titles['license_issued_on']}：{late}")
     return results
 
 
