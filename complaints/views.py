@@ -32,6 +32,7 @@ from complaints.services import (
     ticket_move,
 )
 from crm_site.excel import Column, Sheet, xlsx_download
+from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
 from retailers.models import Region
@@ -176,7 +177,7 @@ def ticket_move_view(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     ticket = _visible_ticket_or_404(request, pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(f"{form.fields[n].label}: {' '.join(e)}" for n, e in form.errors.items()))
+        messages.error(request, form_errors_message(form, with_details=True))
         return redirect("complaints:ticket-detail", pk=pk)
     try:
         ticket = ticket_move(ticket=ticket, move=move, user=request.user, data=form.cleaned_data)

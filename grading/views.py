@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from crm_site.excel import Column, Sheet, xlsx_download
+from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from grading.forms import GradingPolicyForm, ServicePolicyFormSet, TierOverrideForm
 from grading.models import GradingRun, Movement, ServicePolicy, TierOverride
@@ -208,9 +209,7 @@ def override_create(request: HttpRequest, retailer_pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Tier pinned; the next run will respect it."))
     else:
-        messages.error(
-            request, " ".join(f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
-        )
+        messages.error(request, form_errors_message(form, with_details=True))
     return redirect("retailers:retailer-detail", pk=retailer.pk)
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.excel import xlsx_download
+from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
 from retailers.dossier import dossier_tabs_for
@@ -81,14 +82,6 @@ def retailer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "retailers/retailer_detail.html", context)
 
 
-def _form_errors_message(form) -> str:
-    labels = [str(field.label) for name, field in form.fields.items() if name in form.errors]
-    message = " ".join(form.non_field_errors())
-    if labels:
-        message = " ".join([_("Please correct: %(fields)s") % {"fields": "、".join(labels)}, message])
-    return message.strip()
-
-
 @area_required("retailers")
 def retailer_create_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("retailers.add_retailer"):
@@ -103,7 +96,7 @@ def retailer_create_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Dossier created."))
                 return redirect("retailers:retailer-detail", pk=retailer.pk)
-        messages.error(request, _form_errors_message(form))
+        messages.error(request, form_errors_message(form))
     return render(request, "retailers/retailer_form.html", {"form": form, "retailer": None})
 
 
@@ -122,7 +115,7 @@ def retailer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Dossier saved."))
                 return redirect("retailers:retailer-detail", pk=retailer.pk)
-        messages.error(request, _form_errors_message(form))
+        messages.error(request, form_errors_message(form))
     return render(request, "retailers/retailer_form.html", {"form": form, "retailer": retailer})
 
 
@@ -145,7 +138,7 @@ def retailer_merge_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = RetailerMergeForm(request.POST, retailers=retailers_visible_to(request.user))
     if not form.is_valid():
-        messages.error(request, _form_errors_message(form))
+        messages.error(request, form_errors_message(form))
         return redirect("retailers:retailer-duplicates")
     try:
         result = retailer_merge(

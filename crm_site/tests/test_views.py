@@ -94,3 +94,19 @@ def test_logout_requires_post_with_csrf(users):
     client = Client(enforce_csrf_checks=True)
     client.force_login(users[Role.ADMIN])
     assert client.post(reverse("logout")).status_code == 403
+
+
+def test_form_errors_message_names_fields_and_can_carry_the_details():
+    from django import forms
+
+    from crm_site.forms import form_errors_message
+
+    class Form(forms.Form):
+        phone = forms.CharField(label="电话")
+        day = forms.DateField(label="日期")
+
+    form = Form({"phone": "", "day": "x"})
+    assert not form.is_valid()
+    assert form_errors_message(form) == "请修正以下字段：电话、日期"
+    detailed = form_errors_message(form, with_details=True)
+    assert detailed.startswith("电话：") and "日期：" in detailed
