@@ -1,20 +1,45 @@
 """Excel export shared by every list: typed cells, Chinese headers, frozen header row, autofilter,
-formula injection defused, bounded memory (xlsxwriter constant_memory), and an ExportLog row."""
+formula injection defused, bounded memory, and an ExportLog row.
+
+The writer is rustpy-xlsxwriter (Python bindings to rust_xlsxwriter in constant-memory mode): rows
+stream from the iterator into the file, about 9 times as fast as xlsxwriter (bench/bench_export.py).
+It takes each row as a dict keyed by header and formats cells a column at a time, so a column's
+kind decides its number format, and every cell of a text column is quote-prefixed: Excel shows and
+keeps it as text, so "=1+1" never becomes a formula, even after the cell is edited.
+"""
 
 from __future__ import annotations
 
 import datetime
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-import xlsxwriter
+import rustpy_xlsxwriter
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.functional import Promise
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_TEXT = 32_767  # Excel's limit for one cell; longer text is cut (rust_xlsxwriter refuses it)
+NUMBER_FORMATS = {
+    "money": "#,##0.00",
+    "number": "0",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "percent": "0.0%",
+}
+DATE_KINDS = {"date", "datetime"}
+# Per kind, the classes a cell is handed to the writer as they are (strings only up to MAX_TEXT);
+# any other value goes through _cell once. Checked per cell in one comprehension (bench: +0.2 s
+# for 100,000 rows of 18 columns).
+_NUMBERS = frozenset({type(None), int, float, Decimal, bool})
+_PLAIN = {
+    "text": _NUMBERS,
+    "date": frozenset({type(None), datetime.date}),
+    "datetime": frozenset({type(None), datetime.date}),
+}
 
 
 @dataclass(frozen=True)
@@ -33,50 +58,81 @@ class Sheet:
 
 def write_xlsx(path: str, sheets: Sequence[Sheet]) -> int:
     """Write the sheets one after the other (constant memory) and return the number of data rows."""
-    workbook = xlsxwriter.Workbook(
-        path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    counts: list[int] = []
+    entries, widths, formats, headers = [], {}, {}, {}
+    for sheet in sheets:
+        name = sheet.name[:31]
+        keys = _unique_keys(sheet.columns)
+        entries.append((name, _records(sheet, keys, counts)))
+        widths[name] = [column.width for column in sheet.columns]
+        formats[name] = [_column_format(column.kind) for column in sheet.columns]
+        headers[name] = (
+            rustpy_xlsxwriter.Format()
+            .set_bold()
+            .set_background_color("#F2E6E6")
+            .set_border("thin")
+            .set_quote_prefix()  # a header such as "=x" from an uploaded sheet stays text too
+        )
+    rustpy_xlsxwriter.write_worksheets(
+        entries,
+        path,
+        freeze_panes={"general": {"row": 1, "col": 0}},
+        column_widths=widths,
+        column_formats=formats,
+        header_format=headers,
+        autofilter={name: True for name, _rows in entries},
     )
-    formats = {
-        "header": workbook.add_format({"bold": True, "bg_color": "#F2E6E6", "border": 1}),
-        "money": workbook.add_format({"num_format": "#,##0.00"}),
-        "number": workbook.add_format({"num_format": "0"}),
-        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-        "percent": workbook.add_format({"num_format": "0.0%"}),
-        # Text that Excel would take for a formula is marked quote-prefixed: shown and kept as text.
-        "quoted": workbook.add_format({"quote_prefix": True}),
-    }
-    total = sum(_write_sheet(workbook.add_worksheet(sheet.name[:31]), sheet, formats) for sheet in sheets)
-    workbook.close()
-    return total
+    return sum(counts)
 
 
-def _write_sheet(worksheet, sheet: Sheet, formats: dict) -> int:
-    columns = sheet.columns
-    for index, column in enumerate(columns):
-        worksheet.set_column(index, index, column.width)
-        worksheet.write_string(0, index, str(column.header), formats["header"])
-    worksheet.freeze_panes(1, 0)
+def _column_format(kind: str):
+    code = NUMBER_FORMATS.get(kind)
+    if code is None:
+        return rustpy_xlsxwriter.Format().set_quote_prefix()
+    return rustpy_xlsxwriter.Format().set_num_format(code)
+
+
+def _unique_keys(columns: Sequence[Column]) -> list[str]:
+    """Headers are the row dicts' keys: a repeated header (two blank ones in an uploaded sheet) gets
+    zero-width spaces appended, so it still shows as written and keeps its own column."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    for column in columns:
+        key = str(column.header)
+        while key in seen:
+            key += "\u200b"
+        seen.add(key)
+        keys.append(key)
+    return keys
+
+
+def _records(sheet: Sheet, keys: list[str], counts: list[int]) -> Iterator[dict]:
+    kinds = [column.kind for column in sheet.columns]
+    plains = [_PLAIN.get(kind, _NUMBERS) for kind in kinds]
     count = 0
-    for count, row in enumerate(sheet.rows, start=1):
-        for index, (column, value) in enumerate(zip(columns, row, strict=True)):
-            if value is None or value == "":
-                worksheet.write_blank(count, index, None)
-            elif isinstance(value, datetime.datetime):
-                worksheet.write_datetime(
-                    count, index, timezone.localtime(value).replace(tzinfo=None), formats["datetime"]
-                )
-            elif isinstance(value, datetime.date):
-                worksheet.write_datetime(count, index, value, formats["date"])
-            elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-                worksheet.write_number(count, index, float(value), formats.get(column.kind))
-            else:
-                text = str(value)
-                worksheet.write_string(
-                    count, index, text, formats["quoted"] if text.startswith(FORMULA_PREFIXES) else None
-                )
-    worksheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
-    return count
+    for count, row in enumerate(sheet.rows, start=1):  # noqa: B007  (count is read after the loop)
+        yield {
+            key: value
+            if (cls := value.__class__) in plain or (cls is str and len(value) <= MAX_TEXT)
+            else _cell(value, kind)
+            for key, plain, kind, value in zip(keys, plains, kinds, row, strict=True)
+        }
+    if not count:  # a sheet without rows still shows its header (and the filter on it)
+        yield dict.fromkeys(keys)
+    counts.append(count)
+
+
+def _cell(value, kind: str):
+    """A value the writer cannot take as it is, made into one that shows what the page shows."""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        return value if kind in DATE_KINDS else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value if kind in DATE_KINDS else value.isoformat()
+    if isinstance(value, int | float | Decimal):  # bool and IntegerChoices included
+        return value
+    return str(value)[:MAX_TEXT]  # lazy translations, SafeString, time, UUID, over-long text
 
 
 def xlsx_download(
