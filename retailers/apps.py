@@ -14,6 +14,8 @@ class RetailersConfig(AppConfig):
         register_timeline_source(retailer_timeline_events)
 
         from crm_site.exports import register_export
-        from retailers.exports import retailer_export_sheets
+        from retailers.exports import order_export_sheets, retailer_export_sheets
 
         register_export("retailers", retailer_export_sheets, permission="retailers.export_retailers")
+        # Orders are retailer data: the same export permission.
+        register_export("orders", order_export_sheets, permission="retailers.export_retailers")

@@ -1,13 +1,15 @@
 import datetime
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import User
-from retailers.models import BusinessType, MarketType, Region, Retailer, RetailerStatus, Tier, ZoneType
+from retailers.models import BusinessType, MarketType, Order, Region, Retailer, RetailerStatus, Tier, ZoneType
 from retailers.selectors import retailers_matching
+from retailers.validators import to_half_width
 
 # Sort keys offered on the list (keyset-paginated on (key, id)).
 SORTS = ("name", "license_no", "license_expires_on", "stars")
@@ -92,4 +94,68 @@ def retailer_filter_for(*, user, params) -> RetailerFilter:
         queryset=retailers_visible_to(user).select_related("service_area", "account_manager"),
         service_areas=service_areas_visible_to(user),
         may_search_phones=user.has_perm("retailers.view_retailer_phone"),
+    )
+
+
+class IdFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+class OrderFilter(django_filters.FilterSet):
+    """The order list's filters (state in the URL, shared by the page and its exports)."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    date_from = django_filters.DateFilter(label=_("Date from"), field_name="ordered_on", lookup_expr="gte")
+    date_to = django_filters.DateFilter(label=_("Date to"), field_name="ordered_on", lookup_expr="lte")
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), field_name="retailer__service_area__region", queryset=Region.objects.none()
+    )
+    service_area = django_filters.ModelChoiceFilter(
+        label=_("Service area"), field_name="retailer__service_area", queryset=None
+    )
+    min_amount = django_filters.NumberFilter(
+        label=_("Minimum amount (yuan)"), field_name="amount", lookup_expr="gte", min_value=0, max_value=10**10
+    )
+    # One shop's orders (the dossier links here). Not a model choice: the scoped queryset already
+    # answers another user's shop with no rows, without a query to validate the id.
+    retailer = IdFilter(label=_("Retailer"), field_name="retailer_id", min_value=1, max_value=2**63 - 1)
+
+    class Meta:
+        model = Order
+        fields: list[str] = []
+
+    def __init__(self, *args, service_areas: QuerySet, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["service_area"].queryset = service_areas
+        self.filters["region"].queryset = Region.objects.filter(pk__in=service_areas.values("region_id"))
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if "retailer" in self.form.errors:
+            return queryset.none()  # a damaged shop id shows no shop's orders rather than all of them
+        return super().filter_queryset(queryset)
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Shop name (or its pinyin), licence number or order number, as typed."""
+        term = to_half_width(value or "").strip()
+        if not term:
+            return queryset
+        lowered = term.lower().replace(" ", "")
+        return queryset.filter(
+            Q(order_no__startswith=term)
+            | Q(order_no__startswith=term.upper())
+            | Q(retailer__license_no__startswith=term)
+            | Q(retailer__name__contains=term)
+            | Q(retailer__name_initials__startswith=lowered)
+            | Q(retailer__name_pinyin__startswith=lowered)
+        )
+
+
+def order_filter_for(*, user, params) -> OrderFilter:
+    """The order list's filter for a user (scoped to the shops they may see) and a query string."""
+    from retailers.selectors import orders_visible_to, service_areas_visible_to
+
+    return OrderFilter(
+        params,
+        queryset=orders_visible_to(user).select_related("retailer__service_area"),
+        service_areas=service_areas_visible_to(user),
     )

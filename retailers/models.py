@@ -359,6 +359,8 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         indexes = [
             models.Index(fields=["retailer", "ordered_on"], name="order_retailer_date"),
+            # The order list: newest first and its keyset cursor (ordered_on, id), at any depth.
+            models.Index(fields=["-ordered_on", "-id"], name="order_list_date_id"),
             # Covers the grading aggregate (a date range, every total): read from the index alone.
             models.Index(
                 fields=[

@@ -72,6 +72,17 @@ def retailers_visible_to(user) -> QuerySet[Retailer]:
     return retailers.filter(service_area__in=service_areas_visible_to(user).values("pk"))
 
 
+def orders_visible_to(user) -> QuerySet[Order]:
+    """The orders of the shops a user may see (the same rule as `retailers_visible_to`), for
+    users who may see purchases at all (permission view_order)."""
+    orders = Order.objects.all()
+    if not (_may_view_retailers(user) and user.has_perm("retailers.view_order")):
+        return orders.none()
+    if user.has_perm("retailers.view_all_retailers"):
+        return orders
+    return orders.filter(retailer__service_area__in=service_areas_visible_to(user).values("pk"))
+
+
 def retailers_matching(retailers: QuerySet[Retailer], term: str, *, by_phone: bool = True) -> QuerySet[Retailer]:
     """Free-text search as managers type it: name, owner, licence, phone, or the pinyin (full or
     initials) of shop and owner, so 王记便利店 is found by "wjbld". Users who see masked phones
@@ -355,3 +366,28 @@ def retailer_export_rows(*, retailers: QuerySet[Retailer], may_see_phones: bool)
             row[field] = str(choices.get(row[field], row[field] or ""))
         row["phone"] = masked_phone(row["phone"], may_see_phones)
         yield tuple(row[path] for path in paths)
+
+
+ORDER_EXPORT_FIELDS = (
+    # (field path, header, width, kind)
+    ("order_no", _("Order number"), 20, "text"),
+    ("ordered_on", _("Order date"), 12, "date"),
+    ("retailer__name", _("Shop name"), 24, "text"),
+    ("retailer__license_no", _("Licence number"), 16, "text"),
+    ("retailer__service_area__region__name", _("Region"), 10, "text"),
+    ("retailer__service_area__name", _("Service area"), 12, "text"),
+    ("amount", _("Amount (yuan)"), 14, "money"),
+    ("cartons", _("Cartons"), 10, "number"),
+    ("high_end_amount", _("High-end amount (yuan)"), 14, "money"),
+    ("low_tar_cartons", _("Low-tar cartons"), 10, "number"),
+    ("line_count", _("Lines"), 8, "number"),
+    ("brand_count", _("Brands"), 8, "number"),
+)
+# One worksheet holds at most 1,048,576 rows, the header included.
+EXCEL_MAX_DATA_ROWS = 1_048_575
+
+
+def order_export_rows(*, orders: QuerySet[Order], limit: int = EXCEL_MAX_DATA_ROWS) -> Iterator[tuple]:
+    """Rows of the order list export, newest first like the page, read in chunks (one query)."""
+    paths = [path for path, *_ in ORDER_EXPORT_FIELDS]
+    yield from orders.order_by("-ordered_on", "-id").values_list(*paths)[:limit].iterator(chunk_size=5000)

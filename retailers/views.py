@@ -2,6 +2,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,8 +12,8 @@ from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
 from retailers.dossier import dossier_tabs_for
-from retailers.exports import export_params, retailer_export_sheets
-from retailers.filters import SORTS, retailer_filter_for
+from retailers.exports import DIRECT_EXPORT_LIMIT, export_params, order_export_sheets, retailer_export_sheets
+from retailers.filters import SORTS, order_filter_for, retailer_filter_for
 from retailers.forms import RetailerForm, RetailerMergeForm
 from retailers.import_jobs import import_job_confirm, import_job_create, import_template_path
 from retailers.models import ImportJob
@@ -57,6 +59,45 @@ def retailer_export(request: HttpRequest) -> HttpResponse:
     params = export_params(request.GET)
     filename, sheets = retailer_export_sheets(request.user, params)
     return xlsx_download(user=request.user, kind="retailers", filename=filename, sheets=sheets, filters=params)
+
+
+def _may_view_orders(request: HttpRequest) -> None:
+    if not request.user.has_perm("retailers.view_order"):
+        raise PermissionDenied
+
+
+@area_required("retailers")
+def order_list(request: HttpRequest) -> HttpResponse:
+    """The orders of the shops the user may see, newest first (keyset-paged on ordered_on, id)."""
+    _may_view_orders(request)
+    order_filter = order_filter_for(user=request.user, params=request.GET)
+    page = keyset_paginate(order_filter.qs, order_by="-ordered_on", cursor=request.GET.get("after"), size=PAGE_SIZE)
+    context = {
+        "filter": order_filter,
+        "page": page,
+        "may_export": request.user.has_perm("retailers.export_retailers"),
+        "direct_export": page.count_is_exact and page.count <= DIRECT_EXPORT_LIMIT,
+    }
+    template = "retailers/order_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, context)
+
+
+@area_required("retailers")
+def order_export(request: HttpRequest) -> HttpResponse:
+    """The order list as filtered on screen (logged). A list longer than a direct download may
+    be (orders run to millions) is sent back to the page, which offers the background export."""
+    _may_view_orders(request)
+    if not request.user.has_perm("retailers.export_retailers"):
+        raise PermissionDenied
+    params = export_params(request.GET)
+    orders = order_filter_for(user=request.user, params=params).qs
+    if orders.order_by()[: DIRECT_EXPORT_LIMIT + 1].count() > DIRECT_EXPORT_LIMIT:
+        messages.warning(request, _("This list is too long to download directly: export it in the background."))
+        return redirect(f"{reverse('retailers:order-list')}?{urlencode(params)}")
+    filename, sheets = order_export_sheets(request.user, params)
+    return xlsx_download(user=request.user, kind="orders", filename=filename, sheets=sheets, filters=params)
 
 
 def _visible_retailer_or_404(request: HttpRequest, pk: int):
