@@ -10,6 +10,8 @@ import io
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
+from django.db.models import NOT_PROVIDED
+from django.utils import timezone
 
 CHUNK = 20_000
 
@@ -74,3 +76,111 @@ def insert_frame(table: str, frame) -> int:
         return len(frame)
     columns = [frame[column].tolist() for column in frame.columns]  # plain Python values, column at a time
     return insert_rows(table, list(frame.columns), zip(*columns, strict=True))
+
+
+def db_form(model, frame):
+    """A copy of `frame` (columns named by field attname, Python values) in the form the loaders
+    write: ISO dates, decimals and datetimes as text, None for missing values. Values are
+    converted once per distinct value, not once per cell."""
+    out = frame.copy()
+    for column in out.columns:
+        kind = model._meta.get_field(column).get_internal_type()
+        values = out[column].astype(object)
+        present = values.notna()
+        if kind in ("DateField", "DecimalField", "DateTimeField"):
+            as_text = (lambda v: v.isoformat()) if kind == "DateField" else str
+            values = values.map({value: as_text(value) for value in values[present].unique()})
+        out[column] = values.where(present, None)
+    return out
+
+
+def _default(field, now):
+    """A new row's value for a field the loader was not given: the Python default, else the
+    database default, else now for auto dates, else NULL or ''."""
+    if field.has_default():
+        return field.get_default()
+    if field.db_default is not NOT_PROVIDED:
+        return getattr(field.db_default, "value", field.db_default)
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    return None if field.null else ""
+
+
+def with_defaults(model, frame, *, now):
+    """`frame` completed with every other concrete column of the model, and its empty cells in
+    columns that take no NULL, at the field's default."""
+    out = frame.copy()
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.attname not in out.columns:
+            out[field.attname] = [_default(field, now)] * len(out)
+        elif not field.null:
+            column = out[field.attname].astype(object)
+            out[field.attname] = column.where(column.notna(), _default(field, now))
+    return out
+
+
+def update_frame(table: str, frame) -> int:
+    """Update the rows whose `id` is in the frame: each other column is set to the frame's value
+    where that is not NULL (a NULL keeps what the row has). Set-based: COPY into a temporary
+    table and one UPDATE … FROM on PostgreSQL, executemany elsewhere."""
+    if frame.empty:
+        return 0
+    quote = connection.ops.quote_name
+    columns = [column for column in frame.columns if column != "id"]
+    if connection.vendor == "postgresql":
+        scratch = f"_update_{table}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {quote(scratch)} AS SELECT id, {', '.join(map(quote, columns))} "  # noqa: S608
+                f"FROM {quote(table)} WITH NO DATA"
+            )
+            insert_frame(scratch, frame[["id", *columns]])
+            assignments = ", ".join(f"{quote(c)} = COALESCE(u.{quote(c)}, t.{quote(c)})" for c in columns)
+            cursor.execute(
+                f"UPDATE {quote(table)} AS t SET {assignments} FROM {quote(scratch)} AS u WHERE t.id = u.id"  # noqa: S608
+            )
+            cursor.execute(f"DROP TABLE {quote(scratch)}")
+        return len(frame)
+    assignments = ", ".join(f"{quote(c)} = COALESCE(%s, {quote(c)})" for c in columns)
+    values = [frame[column].tolist() for column in [*columns, "id"]]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {quote(table)} SET {assignments} WHERE id = %s", list(zip(*values, strict=True)))  # noqa: S608
+    return len(frame)
+
+
+def delete_where_in(table: str, column: str, ids: Sequence[int]) -> None:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 5000):
+            chunk = list(ids[start : start + 5000])
+            cursor.execute(
+                f"DELETE FROM {quote(table)} WHERE {quote(column)} IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                chunk,
+            )
+
+
+def history_insert(model, *, ids: Sequence[int] | None, history_type: str, user=None, **extra) -> None:
+    """One django-simple-history row per record, written set-based from the table (bulk loads
+    bypass save()): for the given ids in chunks, or for every record when ids is None. `extra`
+    fills the history model's own columns (e.g. change_source)."""
+    history = model.history.model
+    own = {field.attname for field in model._meta.fields}
+    tracked = [field.attname for field in history._meta.fields if field.attname in own]
+    quote = connection.ops.quote_name
+    columns = ", ".join(map(quote, tracked))
+    names = ["history_date", "history_type", "history_user_id", *extra]
+    insert = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({columns}, {', '.join(map(quote, names))}) "  # noqa: S608
+        f"SELECT {columns}, {', '.join(['%s'] * len(names))} FROM {quote(model._meta.db_table)}"
+    )
+    params = [timezone.now(), history_type, getattr(user, "pk", None), *extra.values()]
+    with connection.cursor() as cursor:
+        if ids is None:
+            cursor.execute(insert, params)
+            return
+        ids = list(ids)
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            cursor.execute(f"{insert} WHERE id IN ({', '.join(['%s'] * len(chunk))})", [*params, *chunk])

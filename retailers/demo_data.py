@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from crm_site.bulk import insert_frame
+from crm_site.bulk import history_insert, insert_frame
 from crm_site.models import User
 from crm_site.roles import Role
 from retailers.models import (
@@ -35,7 +35,7 @@ from retailers.models import (
     ServiceArea,
 )
 from retailers.pinyin import pinyin_keys
-from retailers.services import retailer_refresh_last_order, retailers_history_insert
+from retailers.services import retailer_refresh_last_order
 
 REGIONS = [
     ("320102", "玄武区"), ("320104", "秦淮区"), ("320105", "建邺区"), ("320106", "鼓楼区"),
@@ -175,7 +175,7 @@ def seed_demo(
         timer.lap("orders")
         retailer_refresh_last_order()
         _create_compliance(rng, shops, until)
-        retailers_history_insert(ids=None, source=ChangeSource.IMPORT)
+        history_insert(Retailer, ids=None, history_type="+", change_source=ChangeSource.IMPORT)
         timer.lap("last orders, compliance, history")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
