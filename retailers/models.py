@@ -344,7 +344,10 @@ class Order(models.Model):
     """
 
     order_no = models.CharField(_("order number"), max_length=30, unique=True)
-    retailer = models.ForeignKey(Retailer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("retailer"))
+    # Lookups by shop use order_retailer_date below; a second, single-column index would only slow loading.
+    retailer = models.ForeignKey(
+        Retailer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("retailer"), db_index=False
+    )
     ordered_on = models.DateField(_("order date"))
     amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2, default=0)
     cartons = models.PositiveIntegerField(_("cartons"), default=0)
@@ -390,7 +393,10 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    # Lookups by order use the unique (order, product) index.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"), db_index=False
+    )
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product")
     )
@@ -489,7 +495,13 @@ class ImportJob(models.Model):
         ALL_OR_NOTHING = "all", _("All or nothing: import only if every row is valid")
         SKIP_INVALID = "skip", _("Import the valid rows and skip the rest")
 
-    kind = models.CharField(_("kind"), max_length=20, default="retailers")
+    class Kind(models.TextChoices):
+        RETAILERS = "retailers", _("Retailers")
+        PRODUCTS = "products", _("Products")
+        ORDERS = "orders", _("Orders and lines")
+        COMPLIANCE = "compliance", _("Compliance records")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.RETAILERS)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=200)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CHECKING)
@@ -504,7 +516,10 @@ class ImportJob(models.Model):
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     preview = models.JSONField(_("preview"), default=list, blank=True)
     error_report = models.FileField(_("error report"), upload_to="imports/%Y/%m/", blank=True)
-    touched_ids = models.JSONField(_("retailers created or changed"), default=list, blank=True)
+    # The dry run's parsed rows (written by the worker, private storage): the import reuses them.
+    checked_rows = models.FileField(_("checked rows"), upload_to="imports/%Y/%m/", blank=True, editable=False)
+    # The retailers whose dossier the import created or changed (the products, for a product sheet).
+    touched_ids = models.JSONField(_("records created or changed"), default=list, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
@@ -533,4 +548,7 @@ class ImportJob(models.Model):
 
     @property
     def progress(self) -> int:
-        return {"checking": 30, "importing": 70}.get(self.status, 100)
+        """Percent for the progress bar: reading, checking (rows counted), importing, done."""
+        if self.status == self.Status.CHECKING:
+            return 40 if self.rows_read else 10
+        return 75 if self.status == self.Status.IMPORTING else 100

@@ -5,15 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.bulk import insert_rows
-from retailers.models import ChangeSource, Order, Retailer, RetailerMerge
+from crm_site.bulk import db_form, delete_where_in, history_insert, insert_frame, update_frame, with_defaults
+from retailers.imports import CheckedSheet
+from retailers.models import (
+    LOW_TAR_MG,
+    ChangeSource,
+    ComplianceRecord,
+    Order,
+    OrderLine,
+    Product,
+    Retailer,
+    RetailerMerge,
+)
+from retailers.pinyin import pinyin_keys
 
 # Who may change which fields of a dossier. Tier and stars belong to the grading app.
 STRUCTURAL_FIELDS = (
@@ -196,94 +208,199 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
     return MergeResult(merge=merge, moved=moved)
 
 
-def retailers_history_insert(*, ids: list[int] | None, source: ChangeSource, user=None) -> None:
-    """Write one '+' history row per retailer, set-based (bulk loads bypass save()): for the given
-    ids, in chunks, or for every retailer when ids is None."""
-    from retailers.models import HistoricalRetailer
-
-    tracked = [
-        f.attname for f in HistoricalRetailer._meta.fields if f.attname in {g.attname for g in Retailer._meta.fields}
-    ]
-    columns = ", ".join(connection.ops.quote_name(name) for name in tracked)
-    insert = (
-        f"INSERT INTO {HistoricalRetailer._meta.db_table} ({columns}, history_date, history_type, change_source, "  # noqa: S608
-        f"history_user_id) SELECT {columns}, %s, '+', %s, %s FROM {Retailer._meta.db_table}"
-    )
-    params = [timezone.now(), source, getattr(user, "pk", None)]
-    with connection.cursor() as cursor:
-        if ids is None:
-            cursor.execute(insert, params)
-            return
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            cursor.execute(f"{insert} WHERE id IN ({', '.join(['%s'] * len(chunk))})", [*params, *chunk])
-
-
-def _insert_new_retailers(retailers: list[Retailer]) -> list[int]:
-    """Insert unsaved retailers set-based (executemany / COPY) and return their new ids."""
-    now = timezone.now()
-    fields = [f for f in Retailer._meta.concrete_fields if not f.primary_key]
-    for retailer in retailers:
-        retailer.created_at = retailer.updated_at = now
-        retailer.fill_derived_fields()
-        if not isinstance(retailer.tier, str):  # the database default, not yet a value
-            retailer.tier = ""
-    rows = ([f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields] for r in retailers)
-    insert_rows(Retailer._meta.db_table, [f.column for f in fields], rows)
-    licences = [retailer.license_no for retailer in retailers]
-    ids: list[int] = []
-    for start in range(0, len(licences), 5000):
-        ids += Retailer.objects.filter(license_no__in=licences[start : start + 5000]).values_list("pk", flat=True)
-    return ids
-
-
 class ImportHasErrors(Exception):
     """An all-or-nothing import met invalid rows: nothing was written."""
 
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    created: int
+    created: int  # records: shops, products, orders or findings
     updated: int
     unchanged: int
-    skipped: int
-    touched_ids: list[int]
+    skipped: int  # rows left out (exactly the rows of the error report)
+    touched_ids: list[int]  # the retailers (products, for a product sheet) created or changed
 
 
 @transaction.atomic
-def retailer_import_apply(*, results: list, imported_by, skip_invalid: bool = False) -> ImportOutcome:
-    """Carry out a checked plan (retailers.imports.check_rows + plan_changes) in one transaction:
-    all or nothing by default; with skip_invalid, exactly the rows with errors are left out.
-    History rows are written in bulk with the source "import"."""
-    from simple_history.utils import bulk_update_with_history
-
-    invalid = [result for result in results if result.errors]
+def import_apply(*, checked: CheckedSheet, imported_by, skip_invalid: bool = False) -> ImportOutcome:
+    """Carry out a checked sheet (retailers.imports.import_check) in one transaction: all or
+    nothing by default; with skip_invalid, exactly the rows with errors are left out. Writes are
+    set-based (COPY on PostgreSQL), with history rows where the model keeps history."""
+    invalid = int((~checked.valid).sum())
     if invalid and not skip_invalid:
-        raise ImportHasErrors(len(invalid))
-    history = {"default_user": imported_by, "custom_historical_attrs": {"change_source": ChangeSource.IMPORT}}
-    creates = [
-        Retailer(**{("service_area_id" if k == "service_area" else k): v for k, v in result.values.items()})
-        for result in results
-        if result.action == "create"
-    ]
-    created_ids = _insert_new_retailers(creates) if creates else []
-    retailers_history_insert(ids=created_ids, source=ChangeSource.IMPORT, user=imported_by)
-    updates = {result.values["pk"]: result for result in results if result.action == "update"}
-    changed_fields: set[str] = set()
-    objects = Retailer.objects.in_bulk(list(updates))
-    for pk, result in updates.items():
-        retailer = objects[pk]
-        for name, (_old, new) in result.changes.items():
-            setattr(retailer, "service_area_id" if name == "service_area" else name, new)
-            changed_fields.add("service_area" if name == "service_area" else name)
-        retailer.fill_derived_fields()
-    if updates:
-        fields = sorted(changed_fields | set(DERIVED_FIELDS) - {"updated_at"})
-        bulk_update_with_history(list(objects.values()), Retailer, fields=fields, batch_size=2000, **history)
+        raise ImportHasErrors(invalid)
+    writers = {
+        "retailers": _import_retailers,
+        "products": _import_products,
+        "orders": _import_orders,
+        "compliance": _import_compliance,
+    }
+    touched = writers[checked.kind.key](checked, imported_by, timezone.now())
     return ImportOutcome(
-        created=len(created_ids),
-        updated=len(updates),
-        unchanged=sum(result.action == "unchanged" for result in results),
-        skipped=len(invalid),
-        touched_ids=[*created_ids, *updates],
+        created=checked.records("create"),
+        updated=checked.records("update"),
+        unchanged=checked.records("unchanged"),
+        skipped=invalid,
+        touched_ids=touched,
     )
+
+
+def _rows(checked: CheckedSheet, action: str) -> pd.DataFrame:
+    return checked.values[checked.action == action]
+
+
+WRITE_BATCH = 20_000  # rows converted and written at a time: memory stays bounded
+
+
+def _insert_new(model, frame: pd.DataFrame, *, key: str | None, now, derive=lambda frame: frame) -> dict:
+    """Insert the rows (each batch completed with the model's defaults) and return key -> new id
+    (nothing when no key is given). The new ids are read back by one range scan on the primary key
+    above the largest id before."""
+    before = model._base_manager.aggregate(largest=Max("pk"))["largest"] or 0
+    for start in range(0, len(frame), WRITE_BATCH):
+        batch = derive(frame.iloc[start : start + WRITE_BATCH])
+        insert_frame(model._meta.db_table, db_form(model, with_defaults(model, batch, now=now)))
+    if key is None:
+        return {}
+    wanted = set(frame[key])
+    return {
+        value: pk
+        for value, pk in model._base_manager.filter(pk__gt=before).values_list(key, "pk").iterator(chunk_size=20_000)
+        if value in wanted
+    }
+
+
+def _update_existing(model, frame: pd.DataFrame, *, now, derive=lambda frame: frame) -> None:
+    """Update the rows (an `id` column names each record; a NULL cell keeps the present value)."""
+    stamped = any(field.attname == "updated_at" for field in model._meta.concrete_fields)
+    for start in range(0, len(frame), WRITE_BATCH):
+        batch = derive(frame.iloc[start : start + WRITE_BATCH])
+        if stamped:
+            batch = batch.assign(updated_at=now)
+        update_frame(model._meta.db_table, db_form(model, batch))
+
+
+def _upsert(
+    checked: CheckedSheet, *, model, key: str, imported_by, now, derive=lambda frame: frame, history: dict
+) -> list[int]:
+    """Insert the create rows and update the update rows of a sheet whose columns are the model's
+    fields, with a history row for each; returns the ids created and changed."""
+    new = _rows(checked, "create")
+    created_ids = list(_insert_new(model, new, key=key, now=now, derive=derive).values()) if len(new) else []
+    updated_ids = checked.pk[checked.action == "update"].astype("int64").tolist()
+    if updated_ids:
+        _update_existing(
+            model, _rows(checked, "update").drop(columns=[key]).assign(id=updated_ids), now=now, derive=derive
+        )
+    history_insert(model, ids=created_ids, history_type="+", user=imported_by, **history)
+    history_insert(model, ids=updated_ids, history_type="~", user=imported_by, **history)
+    return created_ids + updated_ids
+
+
+def _retailer_search_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """The pinyin search keys that Retailer.save derives, for the rows that give a name or owner."""
+    out = frame.copy()
+    for source, full, initials in (
+        ("name", "name_pinyin", "name_initials"),
+        ("owner_name", "owner_pinyin", "owner_initials"),
+    ):
+        if source in out:
+            keys = out[source].map(lambda text: pinyin_keys(text) if text else (None, None))
+            out[full], out[initials] = keys.str[0], keys.str[1]
+    return out
+
+
+def _import_retailers(checked: CheckedSheet, imported_by, now) -> list[int]:
+    return _upsert(
+        checked, model=Retailer, key="license_no", imported_by=imported_by, now=now,
+        derive=_retailer_search_keys, history={"change_source": ChangeSource.IMPORT},
+    )  # fmt: skip
+
+
+def _import_products(checked: CheckedSheet, imported_by, now) -> list[int]:
+    return _upsert(checked, model=Product, key="code", imported_by=imported_by, now=now, history={})
+
+
+def _money(cents: pd.Series) -> pd.Series:
+    """Yuan from whole cents. A float of n/100 prints as exactly n/100 (the shortest repr that
+    round-trips), so the database parses the same decimal."""
+    return cents.astype("int64") / 100
+
+
+def _import_orders(checked: CheckedSheet, imported_by, now) -> list[int]:
+    """New orders get their header and lines; a changed order gets its lines replaced. Totals
+    (amount, cartons, high-end amount, low-tar cartons, lines, brands) are summed here, in cents,
+    the way the order header stores them."""
+    work = checked.values.assign(group=checked.group, action=checked.action, pk=checked.pk)
+    work = work[work["action"].isin(["create", "update"])]
+    if work.empty:
+        return []
+    products = pd.DataFrame.from_records(
+        list(Product.objects.values_list("pk", "brand", "is_high_end", "tar_mg")),
+        columns=["pk", "brand", "high_end", "tar"],
+    ).set_index("pk")
+    quantity = work["quantity"].astype("int64")
+    price_cents = work["unit_price"].map({price: int(price * 100) for price in work["unit_price"].unique()})
+    amount_cents = quantity * price_cents.astype("int64")
+    product = work["product"].astype("int64")
+    lines = pd.DataFrame(
+        {
+            "group": work["group"],
+            "amount": amount_cents,
+            "quantity": quantity,
+            "high_end": amount_cents * product.map(products["high_end"]).astype("int64"),
+            "low_tar": quantity * (product.map(products["tar"]) <= LOW_TAR_MG).astype("int64"),
+            "brand": product.map(products["brand"]),
+        }
+    )
+    totals = lines.groupby("group", sort=False).agg(
+        amount=("amount", "sum"), cartons=("quantity", "sum"), high_end_amount=("high_end", "sum"),
+        low_tar_cartons=("low_tar", "sum"), line_count=("amount", "size"), brand_count=("brand", "nunique"),
+    )  # fmt: skip
+    heads = work.groupby("group", sort=False)[["order_no", "retailer", "ordered_on", "pk"]].first()
+    heads = heads.join(totals)
+    heads["amount"], heads["high_end_amount"] = _money(heads["amount"]), _money(heads["high_end_amount"])
+    heads = heads.rename(columns={"retailer": "retailer_id"})
+    heads["retailer_id"] = heads["retailer_id"].astype("int64")
+    unnumbered = heads["order_no"].isna()
+    heads.loc[unnumbered, "order_no"] = (
+        "IM" + heads.loc[unnumbered, "ordered_on"].map(lambda day: day.strftime("%Y%m%d"))
+        + heads.loc[unnumbered, "retailer_id"].astype(str).str.zfill(8)
+    )  # fmt: skip
+    header_columns = ["order_no", "retailer_id", "ordered_on", *totals.columns]
+    new = heads[heads["pk"].isna()]
+    order_ids = heads["pk"].copy()
+    if len(new):
+        numbers = _insert_new(Order, new[header_columns], key="order_no", now=now)
+        order_ids[new.index] = new["order_no"].map(numbers)
+    changed = heads[heads["pk"].notna()]
+    if len(changed):
+        ids = changed["pk"].astype("int64")
+        delete_where_in(OrderLine._meta.db_table, "order_id", ids.tolist())
+        _update_existing(Order, changed[header_columns[1:]].assign(id=ids.to_numpy()), now=now)
+    line_rows = pd.DataFrame(
+        {
+            "order_id": work["group"].map(order_ids).astype("int64"),
+            "product_id": product,
+            "quantity": quantity,
+            "unit_price": _money(price_cents),
+            "amount": _money(amount_cents),
+        }
+    )
+    insert_frame(OrderLine._meta.db_table, line_rows)
+    shops = heads["retailer_id"].unique().tolist()
+    for start in range(0, len(shops), 5000):
+        retailer_refresh_last_order(retailer_ids=shops[start : start + 5000])
+    return shops
+
+
+def _import_compliance(checked: CheckedSheet, imported_by, now) -> list[int]:
+    frame = checked.values.rename(columns={"retailer": "retailer_id"})
+    new = frame[checked.action == "create"]
+    if len(new):
+        _insert_new(ComplianceRecord, new, key=None, now=now)
+    changed = frame[checked.action == "update"][["severity", "source_department", "notes"]]
+    if len(changed):
+        ids = checked.pk[checked.action == "update"].astype("int64").to_numpy()
+        _update_existing(ComplianceRecord, changed.assign(id=ids), now=now)
+    return frame["retailer_id"][checked.action.isin(["create", "update"])].astype("int64").unique().tolist()

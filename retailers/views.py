@@ -16,7 +16,8 @@ from retailers.exports import DIRECT_EXPORT_LIMIT, export_params, order_export_s
 from retailers.filters import SORTS, order_filter_for, retailer_filter_for
 from retailers.forms import RetailerForm, RetailerMergeForm
 from retailers.import_jobs import import_job_confirm, import_job_create, import_template_path
-from retailers.models import ImportJob
+from retailers.imports import IMPORT_KINDS
+from retailers.models import ImportJob, Product
 from retailers.selectors import (
     retailer_compliance_records,
     retailer_duplicate_candidates,
@@ -207,28 +208,43 @@ def _may_import(request: HttpRequest) -> None:
 @area_required("retailers")
 def import_list(request: HttpRequest) -> HttpResponse:
     _may_import(request)
+    kind = request.POST.get("kind") or request.GET.get("kind") or ImportJob.Kind.RETAILERS
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, _("Choose a file to upload."))
         else:
             try:
-                job = import_job_create(upload=upload, user=request.user)
+                job = import_job_create(upload=upload, kind=kind, user=request.user)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:
                 return redirect("retailers:import-detail", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:30]
-    return render(request, "retailers/import_list.html", {"jobs": jobs})
+    context = {"jobs": jobs, "kinds": IMPORT_KINDS.values(), "chosen": kind}
+    return render(request, "retailers/import_list.html", context)
 
 
 @area_required("retailers")
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _may_import(request)
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
-    touched = retailers_visible_to(request.user).filter(pk__in=job.touched_ids[:100]).only("pk", "name", "license_no")
+    shown = job.touched_ids[:100]
+    if job.kind == ImportJob.Kind.PRODUCTS:
+        touched_products, touched = Product.objects.filter(pk__in=shown).only("code", "name"), []
+    else:
+        touched_products = []
+        touched = retailers_visible_to(request.user).filter(pk__in=shown).only("pk", "name", "license_no")
     template = "retailers/import_detail.html#status" if request.htmx else "retailers/import_detail.html"
-    return render(request, template, {"job": job, "modes": ImportJob.Mode.choices, "touched": touched})
+    kind = IMPORT_KINDS[job.kind]
+    context = {
+        "job": job,
+        "modes": ImportJob.Mode.choices,
+        "touched": touched,
+        "touched_products": touched_products,
+        "preview_headers": [kind.column_title(name) for name in kind.preview_fields],
+    }
+    return render(request, template, context)
 
 
 @require_POST
@@ -255,6 +271,9 @@ def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @area_required("retailers")
-def import_template(request: HttpRequest) -> FileResponse:
+def import_template(request: HttpRequest, kind: str) -> FileResponse:
     _may_import(request)
-    return FileResponse(open(import_template_path(), "rb"), as_attachment=True, filename="retailers-template.xlsx")
+    if kind not in IMPORT_KINDS:
+        raise Http404
+    path = import_template_path(IMPORT_KINDS[kind])
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"{kind}-template.xlsx")

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm_site.roles import Role
+from retailers.imports import IMPORT_KINDS, read_sheet
 from retailers.models import ImportJob, Retailer
 from retailers.tests.test_imports import row, write_sheet
 
@@ -26,9 +27,39 @@ def test_imports_page_is_for_admins(client_for, users, role, status):
 
 
 def test_template_has_the_chinese_headers_and_an_example(client_for, users):
-    response = client_for(users[Role.ADMIN]).get(reverse("retailers:import-template"))
+    response = client_for(users[Role.ADMIN]).get(reverse("retailers:import-template", args=["retailers"]))
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert sheet["A1"].value == "许可证号" and sheet["A2"].value == "320102100123"
+
+
+@pytest.mark.parametrize("kind", list(IMPORT_KINDS))
+def test_every_kind_has_a_template_the_importer_reads_back(client_for, users, tmp_path, kind):
+    response = client_for(users[Role.ADMIN]).get(reverse("retailers:import-template", args=[kind]))
+    path = tmp_path / f"{kind}.xlsx"
+    path.write_bytes(b"".join(response.streaming_content))
+    sheet = read_sheet(path, IMPORT_KINDS[kind])
+    assert list(sheet.columns) == [column.field for column in IMPORT_KINDS[kind].columns]
+    assert sheet.row_numbers == [2]
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.SALES_MANAGER, Role.COMPLAINT_CLERK])
+def test_templates_reports_and_jobs_are_for_admins_only(client_for, users, role):
+    job = ImportJob.objects.create(file="x.xlsx", original_name="x.xlsx", created_by=users[Role.ADMIN])
+    client = client_for(users[role])
+    assert client.get(reverse("retailers:import-template", args=["orders"])).status_code == 403
+    assert client.get(reverse("retailers:import-detail", args=[job.pk])).status_code == 403
+    assert client.get(reverse("retailers:import-errors", args=[job.pk])).status_code == 403
+    assert client.post(reverse("retailers:import-confirm", args=[job.pk]), {"mode": "all"}).status_code == 403
+
+
+def test_an_unknown_kind_is_refused(client_for, users, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(users[Role.ADMIN])
+    assert client.get(reverse("retailers:import-template", args=["nonsense"])).status_code == 404
+    response = client.post(
+        reverse("retailers:import-list"), {"kind": "nonsense", "file": SimpleUploadedFile("a.xlsx", b"PK")}, follow=True
+    )
+    assert "请选择表格的内容类型" in response.content.decode() and not ImportJob.objects.exists()
 
 
 def test_upload_check_read_errors_then_skip_invalid_import(
@@ -101,3 +132,45 @@ def test_two_checks_of_the_same_kind_cannot_run_at_once(client_for, users, setti
         reverse("retailers:import-list"), {"file": SimpleUploadedFile("y.xlsx", b"PK")}, follow=True
     )
     assert "正在进行" in response.content.decode()
+
+
+def test_the_import_reuses_the_checked_rows_and_plans_them_again(prefecture, settings, tmp_path):
+    """Between the dry run and the confirmation somebody created one of the shops: the import
+    updates it instead of failing on a duplicate licence, and then drops the kept rows."""
+    from django.core.files import File
+
+    from retailers.import_jobs import import_job_apply, import_job_check
+    from retailers.tests.factories import RetailerFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    area = prefecture["areas"]["a"]
+    path = write_sheet(
+        tmp_path / "in.xlsx", [row(area, license_no="330100000001"), row(area, license_no="330100000002")]
+    )
+    with open(path, "rb") as handle:
+        job = ImportJob.objects.create(
+            file=File(handle, name="in.xlsx"), original_name="in.xlsx", created_by=prefecture["users"][Role.ADMIN]
+        )
+    job = import_job_check(job_id=job.pk)
+    assert (job.to_create, bool(job.checked_rows)) == (2, True)
+    RetailerFactory(license_no="330100000002", service_area=area, name="先到的店")
+    ImportJob.objects.filter(pk=job.pk).update(status="importing", mode="all")
+    job = import_job_apply(job_id=job.pk)
+    assert (job.status, job.created, job.updated) == ("succeeded", 1, 1)
+    assert Retailer.objects.get(license_no="330100000002").name == "周记便利店"
+    assert not job.checked_rows
+
+
+def test_an_unexpected_error_ends_the_job_instead_of_blocking_the_kind(prefecture, settings, tmp_path, monkeypatch):
+    from retailers import import_jobs
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    job = ImportJob.objects.create(file="x.xlsx", original_name="x.xlsx", created_by=prefecture["users"][Role.ADMIN])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(import_jobs, "read_sheet", broken)
+    job = import_jobs.import_job_check(job_id=job.pk)
+    assert job.status == "refused" and "意外错误" in job.message
+    ImportJob.objects.create(file="y.xlsx", original_name="y.xlsx", created_by=job.created_by)  # the kind is free
