@@ -38,7 +38,7 @@ test: install-dev lint
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=bench
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=bench
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

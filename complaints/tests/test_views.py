@@ -246,3 +246,9 @@ def test_attachments_download_only_for_users_who_see_the_ticket(client_for, user
     url = reverse("complaints:attachment-download", args=[attachment.pk])
     assert b"".join(client_for(clerk).get(url).streaming_content) == b"\x89PNG data"
     assert client_for(users[Role.SALES_MANAGER]).get(url).status_code == 404
+
+
+def test_the_queue_export_link_carries_the_filters_on_screen(client_for, users, tickets):
+    page = client_for(users[Role.ADMIN]).get(reverse("complaints:index"), {"q": "王记"}).content.decode()
+    assert f'href="{reverse("complaints:ticket-export")}?q=' in page
+    assert "??" not in page
