@@ -560,10 +560,6 @@ def _plan_against(checked: CheckedSheet, keys: pd.Series, fetch: Callable[[list]
     checked.current = pd.concat(kept) if kept else None
 
 
-def _no_rules(checked: CheckedSheet) -> None:
-    """This kind has no rules across rows beyond its cells."""
-
-
 # ------------------------------------------------------------------------------ retailers
 
 RETAILER_FIELDS = [
