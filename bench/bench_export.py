@@ -4,8 +4,7 @@ Seeds the database named by DATABASE_URL (`seed_demo`, one month of orders, no o
 holds fewer shops than asked for, then runs every step in a fresh Python process of its own, so
 each peak RSS (VmHWM, else resource.getrusage) belongs to that step alone:
 
-- reading: `retailer_export_rows` consumed into a list, and as an iterator that keeps nothing; and
-  the same rows built by the positional row builder proposed for `selectors.py` (`proposed rows`);
+- reading: `retailer_export_rows` consumed into a list, and as an iterator that keeps nothing;
 - writing the same rows (read into a list first, not timed) with each candidate writer, each with
   every feature `crm_site/excel.py` promises: typed cells and number formats, a bold, frozen header
   with an autofilter, column widths, and text that Excel would take for a formula quote-prefixed;
@@ -48,7 +47,6 @@ from django.utils import timezone  # noqa: E402
 from crm_site.excel import FORMULA_PREFIXES, Sheet, write_xlsx  # noqa: E402
 from crm_site.models import User  # noqa: E402
 from retailers.exports import retailer_export_sheets  # noqa: E402
-from retailers.filters import retailer_filter_for  # noqa: E402
 from retailers.models import Retailer  # noqa: E402
 
 NUMBER_FORMATS = {
@@ -240,31 +238,6 @@ def export_sheet() -> Sheet:
     return retailer_export_sheets(admin, {})[1][0]
 
 
-def proposed_rows():
-    """The row builder proposed for retailers/selectors.py::retailer_export_rows: choice labels turned
-    into plain strings once (not one lazy-translation str() per cell) and rows built by position."""
-    from retailers.selectors import RETAILER_EXPORT_FIELDS
-    from retailers.templatetags.retailer_tags import masked_phone
-
-    admin = User.objects.get(username="admin")
-    retailers = retailer_filter_for(user=admin, params={}).qs
-    may_see_phones = admin.has_perm("retailers.view_retailer_phone")
-    paths = [path for path, *_ in RETAILER_EXPORT_FIELDS]
-    labels = [
-        (paths.index(field), {key: str(label) for key, label in Retailer._meta.get_field(field).choices})
-        for field in ("business_type", "market_type", "zone_type", "tier", "status")
-    ]
-    phone = paths.index("phone")
-    for values in retailers.order_by("name", "id").values_list(*paths).iterator(chunk_size=5000):
-        row = list(values)
-        for index, choices in labels:
-            value = row[index]
-            row[index] = choices.get(value, value or "")
-        if not may_see_phones:
-            row[phone] = masked_phone(row[phone], False)
-        yield tuple(row)
-
-
 def peak_mb() -> float:
     """This process's peak RSS. VmHWM belongs to the memory of this program alone, while Linux's
     ru_maxrss also carries the peak of the parent it was forked from (here: the seeder)."""
@@ -284,12 +257,6 @@ def run_step(step: str, path: str) -> dict:
         started = time.perf_counter()
         count = sum(1 for _row in export_sheet().rows)
         return {"seconds": time.perf_counter() - started, "rows": count, "peak_mb": peak_mb()}
-    if step == "proposed rows":
-        started = time.perf_counter()
-        rows = list(proposed_rows())
-        seconds = time.perf_counter() - started
-        assert rows == list(export_sheet().rows), "the proposed rows differ from retailer_export_rows"
-        return {"seconds": seconds, "rows": len(rows), "peak_mb": peak_mb()}
     if step.startswith("end to end"):
         writer = xlsxwriter_before if step.endswith("(before)") else write_xlsx
         started = time.perf_counter()
@@ -328,7 +295,7 @@ def main() -> None:
     for step in missing:
         print(f"{step}: not installed, skipped (.venv/bin/pip install {step.replace(' ', '==')})")
     writers = [step for step in WRITERS if step not in missing]
-    steps = ["read list", "read iterator", "proposed rows", *writers, "end to end (before)", "end to end"]
+    steps = ["read list", "read iterator", *writers, "end to end (before)", "end to end"]
     results = {}
     for step in steps:
         command = [sys.executable, __file__, "--step", step]
