@@ -375,3 +375,16 @@ def test_compliance_findings_upsert_on_shop_date_and_kind(prefecture, tmp_path):
     counterfeit = ComplianceRecord.objects.get(retailer=shop, kind="counterfeit")
     assert (counterfeit.severity, counterfeit.notes) == ("serious", "复查升级")
     assert set(import_check(path, COMPLIANCE).action) == {"unchanged", ""}
+
+
+def test_a_sheet_with_only_wrong_rows_imports_nothing_when_skipping(prefecture, products, tmp_path):
+    admin = prefecture["users"][Role.ADMIN]
+    sheets = [
+        (ORDERS, ORDER_HEADER, [["DD1", "999999999999", "2026-11-02", "H1", 2, "", ""]]),
+        (RETAILERS, HEADER, [row(prefecture["areas"]["a"], phone="1")]),
+        (COMPLIANCE, COMPLIANCE_HEADER, [["999999999999", "2026-10-01", "串货", "轻微", "专卖稽查大队", ""]]),
+    ]
+    for kind, header, rows in sheets:
+        checked = import_check(write_sheet(tmp_path / f"{kind.key}.xlsx", rows, header), kind)
+        outcome = import_apply(checked=checked, imported_by=admin, skip_invalid=True)
+        assert (outcome.created, outcome.updated, outcome.skipped, outcome.touched_ids) == (0, 0, 1, [])
