@@ -41,17 +41,20 @@ def _unexpected_error_message() -> str:
     return _("Nothing was written: an unexpected error stopped the job; it has been logged for the administrators.")
 
 
-def import_template_path(kind: ImportKind) -> str:
-    """A kind's template: its Chinese headers and one example row."""
-    path = Path(tempfile.mkdtemp()) / f"{kind.key}-template.xlsx"
+def import_template_file(kind: ImportKind):
+    """A kind's template (its Chinese headers and one example row) in a temporary file, open for
+    reading; it disappears when closed (FileResponse closes it)."""
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115  (closed by the caller)
     columns = [Column(column.title, max(12, 2 * len(column.title) + 4)) for column in kind.columns]
-    write_xlsx(str(path), [Sheet(str(kind.label), columns, [kind.example])])
-    return str(path)
+    write_xlsx(handle.name, [Sheet(str(kind.label), columns, [kind.example])])
+    handle.seek(0)
+    return handle
 
 
 def _busy(kind: str) -> str:
-    label = ImportJob.Kind(kind).label if kind in ImportJob.Kind.values else kind
-    return _("Another import of %(kind)s is in progress; try again when it has finished.") % {"kind": label}
+    return _("Another import of %(kind)s is in progress; try again when it has finished.") % {
+        "kind": ImportJob.Kind(kind).label
+    }
 
 
 def import_job_create(*, upload, kind: str, user) -> ImportJob:

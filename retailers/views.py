@@ -15,7 +15,7 @@ from retailers.dossier import dossier_tabs_for
 from retailers.exports import DIRECT_EXPORT_LIMIT, export_params, order_export_sheets, retailer_export_sheets
 from retailers.filters import SORTS, order_filter_for, retailer_filter_for
 from retailers.forms import RetailerForm, RetailerMergeForm
-from retailers.import_jobs import import_job_confirm, import_job_create, import_template_path
+from retailers.import_jobs import import_job_confirm, import_job_create, import_template_file
 from retailers.imports import IMPORT_KINDS
 from retailers.models import ImportJob, Product
 from retailers.selectors import (
@@ -275,5 +275,4 @@ def import_template(request: HttpRequest, kind: str) -> FileResponse:
     _may_import(request)
     if kind not in IMPORT_KINDS:
         raise Http404
-    path = import_template_path(IMPORT_KINDS[kind])
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"{kind}-template.xlsx")
+    return FileResponse(import_template_file(IMPORT_KINDS[kind]), as_attachment=True, filename=f"{kind}-template.xlsx")
