@@ -24,6 +24,7 @@ from retailers.imports import (
     CheckedSheet,
     ImportKind,
     ImportRefused,
+    cell_text,
     check_sheet,
     import_check,
     read_sheet,
@@ -165,7 +166,7 @@ def _attach_error_report(job: ImportJob, checked: CheckedSheet) -> None:
     columns = [Column(str(title or ""), 16) for title in header] + [Column(_("What is wrong"), 60)]
     body = (
         [
-            *("" if cell is None else str(cell) for cell in row[:width]),
+            *(cell_text(cell) for cell in row[:width]),
             *[""] * (width - len(row)),
             errors.get(number, ""),
         ]

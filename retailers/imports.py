@@ -291,13 +291,19 @@ FULL_WIDTH_ALPHANUMERICS = str.maketrans(
 )
 
 
+def cell_text(value: Any) -> str:
+    """A cell as it reads: '' for an empty one, 13912345678 (not 13912345678.0) for a whole number."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _as_text(raw: list[Any], *, fold: str = "all") -> pd.Series:
     """Cells as normalised text, column at a time: numbers without '.0', full-width characters to
     ASCII (all of them, or with fold="alphanumerics" only digits, letters and spaces), trimmed."""
-    texts = pd.Series(
-        ["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in raw],
-        dtype=object,
-    )
+    texts = pd.Series([cell_text(value) for value in raw], dtype=object)
     if fold == "all":
         return texts.str.normalize("NFKC").str.strip()
     return texts.str.translate(FULL_WIDTH_ALPHANUMERICS).str.strip()
