@@ -67,12 +67,13 @@ def insert_frame(table: str, frame) -> int:
     if connection.vendor == "postgresql":
         quoted_table = connection.ops.quote_name(table)
         quoted_columns = ", ".join(connection.ops.quote_name(column) for column in frame.columns)
-        with connection.cursor() as cursor:
-            for start in range(0, len(frame), CHUNK * 10):
-                text = frame.iloc[start : start + CHUNK * 10].to_csv(header=False, index=False, na_rep=r"\N")
-                sql = f"COPY {quoted_table} ({quoted_columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-                with cursor.cursor.copy(sql) as copy:
-                    copy.write(text)
+        sql = f"COPY {quoted_table} ({quoted_columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        from psycopg.copy import QueuedLibpqWriter
+
+        # One COPY; a writer thread sends each chunk while the next one is turned into CSV.
+        with connection.cursor() as cursor, cursor.cursor.copy(sql, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+            for start in range(0, len(frame), CHUNK * 2):
+                copy.write(frame.iloc[start : start + CHUNK * 2].to_csv(header=False, index=False, na_rep=r"\N"))
         return len(frame)
     columns = [frame[column].tolist() for column in frame.columns]  # plain Python values, column at a time
     return insert_rows(table, list(frame.columns), zip(*columns, strict=True))

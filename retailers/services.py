@@ -322,9 +322,10 @@ def _import_products(checked: CheckedSheet, imported_by, now) -> list[int]:
 
 
 def _money(cents: pd.Series) -> pd.Series:
-    """Yuan from whole cents. A float of n/100 prints as exactly n/100 (the shortest repr that
-    round-trips), so the database parses the same decimal."""
-    return cents.astype("int64") / 100
+    """Yuan as text from whole cents, formatted once per distinct amount (prices and line amounts
+    repeat; formatting a million floats for COPY took 3.5 s)."""
+    cents = cents.astype("int64")
+    return cents.map({value: f"{value // 100}.{value % 100:02d}" for value in cents.unique().tolist()})
 
 
 def _import_orders(checked: CheckedSheet, imported_by, now) -> list[int]:
