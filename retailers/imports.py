@@ -711,7 +711,7 @@ def _order_rules(checked: CheckedSheet) -> None:
     message = first_rows.map(
         lambda row: _("row %(row)s has the same order number with another shop or date") % {"row": row}
     )
-    checked.flag(other_header, checked.title("order_no"), message.reindex(values.index, fill_value=""))
+    checked.flag(other_header, checked.title("order_no"), message.astype(object).reindex(values.index, fill_value=""))
     line_key = checked.group + "#" + values["product"].astype(str)
     _flag_repeats(
         checked, line_key.where(values["product"].notna()), checked.title("product"),
