@@ -2,6 +2,8 @@ from django import template
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from crm_site import formatting
+
 register = template.Library()
 
 
@@ -16,3 +18,27 @@ def select_options(bound_field) -> SafeString:
         '<option value="{}"{}>{}</option>',
         ((choice, " selected" if str(choice) in current else "", label) for choice, label in bound_field.field.choices),
     )
+
+
+@register.filter
+def count(value):
+    """{{ n|count }} -> 1,234,567 (both languages)."""
+    return formatting.format_count(value)
+
+
+@register.filter
+def money(value, decimals=2):
+    """{{ amount|money }} -> 12,345.60; {{ amount|money:0 }} -> 12,346."""
+    return formatting.format_money(value, int(decimals))
+
+
+@register.filter
+def share(value, decimals=1):
+    """{{ 0.1234|share }} -> 12.3%."""
+    return formatting.format_share(value, int(decimals))
+
+
+@register.filter
+def duration(value):
+    """{{ timedelta|duration }} -> 2小时15分 / 2 h 15 min."""
+    return formatting.format_duration(value)
