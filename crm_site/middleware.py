@@ -32,6 +32,4 @@ class RequestSizeLimitMiddleware:
         if length <= limit:
             return None
         megabytes = max(1, limit // (1024 * 1024))
-        response = render(request, "413.html", {"limit_mb": megabytes}, status=413)
-        response["Connection"] = "close"  # the unread body is not left for the next request
-        return response
+        return render(request, "413.html", {"limit_mb": megabytes}, status=413)

@@ -92,3 +92,23 @@ def test_counts_on_the_complaint_pages_have_thousands_separators(client_for, use
     monkeypatch.setattr(views, "queue_counts", lambda **kwargs: dict.fromkeys(views.QUEUES, 12345))
     page = client_for(users[Role.ADMIN]).get(reverse("complaints:index"), {"queue": "closed"}).content.decode()
     assert page.count(">12,345</span>") == len(views.QUEUES)
+
+
+@pytest.mark.parametrize("path", ["complaints:index", "complaints:report"])
+def test_queue_and_report_take_a_fixed_number_of_queries(client_for, users, prefecture, clerk, path):
+    client = client_for(users[Role.ADMIN])
+    client.get(reverse(path))  # sessions and permissions cached
+
+    def queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(path), {"queue": "closed"}).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for shop in prefecture["shops"].values():
+        ticket = ticket_create(retailer=shop, data=ticket_data(), created_by=clerk)
+        follow_up(walk(ticket, clerk, TO_FOLLOW_UP), clerk, 4)
+    assert queries() == few
