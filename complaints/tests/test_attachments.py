@@ -89,3 +89,5 @@ def test_downloads_are_attachments_the_browser_may_not_sniff(client_for, users, 
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == png_bytes()
+    page = client_for(clerk).get(reverse("complaints:ticket-detail", args=[ticket.pk])).content.decode()
+    assert ">photo.png</a>" in page and "tickets/" not in page  # the file's name, not its storage path
