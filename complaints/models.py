@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from complaints.attachments import CONTENT_CHECKS
 from retailers.models import Retailer
 
 
@@ -21,7 +22,7 @@ class Channel(models.TextChoices):
 
 class Category(models.TextChoices):
     PRODUCT_QUALITY = "product_quality", _("Product quality")
-    DELIVERY = "delivery", _("Delivery")
+    DELIVERY = "delivery", pgettext_lazy("complaint category", "Delivery")
     SERVICE_ATTITUDE = "service_attitude", _("Service attitude")
     SUPPLY = "supply", _("Supply and allocation")
     PRICE = "price", _("Price")
@@ -49,6 +50,7 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.RECEIVED, Status.INVESTIGATING, Status.RESOLVING, Status.REPLYING, Status.FOLLOWING_UP)
+UNSATISFIED_AT_OR_BELOW = 2  # a follow-up satisfaction of 1 or 2 sends the ticket back to resolving
 
 
 class Ticket(models.Model):
@@ -65,7 +67,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="owned_tickets",
-        verbose_name=_("owner"),
+        verbose_name=pgettext_lazy("ticket owner", "owner"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("logged by")
@@ -145,11 +147,22 @@ class TicketEvent(models.Model):
     # For a step change: the deadline of the step that ended, and whether it ended in time (for the report).
     step_due_at = models.DateTimeField(_("step due at"), null=True, blank=True)
     on_time = models.BooleanField(_("in time"), null=True, blank=True)
+    # For a follow-up: the shop's rating. Kept on the event, not only on the ticket, because a
+    # ticket rated twice (or reopened after its rating) keeps just its last one; the report counts all.
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="ticket_event_satisfaction_1_to_5",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
@@ -163,7 +176,7 @@ class TicketEvent(models.Model):
         raise ValidationError("ticket events are append-only")
 
 
-ATTACHMENT_EXTENSIONS = ["jpg", "jpeg", "png", "pdf"]
+ATTACHMENT_EXTENSIONS = list(CONTENT_CHECKS)  # each allowed extension has its content check
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -183,6 +196,11 @@ class TicketAttachment(models.Model):
     def __str__(self) -> str:
         return self.file.name
 
+    @property
+    def filename(self) -> str:
+        """The stored file's own name, without the upload folders."""
+        return self.file.name.rsplit("/", 1)[-1]
+
 
 class StandardAnswer(models.Model):
     """统一投诉回答标准: reply templates per category that clerks start from."""
@@ -190,7 +208,7 @@ class StandardAnswer(models.Model):
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     title = models.CharField(_("title"), max_length=80)
     body = models.TextField(_("answer"))
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("standard answer in use", "active"), default=True)
 
     class Meta:
         ordering = ["category", "title"]

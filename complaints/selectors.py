@@ -8,8 +8,18 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from complaints.models import OPEN_STATUSES, Category, StandardAnswer, Status, Ticket, TicketEvent
+from complaints.models import (
+    OPEN_STATUSES,
+    UNSATISFIED_AT_OR_BELOW,
+    Category,
+    EventKind,
+    StandardAnswer,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 from retailers.models import Retailer
 from retailers.selectors import retailers_visible_to, users_who_can_see
 from retailers.timeline import TimelineEvent
@@ -20,7 +30,7 @@ QUEUES = {
     "due_soon": _("Due soon"),
     "overdue": _("Overdue"),
     "open": _("All open"),
-    "closed": _("Closed"),
+    "closed": pgettext_lazy("ticket queue", "Closed"),  # not a shop's "Closed" (out of business)
 }
 
 
@@ -132,7 +142,7 @@ def complaints_report(*, tickets: QuerySet[Ticket], since: datetime.date) -> dic
     ]
     closed = recent.filter(status=Status.CLOSED, closed_at__isnull=False)
     mean_close = closed.aggregate(mean=Avg(F("closed_at") - F("created_at")))["mean"]
-    satisfaction = closed.aggregate(mean=Avg("satisfaction"), n=Count("satisfaction"))
+    satisfaction = follow_up_satisfaction(tickets=recent)
     return {
         "months": months,
         "by_category": [entry for entry in table.values() if entry["total"]],
@@ -140,3 +150,18 @@ def complaints_report(*, tickets: QuerySet[Ticket], since: datetime.date) -> dic
         "mean_time_to_close": mean_close,
         "satisfaction": satisfaction,
     }
+
+
+def follow_up_satisfaction(*, tickets: QuerySet[Ticket]) -> dict:
+    """Every follow-up rating of these tickets: a ticket rated twice counts twice, and a rating
+    stands though the ticket was reopened afterwards. The mean, the number of ratings, and how
+    many (and what share) were unsatisfied (the ones that sent the ticket back). One query."""
+    ratings = TicketEvent.objects.filter(
+        ticket__in=tickets.values("pk"), kind=EventKind.MOVED, satisfaction__isnull=False
+    ).aggregate(
+        mean=Avg("satisfaction"),
+        n=Count("pk"),
+        unsatisfied=Count("pk", filter=Q(satisfaction__lte=UNSATISFIED_AT_OR_BELOW)),
+    )
+    ratings["unsatisfied_share"] = ratings["unsatisfied"] / ratings["n"] if ratings["n"] else None
+    return ratings

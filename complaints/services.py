@@ -15,10 +15,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from complaints.attachments import CONTENT_CHECKS
 from complaints.business_hours import add_time
 from complaints.models import (
     ATTACHMENT_MAX_BYTES,
     OPEN_STATUSES,
+    UNSATISFIED_AT_OR_BELOW,
     EventKind,
     Notification,
     SlaPolicy,
@@ -31,8 +33,6 @@ from complaints.models import (
 from grading.selectors import service_policy_for
 from retailers.models import Retailer
 from retailers.selectors import retailers_visible_to
-
-UNSATISFIED_AT_OR_BELOW = 2  # a follow-up satisfaction of 1 or 2 sends the ticket back to resolving
 
 
 class TicketMoveRefused(Exception):
@@ -181,6 +181,7 @@ def ticket_move(*, ticket: Ticket, move: str, user, data: dict | None = None) ->
     TicketEvent.objects.create(
         ticket=locked, kind=EventKind.MOVED, from_status=previous, to_status=target, actor=user,
         text=_event_text(move, data), step_due_at=due, on_time=None if due is None else now <= due,
+        satisfaction=locked.satisfaction if move == "follow_up" else None,
     )  # fmt: skip
     return locked
 
@@ -234,13 +235,29 @@ def ticket_attach(*, ticket: Ticket, upload, user) -> TicketAttachment:
         raise TicketMoveRefused(_("A closed ticket is read-only; reopen it first."))
     if upload.size > ATTACHMENT_MAX_BYTES:
         raise ValidationError(_("A file may be at most 5 MB."))
-    if (upload.content_type or "").split("/")[0] not in {"image", "application"}:
-        raise ValidationError(_("Only photos (JPEG, PNG) and PDF files can be attached."))
     attachment = TicketAttachment(ticket=ticket, file=upload, size=upload.size, uploaded_by=user)
-    attachment.full_clean()
+    attachment.full_clean()  # the extension is one of ATTACHMENT_EXTENSIONS
+    _check_content(upload)
     attachment.save()
-    TicketEvent.objects.create(ticket=ticket, kind=EventKind.ATTACHMENT, text=attachment.file.name, actor=user)
+    TicketEvent.objects.create(ticket=ticket, kind=EventKind.ATTACHMENT, text=attachment.filename, actor=user)
     return attachment
+
+
+def _check_content(upload) -> None:
+    """The file must be what its extension says: a .png that is really text is refused."""
+    kind, looks_right = CONTENT_CHECKS[upload.name.rsplit(".", 1)[-1].lower()]
+    upload.seek(0)
+    content = b"".join(upload.chunks())  # at most ATTACHMENT_MAX_BYTES, checked above
+    upload.seek(0)
+    if not looks_right(content):
+        raise ValidationError(
+            _(
+                "Attachment “%(name)s”: the content is not a %(kind)s file, whatever its name says. "
+                "Nothing was uploaded."
+            )
+            % {"name": upload.name, "kind": kind},
+            code="content_mismatch",
+        )
 
 
 def _notify(ticket: Ticket, users, text: str) -> None:

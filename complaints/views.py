@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from complaints.forms import MoveForm, TicketFilter, TicketForm
@@ -72,7 +73,8 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
 
 TICKET_EXPORT_COLUMNS = [
     Column(_l("Ticket"), 16), Column(_l("Licence number"), 16), Column(_l("Shop name"), 22), Column(_l("channel"), 10),
-    Column(_l("Category"), 12), Column(_l("Priority"), 8), Column(_l("Step"), 12), Column(_l("Owner"), 10),
+    Column(_l("Category"), 12), Column(_l("Priority"), 8), Column(_l("Step"), 12),
+    Column(pgettext_lazy("ticket owner", "Owner"), 10),
     Column(_l("received at"), 16, "datetime"), Column(_l("Step due"), 16, "datetime"),
     Column(_l("closed at"), 16, "datetime"), Column(_l("satisfaction (1–5)"), 8, "number"),
     Column(_l("description"), 40),
@@ -234,9 +236,9 @@ def ticket_attach_view(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Uploaded files are never served from a public URL: only to users who see the ticket."""
     attachment = get_object_or_404(TicketAttachment, pk=pk, ticket__in=tickets_visible_to(request.user))
-    return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.file.name.rsplit("/", 1)[-1]
-    )
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"  # the browser keeps to the type; never renders it as a page
+    return response
 
 
 @area_required("complaints")
@@ -276,20 +278,26 @@ def report_export(request: HttpRequest) -> HttpResponse:
     )
     in_time = Sheet(
         _("Steps done within the deadline"),
-        [Column(_("Step"), 16), Column(_("in time"), 10, "number"), Column(_("Total"), 10, "number"),
+        [Column(_("Step"), 16), Column(_("Done in time"), 10, "number"), Column(_("Total"), 10, "number"),
          Column(_("Share in time"), 10, "percent")],
         [(str(row["step"]), row["in_time"], row["total"], row["share"]) for row in data["in_time"]],
     )  # fmt: skip
-    mean_close, satisfaction = data["mean_time_to_close"], data["satisfaction"]["mean"]
-    summary = Sheet(
+    mean_close, satisfaction = data["mean_time_to_close"], data["satisfaction"]
+    summary = Sheet(  # one row, so that each figure has its own number format
         _("Summary"),
-        [Column(_("Measure"), 30), Column(_("Value"), 14, "number")],
+        [
+            Column(_("Mean time from received to closed (hours)"), 18, "money"),
+            Column(_("Satisfaction at follow-up"), 14, "money"),
+            Column(_("Follow-ups"), 10, "number"),
+            Column(_("Unsatisfied follow-ups"), 14, "percent"),
+        ],
         [
             (
-                _("Mean time from received to closed") + " (h)",
-                mean_close and round(mean_close.total_seconds() / 3600, 1),
-            ),
-            (_("Satisfaction at follow-up"), satisfaction and round(satisfaction, 2)),
+                mean_close and mean_close.total_seconds() / 3600,
+                satisfaction["mean"],
+                satisfaction["n"],
+                satisfaction["unsatisfied_share"],
+            )
         ],
     )
     return xlsx_download(

@@ -1,4 +1,5 @@
 import datetime
+import importlib
 import threading
 
 import pytest
@@ -110,6 +111,33 @@ def test_unsatisfied_follow_up_reopens_the_ticket(ticket, clerk):
     )
     assert ticket.status == Status.RESOLVING
     assert ticket.closed_at is None
+
+
+def test_each_follow_up_keeps_its_own_rating_on_its_event(ticket, clerk):
+    for name, data, _expected in WALK[:4]:
+        ticket = ticket_move(ticket=ticket, move=name, user=clerk, data=data)
+    ticket = ticket_move(
+        ticket=ticket, move="follow_up", user=clerk, data={"satisfaction": 2, "satisfaction_comment": "还是晚"}
+    )
+    for name, data, _expected in WALK[2:]:
+        ticket = ticket_move(ticket=ticket, move=name, user=clerk, data=data)
+    assert ticket.satisfaction == 5  # the ticket keeps the last rating, its events every one
+    rated = ticket.events.filter(satisfaction__isnull=False).order_by("at", "id")
+    assert [(event.from_status, event.satisfaction) for event in rated] == [
+        (Status.FOLLOWING_UP, 2),
+        (Status.FOLLOWING_UP, 5),
+    ]
+
+
+def test_past_follow_ups_get_their_rating_back_from_the_event_text(ticket):
+    from django.apps import apps
+
+    migration = importlib.import_module("complaints.migrations.0003_ticket_event_satisfaction")
+    for text in ("2/5 还是晚", "5/5 满意", "核实属实"):
+        TicketEvent.objects.create(ticket=ticket, kind=EventKind.MOVED, from_status=Status.FOLLOWING_UP, text=text)
+    migration.ratings_from_event_text(apps, None)
+    moved = ticket.events.filter(kind=EventKind.MOVED).order_by("id")
+    assert [event.satisfaction for event in moved] == [2, 5, None]
 
 
 def test_reject_needs_a_reason_and_reopen_brings_it_back(ticket, clerk):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from complaints.models import Status, Ticket
 from complaints.services import ticket_create, ticket_move
 from complaints.tests.factories import ticket_data
+from complaints.tests.files import png_bytes
 from crm_site.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,7 @@ def test_attachments_are_checked(client_for, users, tickets, settings, tmp_path)
     settings.MEDIA_ROOT = tmp_path
     client = client_for(users[Role.COMPLAINT_CLERK])
     url = reverse("complaints:ticket-attach", args=[tickets["a"].pk])
-    client.post(url, {"file": SimpleUploadedFile("photo.png", b"\x89PNG fake", content_type="image/png")})
+    client.post(url, {"file": SimpleUploadedFile("photo.png", png_bytes(), content_type="image/png")})
     assert tickets["a"].attachments.count() == 1
     response = client.post(
         url, {"file": SimpleUploadedFile("x.exe", b"MZ", content_type="application/x-msdownload")}, follow=True
@@ -220,7 +221,7 @@ def test_no_attachment_on_a_rejected_ticket(client_for, users, tickets, settings
     ticket_move(ticket=tickets["a"], move="reject", user=clerk, data={"reason": "非有效投诉"})
     response = client_for(clerk).post(
         reverse("complaints:ticket-attach", args=[tickets["a"].pk]),
-        {"file": SimpleUploadedFile("photo.png", b"\x89PNG", content_type="image/png")},
+        {"file": SimpleUploadedFile("photo.png", png_bytes(), content_type="image/png")},
     )
     assert response.status_code == 302
     assert tickets["a"].attachments.count() == 0
@@ -240,11 +241,11 @@ def test_attachments_download_only_for_users_who_see_the_ticket(client_for, user
     clerk = users[Role.COMPLAINT_CLERK]
     client_for(clerk).post(
         reverse("complaints:ticket-attach", args=[tickets["c"].pk]),
-        {"file": SimpleUploadedFile("photo.png", b"\x89PNG data", content_type="image/png")},
+        {"file": SimpleUploadedFile("photo.png", png_bytes(), content_type="image/png")},
     )
     attachment = tickets["c"].attachments.get()
     url = reverse("complaints:attachment-download", args=[attachment.pk])
-    assert b"".join(client_for(clerk).get(url).streaming_content) == b"\x89PNG data"
+    assert b"".join(client_for(clerk).get(url).streaming_content) == png_bytes()
     assert client_for(users[Role.SALES_MANAGER]).get(url).status_code == 404
 
 
