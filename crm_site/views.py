@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from crm_site.exports import export_job_start
 from crm_site.models import ExportJob
 from crm_site.navigation import AREAS_BY_KEY, area_required
+from crm_site.notifications import notifications_for, notifications_mark_read
 from retailers.selectors import retailers_visible_to
 
 
@@ -50,3 +51,18 @@ def export_job_download(request: HttpRequest, pk: int) -> FileResponse:
     if not job.file:
         raise Http404
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's notifications; looking changes nothing (marking them read is a POST)."""
+    return render(request, "notifications.html", {"items": notifications_for(user=request.user)})
+
+
+@require_POST
+@login_required
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification read (`id`), or all of the user's unread ones."""
+    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+    notifications_mark_read(user=request.user, ids=ids or None)
+    return redirect("notifications")
