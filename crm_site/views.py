@@ -6,15 +6,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.exports import export_job_start
+from crm_site.home import home_lines
 from crm_site.models import ExportJob
 from crm_site.navigation import AREAS_BY_KEY, area_required
 from crm_site.notifications import notifications_for, notifications_mark_read
-from retailers.selectors import retailers_visible_to
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"retailer_count": retailers_visible_to(request.user).count()})
+    return render(request, "home.html", {"lines": home_lines(request.user)})
 
 
 def area_home(request: HttpRequest, area_key: str) -> HttpResponse:
