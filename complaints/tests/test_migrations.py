@@ -19,7 +19,7 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_existing_notifications_are_copied_with_a_link_to_their_ticket(prefecture):
     before = [parent.key for parent in MigrationExecutor(connection).loader.graph.node_map[MOVE].parents]
     old_apps = migrate(before)  # the old table with its rows; crm_site's new one still empty
