@@ -22,16 +22,17 @@ def copy_to_crm_site(apps, schema_editor) -> None:
 
 
 def copy_back(apps, schema_editor) -> None:
-    """Undo: the ticket notifications return to complaints (other areas' ones have no ticket)."""
+    """Undo: the ticket notifications move back to complaints (other areas' ones have no ticket)."""
     Notification = apps.get_model("crm_site", "Notification")
     Ticket = apps.get_model("complaints", "Ticket")
     prefix = ticket_path_prefix()
-    rows = []
-    for user_id, text, link, created_at, read_at in Notification.objects.filter(link__startswith=prefix).values_list(
-        "user_id", "text", "link", "created_at", "read_at"
-    ):
+    moved, rows = [], []
+    for pk, user_id, text, link, created_at, read_at in Notification.objects.filter(
+        link__startswith=prefix
+    ).values_list("pk", "user_id", "text", "link", "created_at", "read_at"):
         ticket_id = link.removeprefix(prefix).rstrip("/")
         if ticket_id.isdigit():
+            moved.append(pk)
             rows.append((user_id, int(ticket_id), text, created_at, read_at))
     existing = set(Ticket.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", flat=True))
     with schema_editor.connection.cursor() as cursor:
@@ -40,6 +41,7 @@ def copy_back(apps, schema_editor) -> None:
             "VALUES (%s, %s, %s, %s, %s)",
             [row for row in rows if row[1] in existing],
         )
+    Notification.objects.filter(pk__in=[pk for pk, row in zip(moved, rows, strict=True) if row[1] in existing]).delete()
 
 
 class Migration(migrations.Migration):

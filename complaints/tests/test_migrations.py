@@ -20,7 +20,7 @@ def migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_existing_notifications_are_copied_with_a_link_to_their_ticket(prefecture):
+def test_existing_notifications_are_copied_with_a_link_to_their_ticket_and_back(prefecture):
     before = [parent.key for parent in MigrationExecutor(connection).loader.graph.node_map[MOVE].parents]
     old_apps = migrate(before)  # the old table with its rows; crm_site's new one still empty
     try:
@@ -46,3 +46,9 @@ def test_existing_notifications_are_copied_with_a_link_to_their_ticket(prefectur
     )
     assert Notification.objects.get(text="已逾期").created_at == now
     assert "complaints_notification" not in connection.introspection.table_names()
+    try:  # and back: the ticket notifications return to complaints, none is left twice
+        old_apps = migrate(before)
+        assert old_apps.get_model("complaints", "Notification").objects.count() == 2
+        assert not old_apps.get_model("crm_site", "Notification").objects.exists()
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
