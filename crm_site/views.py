@@ -62,7 +62,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def notifications_read(request: HttpRequest) -> HttpResponse:
-    """Mark one notification read (`id`), or all of the user's unread ones."""
-    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
-    notifications_mark_read(user=request.user, ids=ids or None)
+    """Mark the notifications named by `id` read (a damaged id names none), or without `id` all of
+    the user's unread ones."""
+    values = request.POST.getlist("id")
+    ids = [int(value) for value in values if value.isdigit() and len(value) < 19] if values else None
+    notifications_mark_read(user=request.user, ids=ids)
     return redirect("notifications")

@@ -737,9 +737,8 @@ def _order_rules(checked: CheckedSheet) -> None:
             checked.group[spoiled]
             .map(bad_rows)
             .map(
-                lambda row: (
-                    _("another line of this order (row %(row)s) is wrong, so the order is not imported") % {"row": row}
-                )
+                lambda row: _("another line of this order (row %(row)s) is wrong, so the order is not imported")
+                % {"row": row}
             )
         )
         checked.flag(spoiled, checked.title("order_no"), text.reindex(values.index, fill_value=""))

@@ -111,3 +111,11 @@ def test_mark_read_needs_post_and_the_csrf_token(users):
     token = client.get(PAGE).context["csrf_token"]
     assert client.post(READ, {"csrfmiddlewaretoken": str(token)}).status_code == 302
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("damaged", ["abc", "-1", "99999999999999999999999", ""])
+def test_a_damaged_id_marks_nothing_and_never_errs(client_for, users, damaged):
+    clerk = users[Role.COMPLAINT_CLERK]
+    send(clerk)
+    assert client_for(clerk).post(READ, {"id": damaged}).status_code == 302
+    assert Notification.objects.filter(read_at__isnull=True).count() == 1
