@@ -1,8 +1,10 @@
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Category, Status, Ticket
+from complaints.selectors import open_tickets_of
 from retailers.models import Region, Tier
 
 
@@ -61,3 +63,11 @@ class TicketFilter(django_filters.FilterSet):
     def __init__(self, *args, regions, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["region"].queryset = regions
+
+
+def retailers_with_open_tickets(queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    """The retailer list's "has open complaints" filter (registered in apps.py): yes, no or either."""
+    if value is None:
+        return queryset
+    has_open = Exists(open_tickets_of(retailer=OuterRef("pk")))
+    return queryset.filter(has_open) if value else queryset.exclude(has_open)

@@ -247,23 +247,6 @@ class SlaPolicy(models.Model):
         return self.get_category_display()
 
 
-class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
-    text = models.CharField(_("text"), max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
-
-    def __str__(self) -> str:
-        return self.text
-
-
 class TicketCounter(models.Model):
     """The last ticket number issued per year (TS-2026-000123), incremented under a row lock."""
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -22,7 +21,6 @@ from complaints.models import (
     OPEN_STATUSES,
     UNSATISFIED_AT_OR_BELOW,
     EventKind,
-    Notification,
     SlaPolicy,
     Status,
     Ticket,
@@ -30,6 +28,7 @@ from complaints.models import (
     TicketCounter,
     TicketEvent,
 )
+from crm_site.notifications import notifications_send
 from grading.selectors import service_policy_for
 from retailers.models import Retailer
 from retailers.selectors import retailers_visible_to
@@ -260,17 +259,6 @@ def _check_content(upload) -> None:
         )
 
 
-def _notify(ticket: Ticket, users, text: str) -> None:
-    recipients = list({user.pk: user for user in users if user is not None}.values())
-    Notification.objects.bulk_create(Notification(user=user, ticket=ticket, text=text) for user in recipients)
-    emails = sorted({user.email for user in recipients if user.email})
-    if emails:  # after the commit: no mail for a change that rolled back, no lock held while sending
-        transaction.on_commit(
-            lambda: send_mail(
-                f"[{ticket.number}] {text}", text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
-            )
-        )
-
 
 def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int = 500) -> dict[str, int]:
     """Warn owners of steps due soon and escalate overdue ones to the region's supervisors,
@@ -326,6 +314,11 @@ def _flag_once(tickets, *, flag: str, kind: EventKind, message, recipients, batc
             due = timezone.localtime(ticket.step_due_at).strftime("%Y-%m-%d %H:%M")
             text = message % {"number": ticket.number, "step": ticket.get_status_display(), "due": due}
             TicketEvent.objects.create(ticket=ticket, kind=kind, text=text)
-            _notify(ticket, recipients(ticket), text)
+            notifications_send(
+                recipients=recipients(ticket),
+                text=text,
+                link=reverse("complaints:ticket-detail", args=[ticket.pk]),
+                mail_subject=f"[{ticket.number}] {text}",
+            )
             flagged += 1
     return flagged

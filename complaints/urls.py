@@ -11,7 +11,6 @@ urlpatterns = [
     path("lookup/", views.retailer_lookup, name="retailer-lookup"),
     path("report/", views.report, name="report"),
     path("report/export/", views.report_export, name="report-export"),
-    path("notifications/", views.notifications, name="notifications"),
     path("<int:pk>/", views.ticket_detail, name="ticket-detail"),
     path("<int:pk>/move/<slug:move>/", views.ticket_move_view, name="ticket-move"),
     path("<int:pk>/note/", views.ticket_note_view, name="ticket-note"),

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from complaints.forms import MoveForm, TicketFilter, TicketForm
-from complaints.models import Notification, Ticket, TicketAttachment
+from complaints.models import Ticket, TicketAttachment
 from complaints.selectors import (
     QUEUES,
     complaints_report,
@@ -303,10 +303,3 @@ def report_export(request: HttpRequest) -> HttpResponse:
     return xlsx_download(
         user=request.user, kind="tickets-report", filename="complaints-report", sheets=[by_category, in_time, summary]
     )
-
-
-@area_required("complaints")
-def notifications(request: HttpRequest) -> HttpResponse:
-    items = list(Notification.objects.filter(user=request.user).select_related("ticket")[:100])
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
-    return render(request, "complaints/notifications.html", {"items": items})

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -62,3 +63,30 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+def validate_site_path(value: str) -> None:
+    """A link inside this site (/complaints/12/), never to another host or a script."""
+    if not value.startswith("/") or value.startswith("//"):
+        raise ValidationError(_("Enter a path on this site, starting with a single /."))
+
+
+class Notification(models.Model):
+    """A message for one user in the navbar bell, with a link to what it is about (a ticket, a
+    shop …). Any app sends them through crm_site.notifications; the link is the page's path when
+    it was sent, so the bell lists and opens notifications without knowing the other apps' models."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient"))
+    text = models.CharField(_("text"), max_length=300)
+    link = models.CharField(_("link"), max_length=300, validators=[validate_site_path])
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at"], name="crm_notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.text

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("exports/", views.export_jobs, name="export-jobs"),
     path("exports/start/", views.export_job_create, name="export-job-create"),
     path("exports/<int:pk>/download/", views.export_job_download, name="export-job-download"),

@@ -6,14 +6,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.exports import export_job_start
+from crm_site.home import home_lines
 from crm_site.models import ExportJob
 from crm_site.navigation import AREAS_BY_KEY, area_required
-from retailers.selectors import retailers_visible_to
+from crm_site.notifications import notifications_for, notifications_mark_read
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"retailer_count": retailers_visible_to(request.user).count()})
+    return render(request, "home.html", {"lines": home_lines(request.user)})
 
 
 def area_home(request: HttpRequest, area_key: str) -> HttpResponse:
@@ -50,3 +51,20 @@ def export_job_download(request: HttpRequest, pk: int) -> FileResponse:
     if not job.file:
         raise Http404
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's notifications; looking changes nothing (marking them read is a POST)."""
+    return render(request, "notifications.html", {"items": notifications_for(user=request.user)})
+
+
+@require_POST
+@login_required
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark the notifications named by `id` read (a damaged id names none), or without `id` all of
+    the user's unread ones."""
+    values = request.POST.getlist("id")
+    ids = [int(value) for value in values if value.isdigit() and len(value) < 19] if values else None
+    notifications_mark_read(user=request.user, ids=ids)
+    return redirect("notifications")

@@ -82,8 +82,19 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class RunTrigger(models.TextChoices):
+    """What started a run: the nightly schedule, a user on the grading page, or `manage.py run_grading`."""
+
+    SCHEDULE = "schedule", _("Schedule")
+    ON_DEMAND = "on_demand", _("On demand")
+    COMMAND = "command", _("Command line")
+
+
 class GradingRun(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    trigger = models.CharField(
+        _("started from"), max_length=10, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -22,6 +22,7 @@ from grading.models import (
     RankingScope,
     RetailerGrade,
     RunStatus,
+    RunTrigger,
     ServicePolicy,
     TierOverride,
 )
@@ -92,9 +93,13 @@ def grading_schedule_sync(*, policy: GradingPolicy) -> None:
     )
 
 
-def grading_run_start(*, started_by=None, as_of: datetime.date | None = None, queue: bool = True) -> GradingRun:
+def grading_run_start(
+    *, started_by=None, trigger: RunTrigger | None = None, as_of: datetime.date | None = None, queue: bool = True
+) -> GradingRun:
     """Create a pending run (refused while another is pending or running) and queue it on Celery
-    (or leave it to the caller, who then calls grading_run_execute itself)."""
+    (or leave it to the caller, who then calls grading_run_execute itself). A run a user starts
+    is on demand; without a user it is the schedule's unless `trigger` says otherwise."""
+    trigger = trigger or (RunTrigger.ON_DEMAND if started_by is not None else RunTrigger.SCHEDULE)
     if started_by is not None and not started_by.has_perm("grading.add_gradingrun"):
         raise PermissionDenied
     GradingRun.objects.filter(
@@ -102,7 +107,7 @@ def grading_run_start(*, started_by=None, as_of: datetime.date | None = None, qu
     ).update(status=RunStatus.FAILED, message="abandoned: no progress for 3 hours", finished_at=timezone.now())
     try:
         with transaction.atomic():
-            run = GradingRun.objects.create(started_by=started_by, as_of=as_of or timezone.localdate())
+            run = GradingRun.objects.create(started_by=started_by, trigger=trigger, as_of=as_of or timezone.localdate())
     except IntegrityError as error:
         raise GradingRunAlreadyActive(_("A grading run is already in progress.")) from error
 

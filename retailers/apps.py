@@ -13,6 +13,11 @@ class RetailersConfig(AppConfig):
 
         register_timeline_source(retailer_timeline_events)
 
+        from crm_site.home import register_home_line
+        from retailers.selectors import retailers_home_line
+
+        register_home_line(retailers_home_line)
+
         from crm_site.exports import register_export
         from retailers.exports import order_export_sheets, retailer_export_sheets
 

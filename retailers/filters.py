@@ -2,11 +2,12 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import User
+from retailers.list_filters import with_registered_filters
 from retailers.models import BusinessType, MarketType, Order, Region, Retailer, RetailerStatus, Tier, ZoneType
 from retailers.selectors import retailers_matching
 from retailers.validators import to_half_width
@@ -35,9 +36,6 @@ class RetailerFilter(django_filters.FilterSet):
         label=_("Licence expires within (days)"), method="filter_license_expires_within", min_value=0, max_value=3650
     )
     license_expired = django_filters.BooleanFilter(label=_("Licence expired"), method="filter_license_expired")
-    has_open_complaints = django_filters.BooleanFilter(
-        label=_("Has open complaints"), method="filter_has_open_complaints"
-    )
     no_order_weeks = django_filters.NumberFilter(
         label=_("No order for (weeks)"), method="filter_no_order_weeks", min_value=1, max_value=520
     )
@@ -47,6 +45,7 @@ class RetailerFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, *args, service_areas: QuerySet, may_search_phones: bool, **kwargs) -> None:
+        self.base_filters = with_registered_filters(type(self).base_filters)  # other apps' filters (list_filters.py)
         super().__init__(*args, **kwargs)
         self.may_search_phones = may_search_phones
         self.filters["service_area"].queryset = service_areas
@@ -75,14 +74,6 @@ class RetailerFilter(django_filters.FilterSet):
     def filter_no_order_weeks(self, queryset: QuerySet, name: str, weeks) -> QuerySet:
         since = timezone.localdate() - datetime.timedelta(weeks=int(weeks))
         return queryset.filter(Q(last_order_on__lt=since) | Q(last_order_on__isnull=True))
-
-    def filter_has_open_complaints(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
-        from complaints.selectors import open_tickets_of
-
-        has_open = Exists(open_tickets_of(retailer=OuterRef("pk")))
-        return queryset.filter(has_open) if value else queryset.exclude(has_open)
 
 
 def retailer_filter_for(*, user, params) -> RetailerFilter:

@@ -130,6 +130,7 @@ class ChangeSource(models.TextChoices):
     MONOPOLY = "monopoly", _("Monopoly enforcement")
     PHONE_VISIT = "phone_visit", _("Telephone visit department")
     SYSTEM = "system", _("System")
+    DEMO = "demo", _("Demo data")
 
 
 class HistoricalChangeSource(models.Model):

@@ -17,7 +17,9 @@ from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, Q, Q
 from django.db.models.functions import Coalesce, Concat, Replace, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from crm_site.formatting import format_count
 from retailers.models import ComplianceRecord, Order, OrderLine, Retailer, ServiceArea
 from retailers.timeline import TimelineEvent
 from retailers.validators import normalize_phone, to_half_width
@@ -395,3 +397,11 @@ def order_export_rows(*, orders: QuerySet[Order], limit: int = EXCEL_MAX_DATA_RO
     """Rows of the order list export, newest first like the page, read in chunks (one query)."""
     paths = [path for path, *_ in ORDER_EXPORT_FIELDS]
     yield from orders.order_by("-ordered_on", "-id").values_list(*paths)[:limit].iterator(chunk_size=5000)
+
+
+def retailers_home_line(user) -> str:
+    """The home page's line (crm_site/home.py): how many shops the user can see."""
+    count = retailers_visible_to(user).count()
+    return ngettext("You can see %(counter)s retailer.", "You can see %(counter)s retailers.", count) % {
+        "counter": format_count(count)
+    }

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from complaints.business_hours import TZ
-from complaints.models import EventKind, Notification, Status, Ticket, TicketEvent
+from complaints.models import EventKind, Status, Ticket, TicketEvent
 from complaints.services import (
     MOVES,
     TicketMoveRefused,
@@ -21,6 +21,7 @@ from complaints.services import (
     tickets_check_deadlines,
 )
 from complaints.tests.factories import ticket_data
+from crm_site.models import Notification
 from crm_site.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -287,4 +288,4 @@ def test_unassigned_tickets_warn_the_clerks_and_a_moved_ticket_is_not_flagged(pr
         ticket = ticket_create(retailer=prefecture["shops"]["a"], data=ticket_data(), created_by=manager)
     assert ticket.owner is None
     assert tickets_check_deadlines(now=MONDAY_10 + datetime.timedelta(minutes=25))["due_soon"] == 1
-    assert Notification.objects.filter(user=clerk, ticket=ticket).exists()
+    assert Notification.objects.filter(user=clerk, link=f"/complaints/{ticket.pk}/").exists()

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "visits",
     "loyalty",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [

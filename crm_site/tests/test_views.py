@@ -110,3 +110,9 @@ def test_form_errors_message_names_fields_and_can_carry_the_details():
     assert form_errors_message(form) == "请修正以下字段：电话、日期"
     detailed = form_errors_message(form, with_details=True)
     assert detailed.startswith("电话：") and "日期：" in detailed
+
+
+@pytest.mark.parametrize(("role", "count"), [(Role.SALES_MANAGER, 1), (Role.SUPERVISOR, 2), (Role.ADMIN, 3)])
+def test_home_says_how_many_shops_the_user_can_see(client_for, users, role, count):
+    """A line that retailers registers (crm_site/home.py): the home page imports no higher app."""
+    assert f"您可查看 {count} 户零售客户。" in client_for(users[role]).get(reverse("home")).content.decode()

@@ -310,6 +310,26 @@ def test_has_open_complaints_filter(client_for, prefecture):
     assert listed_names(client.get(LIST_URL, {"has_open_complaints": "false"})) == {"王记便利店", "张老烟酒店"}
 
 
+def test_has_open_complaints_filter_sits_where_it_always_did_and_filters_the_export(client_for, prefecture):
+    """complaints contributes the filter (retailers/list_filters.py); the page and its export are unchanged."""
+    import io
+
+    import openpyxl
+
+    from complaints.services import ticket_create
+    from complaints.tests.factories import ticket_data
+
+    ticket_create(
+        retailer=prefecture["shops"]["b"], data=ticket_data(), created_by=prefecture["users"][Role.COMPLAINT_CLERK]
+    )
+    client = client_for(prefecture["users"][Role.ADMIN])
+    fields = list(client.get(LIST_URL).context["filter"].form.fields)
+    assert fields[fields.index("license_expired") :] == ["license_expired", "has_open_complaints", "no_order_weeks"]
+    response = client.get(reverse("retailers:retailer-export"), {"has_open_complaints": "true"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["李家超市"]
+
+
 @pytest.mark.parametrize(
     "params", [{"sort": "--name"}, {"license_expires_within": "99999999999"}, {"no_order_weeks": "99999999999"}]
 )

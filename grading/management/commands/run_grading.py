@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from grading.models import GradingRun, RunStatus
+from grading.models import GradingRun, RunStatus, RunTrigger
 from grading.services import GradingRunAlreadyActive, grading_run_execute, grading_run_start
 
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
             self.stdout.write("Shops are graded already.")
             return
         try:
-            run = grading_run_start(queue=False)
+            run = grading_run_start(trigger=RunTrigger.COMMAND, queue=False)
         except GradingRunAlreadyActive as error:
             raise CommandError(str(error)) from error
         run = grading_run_execute(run_id=run.pk)

@@ -20,9 +20,11 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from complaints.models import Ticket, TicketAttachment, TicketEvent
 from crm_site.bulk import history_insert, insert_frame
-from crm_site.models import User
+from crm_site.models import Notification, User
 from crm_site.roles import Role
+from grading.models import GradingRun, RetailerGrade, TierOverride
 from retailers.models import (
     ChangeSource,
     ComplianceRecord,
@@ -32,6 +34,7 @@ from retailers.models import (
     Product,
     Region,
     Retailer,
+    RetailerMerge,
     ServiceArea,
 )
 from retailers.pinyin import pinyin_keys
@@ -146,7 +149,11 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
     if area is not None:
         manager = User.objects.get(username="manager")
         area.managers.add(manager)
-        area.retailers.update(account_manager=manager)
+        # The demo manager takes over the area's shops; the dossiers' history says so (and who did it),
+        # else the manager's first edit of a shop would show up as changing its account manager.
+        handed_over = list(area.retailers.exclude(account_manager=manager).values_list("pk", flat=True))
+        Retailer.objects.filter(pk__in=handed_over).update(account_manager=manager)
+        history_insert(Retailer, ids=handed_over, history_type="~", change_source=ChangeSource.DEMO)
     return created
 
 
@@ -175,7 +182,7 @@ def seed_demo(
         timer.lap("orders")
         retailer_refresh_last_order()
         _create_compliance(rng, shops, until)
-        history_insert(Retailer, ids=None, history_type="+", change_source=ChangeSource.IMPORT)
+        history_insert(Retailer, ids=None, history_type="+", change_source=ChangeSource.DEMO)
         timer.lap("last orders, compliance, history")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -190,11 +197,8 @@ def seed_demo(
 
 
 def _delete_master_data() -> None:
-    """Demo reset: everything that hangs off retailers, then the master data (not users)."""
-    from complaints.models import Notification, Ticket, TicketAttachment, TicketEvent
-    from grading.models import GradingRun, RetailerGrade, TierOverride
-    from retailers.models import RetailerMerge
-
+    """Demo reset: everything that hangs off retailers (and the notifications about it), then the
+    master data (not users)."""
     if os.environ.get("DJANGO_ENV") == "production":
         raise RuntimeError("the demo reset is not available in production")
     with transaction.atomic():

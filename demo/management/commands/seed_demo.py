@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from retailers.demo_data import demo_users_ensure, seed_demo
+from demo.seed import demo_users_ensure, seed_demo
 
 
 class Command(BaseCommand):

@@ -1,15 +1,28 @@
 import datetime
+import io
 
 import numpy as np
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import F, Sum
+from django.utils import translation
 
 from crm_site.models import User
 from crm_site.roles import Role
-from retailers.demo_data import DEMO_USERS, seed_demo
-from retailers.models import ComplianceRecord, HistoricalRetailer, Order, OrderLine, Retailer, ServiceArea
+from demo.seed import DEMO_USERS, seed_demo
+from grading.models import GradingRun, RunStatus, RunTrigger
+from retailers.models import (
+    ChangeSource,
+    ComplianceRecord,
+    HistoricalRetailer,
+    Order,
+    OrderLine,
+    Retailer,
+    ServiceArea,
+)
+from retailers.selectors import retailer_history
+from retailers.services import retailer_update
 from retailers.validators import validate_license_no, validate_phone
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +52,7 @@ def test_small_prefecture_is_complete_and_consistent():
         amount=F("line_sum"), cartons=F("line_cartons")
     )
     assert not mismatched.exists()
-    assert HistoricalRetailer.objects.filter(history_type="+", change_source="import").count() == 80
+    assert HistoricalRetailer.objects.filter(history_type="+", change_source="demo").count() == 80
     assert ComplianceRecord.objects.exists() or summary.retailers < 50
     shop = Retailer.objects.exclude(last_order_on=None).first()
     assert shop.last_order_on == shop.orders.latest("ordered_on").ordered_on
@@ -98,3 +111,42 @@ def test_command_creates_demo_users_who_can_log_in_and_keeps_their_passwords(cap
     assert manager.check_password("changed-by-the-user")
     assert Retailer.objects.filter(account_manager=manager).exists()
     assert Group.objects.get(name=Role.SALES_MANAGER).user_set.count() > 1
+
+
+def field_names(*fields: str) -> list[str]:
+    return sorted(str(Retailer._meta.get_field(field).verbose_name) for field in fields)
+
+
+def test_the_demo_history_is_true_a_managers_first_card_edit_changes_only_the_card():
+    """The demo manager takes over the first area's shops with a history row of their own, so
+    the first personal-card edit lists only the personal-card fields (not 客户经理)."""
+    call_command("seed_demo", retailers=30, months=1, until=UNTIL, stdout=io.StringIO())
+    manager = User.objects.get(username="manager")
+    shop = Retailer.objects.filter(account_manager=manager).first()
+    retailer_update(retailer=shop, data={"hobbies": "钓鱼、下象棋", "notes": "周三下午在店"}, changed_by=manager)
+    latest, handover, created = retailer_history(retailer=shop)
+    assert sorted(map(str, latest["changed_fields"])) == field_names("hobbies", "notes")
+    assert latest["record"].change_source == ChangeSource.MANAGER
+    assert sorted(map(str, handover["changed_fields"])) == field_names("account_manager")
+    assert (handover["record"].change_source, created["record"].change_source) == (ChangeSource.DEMO,) * 2
+
+
+def test_seeded_history_says_it_came_from_the_demo_seeder_and_a_second_run_adds_none():
+    call_command("seed_demo", retailers=30, months=1, until=UNTIL, stdout=io.StringIO())
+    rows = HistoricalRetailer.objects.count()
+    assert rows > 30  # every shop's creation and the demo manager's takeover
+    assert set(HistoricalRetailer.objects.values_list("change_source", flat=True)) == {ChangeSource.DEMO}
+    with translation.override("zh-hans"):
+        assert str(ChangeSource.DEMO.label) == "演示数据"
+    call_command("seed_demo", retailers=30, months=1, until=UNTIL, stdout=io.StringIO())
+    assert HistoricalRetailer.objects.count() == rows
+
+
+def test_a_grading_run_from_make_run_is_recorded_as_the_command_not_the_schedule():
+    call_command("seed_demo", retailers=30, months=1, until=UNTIL, stdout=io.StringIO())
+    call_command("run_grading", "--if-never-run", stdout=io.StringIO())
+    run = GradingRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED, run.message
+    assert (run.trigger, run.started_by) == (RunTrigger.COMMAND, None)
+    with translation.override("zh-hans"):
+        assert run.get_trigger_display() == "命令行" != str(RunTrigger.SCHEDULE.label)
