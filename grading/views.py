@@ -62,14 +62,12 @@ def grading_index(request: HttpRequest) -> HttpResponse:
         watched_figures=scope.figures(watched) if watched else None,
         watched_note=scope.note(watched) if watched else "",
     )
-    if request.htmx:
-        return render(request, "grading/index.html#live", context)
     context.update(
         history=[(item, scope.figures(item), scope.note(item)) for item in runs],
         overrides=live_overrides(retailers=retailers_visible_to(request.user)),
         service_policies=ServicePolicy.objects.all(),
     )
-    return render(request, "grading/index.html", context)
+    return render(request, "grading/index.html#live" if request.htmx else "grading/index.html", context)
 
 
 def _watched_run(request: HttpRequest, runs: list[GradingRun]) -> GradingRun | None:

@@ -214,6 +214,7 @@ def test_a_run_started_on_the_page_shows_its_progress_then_its_result(client_for
     partial = client.get(reverse("grading:index"), {"watch": run.pk}, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in partial  # finished: the polling stops
     assert 'id="run-result"' in partial and "alert-success" in partial and 'id="run-summary"' in partial
+    assert '<tr data-status="succeeded">' in partial  # the run history below is current too
 
 
 def test_a_failed_run_is_shown_clearly(client_for, users, prefecture):
