@@ -61,8 +61,6 @@ def grading_index(request: HttpRequest) -> HttpResponse:
         watched=watched,
         watched_figures=scope.figures(watched) if watched else None,
         watched_note=scope.note(watched) if watched else "",
-    )
-    context.update(
         history=[(item, scope.figures(item), scope.note(item)) for item in runs],
         overrides=live_overrides(retailers=retailers_visible_to(request.user)),
         service_policies=ServicePolicy.objects.all(),
@@ -74,7 +72,7 @@ def _watched_run(request: HttpRequest, runs: list[GradingRun]) -> GradingRun | N
     """The run whose progress or result the page shows: the one the page is polling for
     (?watch=<pk>), else the run going on, else the newest run if it failed."""
     watch = request.GET.get("watch", "")
-    if watch.isdigit():
+    if watch.isascii() and watch.isdigit() and int(watch) < 2**63:  # anything else a user types: as if not given
         return GradingRun.objects.filter(pk=int(watch)).first()
     active = run_active()
     if active:

@@ -243,3 +243,9 @@ def test_a_pinned_tier_shows_at_once_in_the_header_the_panel_and_the_list_filter
     assert shop.name in listed
     client.post(reverse("grading:override-revoke", args=[TierOverride.objects.get().pk]))
     assert shop.name not in client.get(reverse("retailers:retailer-list"), {"tier": "special"}).content.decode()
+
+
+@pytest.mark.parametrize("watch", ["abc", "-1", "99999999999999999999999", "", "１２", "²"])
+def test_a_typed_watch_parameter_never_breaks_the_page(client_for, users, graded, watch):
+    response = client_for(users[Role.ADMIN]).get(reverse("grading:index"), {"watch": watch}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
