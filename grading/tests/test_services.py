@@ -367,3 +367,16 @@ def test_a_runs_figures_are_those_of_the_users_scope(prefecture, twenty_shops):
         run.tier_counts[tier] for tier in ("key", "ordinary", "special")
     )
     assert sum(region.key + region.ordinary + region.special for region in everything.regions) == 23
+
+
+def test_the_companys_split_figures_are_said_only_to_those_who_see_the_company(prefecture):
+    run = GradingRun(
+        as_of=TODAY,
+        note_code="split_off",
+        note_params={"key": 9, "key_target": 6, "special": 1, "special_target": 1},
+    )
+    users = prefecture["users"]
+    with translation.override("en"):
+        assert "9 key accounts against a target of 6" in run_scope(user=users[Role.ADMIN]).note(run)
+        scoped = run_scope(user=users[Role.SUPERVISOR]).note(run)
+    assert scoped == "Overrides push the company's split outside the tolerance."

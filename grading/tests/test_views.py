@@ -249,3 +249,14 @@ def test_a_pinned_tier_shows_at_once_in_the_header_the_panel_and_the_list_filter
 def test_a_typed_watch_parameter_never_breaks_the_page(client_for, users, graded, watch):
     response = client_for(users[Role.ADMIN]).get(reverse("grading:index"), {"watch": watch}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", GRADING_ROLES)
+def test_run_page_for_roles_with_grading(client_for, users, graded, role):
+    response = client_for(users[role]).get(reverse("grading:run-detail", args=[graded.pk]))
+    assert response.status_code == 200 and 'id="policy-used"' in response.content.decode()
+
+
+def test_run_page_refused_to_clerk(client_for, users, graded):
+    response = client_for(users[Role.COMPLAINT_CLERK]).get(reverse("grading:run-detail", args=[graded.pk]))
+    assert response.status_code == 403
