@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm_site', '0006_roles_for_imports'),
+        ("crm_site", "0006_roles_for_imports"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='exportjob',
-            name='message_code',
-            field=models.CharField(blank=True, max_length=30, verbose_name='message'),
+            model_name="exportjob",
+            name="message_code",
+            field=models.CharField(blank=True, max_length=30, verbose_name="message"),
         ),
         migrations.AddField(
-            model_name='exportjob',
-            name='message_params',
-            field=models.JSONField(blank=True, default=dict, verbose_name='message parameters'),
+            model_name="exportjob",
+            name="message_params",
+            field=models.JSONField(blank=True, default=dict, verbose_name="message parameters"),
         ),
     ]
