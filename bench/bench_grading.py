@@ -60,7 +60,7 @@ def main() -> None:
         started = time.perf_counter()
         run = services.grading_run_execute(run_id=run.pk)
         total = time.perf_counter() - started
-        assert run.status == "succeeded", run.message
+        assert run.status == "succeeded", run.note
         grades = RetailerGrade.objects.filter(run=run).count()
         print(
             f"{label}: {total:.2f} s; graded {run.graded_count:,}, history rows {grades:,}, "

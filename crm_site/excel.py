@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PROGRESS_EVERY = 5000  # rows between two calls of write_xlsx's on_progress
 MAX_TEXT = 32_767  # Excel's limit for one cell; longer text is cut (rust_xlsxwriter refuses it)
 NUMBER_FORMATS = {
     "money": "#,##0.00",
@@ -56,14 +57,15 @@ class Sheet:
     rows: Iterable[Sequence]
 
 
-def write_xlsx(path: str, sheets: Sequence[Sheet]) -> int:
-    """Write the sheets one after the other (constant memory) and return the number of data rows."""
+def write_xlsx(path: str, sheets: Sequence[Sheet], *, on_progress: Callable[[int], None] | None = None) -> int:
+    """Write the sheets one after the other (constant memory) and return the number of data rows;
+    `on_progress(rows written so far)` is called every PROGRESS_EVERY rows."""
     counts: list[int] = []
     entries, widths, formats, headers = [], {}, {}, {}
     for sheet in sheets:
         name = sheet.name[:31]
         keys = _unique_keys(sheet.columns)
-        entries.append((name, _records(sheet, keys, counts)))
+        entries.append((name, _records(sheet, keys, counts, on_progress)))
         widths[name] = [column.width for column in sheet.columns]
         formats[name] = [_column_format(column.kind) for column in sheet.columns]
         headers[name] = (
@@ -106,17 +108,21 @@ def _unique_keys(columns: Sequence[Column]) -> list[str]:
     return keys
 
 
-def _records(sheet: Sheet, keys: list[str], counts: list[int]) -> Iterator[dict]:
+def _records(
+    sheet: Sheet, keys: list[str], counts: list[int], on_progress: Callable[[int], None] | None
+) -> Iterator[dict]:
     kinds = [column.kind for column in sheet.columns]
     plains = [_PLAIN.get(kind, _NUMBERS) for kind in kinds]
     count = 0
-    for count, row in enumerate(sheet.rows, start=1):  # noqa: B007  (count is read after the loop)
+    for count, row in enumerate(sheet.rows, start=1):
         yield {
             key: value
             if (cls := value.__class__) in plain or (cls is str and len(value) <= MAX_TEXT)
             else _cell(value, kind)
             for key, plain, kind, value in zip(keys, plains, kinds, row, strict=True)
         }
+        if on_progress is not None and count % PROGRESS_EVERY == 0:
+            on_progress(sum(counts) + count)
     if not count:  # a sheet without rows still shows its header (and the filter on it)
         yield dict.fromkeys(keys)
     counts.append(count)

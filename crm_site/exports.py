@@ -11,28 +11,45 @@ import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from crm_site.excel import Sheet, write_xlsx
 from crm_site.models import ExportJob, ExportLog
 
 logger = logging.getLogger(__name__)
 Builder = Callable[..., tuple[str, Sequence[Sheet]]]
-_builders: dict[str, tuple[Builder, str]] = {}
 
 
-def register_export(kind: str, builder: Builder, *, permission: str) -> None:
-    _builders[kind] = (builder, permission)
+class Export(NamedTuple):
+    builder: Builder
+    permission: str
+    label: str | Promise
+
+
+_builders: dict[str, Export] = {}
+
+
+def register_export(kind: str, builder: Builder, *, permission: str, label: str | Promise) -> None:
+    """`label` names the list on the user's exports page (gettext_lazy)."""
+    _builders[kind] = Export(builder, permission, label)
+
+
+def export_label(kind: str) -> str:
+    """What an export job holds, in the reader's language (the code for a kind no longer registered)."""
+    export = _builders.get(kind)
+    return str(export.label) if export else kind
 
 
 def export_job_start(*, user, kind: str, params: dict) -> ExportJob:
     if kind not in _builders:
         raise ValueError(f"unknown export {kind!r}")
-    if not user.has_perm(_builders[kind][1]):
+    if not user.has_perm(_builders[kind].permission):
         raise PermissionDenied
     job = ExportJob.objects.create(user=user, kind=kind, params=params)
     from crm_site.tasks import export_job_task
@@ -47,23 +64,34 @@ def export_job_run(*, job_id: int) -> ExportJob:
         return ExportJob.objects.get(pk=job_id)
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     try:
-        builder, permission = _builders[job.kind]
+        builder, permission, _label = _builders[job.kind]
         if not job.user.has_perm(permission):
-            raise PermissionDenied(f"{job.user} may no longer export {job.kind}")
-        filename, sheets = builder(job.user, job.params)
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{filename}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.xlsx"
-            job.row_count = write_xlsx(str(path), sheets)
-            with path.open("rb") as handle:
-                job.file.save(path.name, File(handle), save=False)
-        ExportLog.objects.create(user=job.user, kind=job.kind, filters=job.params, row_count=job.row_count)
-        job.status = ExportJob.Status.SUCCEEDED
+            job.status, job.message_code = ExportJob.Status.FAILED, "not_permitted"
+        else:
+            filename, sheets = builder(job.user, job.params)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"{filename}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.xlsx"
+                job.row_count = write_xlsx(str(path), sheets, on_progress=_progress_recorder(job.pk))
+                with path.open("rb") as handle:
+                    job.file.save(path.name, File(handle), save=False)
+            ExportLog.objects.create(user=job.user, kind=job.kind, filters=job.params, row_count=job.row_count)
+            job.status = ExportJob.Status.SUCCEEDED
     except Exception as error:  # recorded on the job for the user to see
         logger.exception("export job %s failed", job_id)
-        job.status, job.message = ExportJob.Status.FAILED, f"{type(error).__name__}: {error}"[:300]
+        job.status, job.message_code = ExportJob.Status.FAILED, "failed"
+        job.message_params = {"error": f"{type(error).__name__}: {error}"[:300]}
     job.finished_at = timezone.now()
     job.save()
     return job
+
+
+def _progress_recorder(job_id: int) -> Callable[[int], None]:
+    """Rows written so far, recorded on the job as the file is written (its page polls them)."""
+
+    def record(rows: int) -> None:
+        ExportJob.objects.filter(pk=job_id).update(row_count=rows)
+
+    return record
 
 
 def export_jobs_clean(*, older_than: datetime.timedelta = datetime.timedelta(days=7)) -> int:

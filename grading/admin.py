@@ -21,7 +21,7 @@ class ServicePolicyAdmin(SimpleHistoryAdmin):
 
 @admin.register(GradingRun)
 class GradingRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "as_of", "status", "graded_count", "override_count", "within_tolerance", "seconds"]
+    list_display = ["id", "as_of", "status", "graded_count", "override_count", "within_tolerance", "seconds", "note"]
     list_filter = ["status"]
     readonly_fields = [field.name for field in GradingRun._meta.fields]
 
@@ -36,5 +36,14 @@ class RetailerGradeAdmin(admin.ModelAdmin):
 
 @admin.register(TierOverride)
 class TierOverrideAdmin(admin.ModelAdmin):
+    """Read only: an override is made and revoked on the dossier (grading.services), which also
+    sets the shop's tier at once; a row saved here would not."""
+
     list_display = ["retailer", "tier", "reason", "expires_on", "created_by", "revoked_at"]
     raw_id_fields = ["retailer"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

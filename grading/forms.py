@@ -3,14 +3,7 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from grading.models import GradingPolicy, ServicePolicy, TierOverride
-
-WEIGHT_FIELDS = [
-    "weight_amount", "weight_cartons", "weight_frequency", "weight_high_end", "weight_low_tar",
-    "weight_brand_variety", "weight_tenure", "weight_credit", "weight_compliance_penalty",
-]  # fmt: skip
-SPLIT_FIELDS = ["key_percent", "special_percent", "tolerance_percent", "scope", "levels"]
-ELIGIBILITY_FIELDS = ["window_months", "require_active", "require_valid_license", "nightly_hour", "nightly_minute"]
+from grading.models import ELIGIBILITY_FIELDS, SPLIT_FIELDS, WEIGHT_FIELDS, GradingPolicy, ServicePolicy, TierOverride
 
 
 def _columns(names: list[str]) -> Div:

@@ -1,12 +1,16 @@
 """Grading: the policy, its runs, each shop's grade per run, overrides and the service policy per tier."""
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm_site.notes import note_text
 from retailers.models import Retailer, Tier
 
 
@@ -75,6 +79,15 @@ class GradingPolicy(models.Model):
         return str(_("Grading policy"))
 
 
+# The policy's settings in the groups the form and a run's page show them in.
+WEIGHT_FIELDS = [
+    "weight_amount", "weight_cartons", "weight_frequency", "weight_high_end", "weight_low_tar",
+    "weight_brand_variety", "weight_tenure", "weight_credit", "weight_compliance_penalty",
+]  # fmt: skip
+SPLIT_FIELDS = ["key_percent", "special_percent", "tolerance_percent", "scope", "levels"]
+ELIGIBILITY_FIELDS = ["window_months", "require_active", "require_valid_license", "nightly_hour", "nightly_minute"]
+
+
 class RunStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     RUNNING = "running", _("Running")
@@ -90,11 +103,33 @@ class RunTrigger(models.TextChoices):
     COMMAND = "command", _("Command line")
 
 
+class RunStage(models.TextChoices):
+    """The steps of a run in the order they happen, shown as its progress."""
+
+    READING = "reading", _("Reading orders and findings")
+    SCORING = "scoring", _("Scoring and ranking")
+    WRITING = "writing", _("Writing grades and tiers")
+
+
+# What a run's note says, by code; the parameters are stored with the run (note_params).
+RUN_NOTES = {
+    "split_as_targeted": _("Split as targeted."),
+    "split_off": _(
+        "Overrides push the split outside the tolerance: %(key)s key accounts against a target of "
+        "%(key_target)s, %(special)s special accounts against %(special_target)s."
+    ),
+    "failed": _("The run failed: %(error)s"),
+    "not_queued": _("The run could not be queued (is the task queue running?): %(error)s"),
+    "abandoned": _("Abandoned: no progress for %(hours)s hours."),
+}
+
+
 class GradingRun(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     trigger = models.CharField(
         _("started from"), max_length=10, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE
     )
+    stage = models.CharField(_("stage"), max_length=10, choices=RunStage.choices, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -110,11 +145,16 @@ class GradingRun(models.Model):
     policy_snapshot = models.JSONField(_("policy used"), default=dict)
     graded_count = models.PositiveIntegerField(_("shops graded"), default=0)
     tier_counts = models.JSONField(_("shops per tier"), default=dict)
-    region_counts = models.JSONField(_("shops per tier and region"), default=dict)
+    # Per service area (as of the run): {"<area id>": {"key": n, "ordinary": n, "special": n, "up": n,
+    # "down": n, "overridden": n}}; a user's figures are the sum over the areas they may see.
+    area_counts = models.JSONField(_("figures per service area"), default=dict)
     override_count = models.PositiveIntegerField(_("overrides applied"), default=0)
     moved_up = models.PositiveIntegerField(_("moved up"), default=0)
     moved_down = models.PositiveIntegerField(_("moved down"), default=0)
     within_tolerance = models.BooleanField(_("split within tolerance"), default=True)
+    note_code = models.CharField(_("note"), max_length=30, blank=True)
+    note_params = models.JSONField(_("note parameters"), default=dict, blank=True)
+    # The plain text note of runs recorded before notes were stored as a code (shown as it is).
     message = models.TextField(_("message"), blank=True)
     seconds = models.DecimalField(_("duration (s)"), max_digits=8, decimal_places=2, null=True, blank=True)
 
@@ -133,6 +173,25 @@ class GradingRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.as_of} {self.get_status_display()}"
+
+    @property
+    def note(self) -> str:
+        """The run's note in the reader's language."""
+        return note_text(RUN_NOTES, self.note_code, self.note_params, fallback=self.message)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.PENDING, RunStatus.RUNNING)
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """How long the run has taken so far (or took), from its creation."""
+        return (self.finished_at or timezone.now()) - self.created_at
+
+    @property
+    def stage_number(self) -> int:
+        """1, 2, 3 for the stages in order; 0 before the first."""
+        return RunStage.values.index(self.stage) + 1 if self.stage else 0
 
 
 class Movement(models.IntegerChoices):
@@ -167,7 +226,7 @@ class RetailerGrade(models.Model):
     overridden = models.BooleanField(_("overridden"), default=False)
     level = models.PositiveSmallIntegerField(_("level (档位)"))
     stars = models.PositiveSmallIntegerField(_("stars"))
-    previous_tier = models.CharField(_("previous tier"), max_length=10, blank=True)
+    previous_tier = models.CharField(_("previous tier"), max_length=10, choices=Tier.choices, blank=True)
     movement = models.SmallIntegerField(_("movement"), choices=Movement.choices, default=Movement.SAME)
 
     class Meta:

@@ -11,6 +11,8 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,13 +23,14 @@ from grading.models import (
     GradingRun,
     RankingScope,
     RetailerGrade,
+    RunStage,
     RunStatus,
     RunTrigger,
     ServicePolicy,
     TierOverride,
 )
 from grading.scoring import grade_frame
-from retailers.models import Retailer, Tier
+from retailers.models import Retailer
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +107,12 @@ def grading_run_start(
         raise PermissionDenied
     GradingRun.objects.filter(
         status__in=[RunStatus.PENDING, RunStatus.RUNNING], created_at__lt=timezone.now() - STALE_RUN_AFTER
-    ).update(status=RunStatus.FAILED, message="abandoned: no progress for 3 hours", finished_at=timezone.now())
+    ).update(
+        status=RunStatus.FAILED,
+        note_code="abandoned",
+        note_params={"hours": int(STALE_RUN_AFTER.total_seconds() // 3600)},
+        finished_at=timezone.now(),
+    )
     try:
         with transaction.atomic():
             run = GradingRun.objects.create(started_by=started_by, trigger=trigger, as_of=as_of or timezone.localdate())
@@ -126,12 +134,17 @@ def _enqueue(run: GradingRun) -> None:
     except Exception as error:  # any broker error: recorded on the run
         logger.exception("could not queue grading run %s", run.pk)
         GradingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), message=f"not queued: {error}"
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            note_code="not_queued",
+            note_params={"error": str(error)},
         )
 
 
 def grading_run_execute(*, run_id: int) -> GradingRun:
-    """Compute the run. On any error the run is marked failed and the previous tiers stay in force."""
+    """Compute the run, stage by stage (each stage is recorded at once, as the run's progress).
+    On any error the run is marked failed and the previous tiers stay in force: nothing is written
+    outside the last stage's transaction."""
     claimed = GradingRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
         status=RunStatus.RUNNING, started_at=timezone.now()
     )
@@ -140,11 +153,14 @@ def grading_run_execute(*, run_id: int) -> GradingRun:
         return run  # already done or taken by another worker: safe to deliver twice
     started = time.perf_counter()
     try:
-        with transaction.atomic():
-            _compute_and_apply(run)
+        _compute_and_apply(run)
     except Exception as error:
         logger.exception("grading run %s failed", run_id)
-        run.status, run.message = RunStatus.FAILED, f"{type(error).__name__}: {error}"
+        run.status, run.note_code, run.note_params = (
+            RunStatus.FAILED,
+            "failed",
+            {"error": f"{type(error).__name__}: {error}"},
+        )
     else:
         run.status = RunStatus.SUCCEEDED
     run.finished_at = timezone.now()
@@ -153,15 +169,24 @@ def grading_run_execute(*, run_id: int) -> GradingRun:
     return run
 
 
+def _stage(run: GradingRun, stage: RunStage) -> None:
+    run.stage = stage
+    GradingRun.objects.filter(pk=run.pk).update(stage=stage)
+
+
 def _compute_and_apply(run: GradingRun) -> None:
+    _stage(run, RunStage.READING)
     policy = grading_policy_get()
     snapshot = model_to_dict(policy, exclude=["id"])
     snapshot["tolerance_percent"] = float(policy.tolerance_percent)
     run.policy_snapshot = snapshot
     signals = load_signals(policy=policy, as_of=run.as_of)
+    _stage(run, RunStage.SCORING)
     graded = grade_frame(signals, snapshot)
-    _write_grades(run, graded)
-    _apply_to_retailers(run)
+    _stage(run, RunStage.WRITING)
+    with transaction.atomic():
+        _write_grades(run, graded)
+        _apply_to_retailers(run)
     _summarise(run, graded, policy)
 
 
@@ -177,7 +202,7 @@ def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame
         conditions.append("r.license_expires_on >= %s")
         params.append(as_of)
     sql = f"""
-        SELECT r.id, r.license_no, a.region_id, r.partner_since, r.credit_level, r.tier,
+        SELECT r.id, r.license_no, a.region_id, r.service_area_id, r.partner_since, r.credit_level, r.tier,
                COALESCE(o.amount, 0), COALESCE(o.cartons, 0), COALESCE(o.orders, 0),
                COALESCE(o.high_end, 0), COALESCE(o.low_tar, 0), COALESCE(o.brands, 0), COALESCE(c.findings, 0),
                ov.tier
@@ -200,7 +225,7 @@ def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     columns = [
-        "retailer_id", "license_no", "region_id", "partner_since", "credit_level", "previous_tier",
+        "retailer_id", "license_no", "region_id", "service_area_id", "partner_since", "credit_level", "previous_tier",
         "amount", "cartons", "order_count", "high_end_amount", "low_tar_cartons", "brand_variety",
         "compliance_count", "override_tier",
     ]  # fmt: skip
@@ -239,7 +264,8 @@ def _write_grades(run: GradingRun, graded: pd.DataFrame) -> None:
 
 
 def _apply_to_retailers(run: GradingRun) -> None:
-    """Set each shop's current tier and stars from the run, touching only the rows that change."""
+    """Set each shop's current tier and stars from the run, touching only the rows that change.
+    A shop the run did not grade loses its tier and stars, unless a live override pins its tier."""
     retailer, grade = Retailer._meta.db_table, RetailerGrade._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -249,47 +275,66 @@ def _apply_to_retailers(run: GradingRun) -> None:
                   AND ({retailer}.tier <> g.tier OR {retailer}.stars <> g.stars)""",  # noqa: S608
             [run.pk],
         )
-        cursor.execute(
-            f"""UPDATE {retailer} SET tier = '', stars = 0
-                WHERE (tier <> '' OR stars <> 0)
-                  AND NOT EXISTS (SELECT 1 FROM {grade} g WHERE g.run_id = %s AND g.retailer_id = {retailer}.id)""",  # noqa: S608
-            [run.pk],
-        )
+    pinned = Coalesce(
+        Subquery(_live_overrides(as_of=run.as_of).filter(retailer=OuterRef("pk")).values("tier")[:1]), Value("")
+    )
+    (
+        Retailer.objects.alias(pinned=pinned)
+        .exclude(Exists(RetailerGrade.objects.filter(run=run, retailer=OuterRef("pk"))))
+        .filter(~Q(tier=F("pinned")) | ~Q(stars=0))
+        .update(tier=pinned, stars=0)
+    )
+
+
+def _live_overrides(*, as_of: datetime.date):
+    return TierOverride.objects.filter(revoked_at__isnull=True, expires_on__gte=as_of)
 
 
 def _summarise(run: GradingRun, graded: pd.DataFrame, policy: GradingPolicy) -> None:
-    """Counts per tier and region, movers, and whether the split holds. The split is checked
-    against what exact rounding gives for this population (split_targets), so a small scope is
-    not flagged for its rounding; only overrides can push it off."""
+    """Counts per tier and per service area (with the movers and overrides), and whether the
+    split holds. The split is checked against what exact rounding gives for this population
+    (split_targets), so a small scope is not flagged for its rounding; only overrides can push
+    it off."""
     from grading.scoring import split_targets
 
     n = len(graded)
     run.graded_count = n
     run.tier_counts = {tier: int((graded["tier"] == tier).sum()) for tier in ("key", "ordinary", "special")}
-    run.region_counts = {}
-    if n:
-        for (region_id, tier), count in graded.groupby(["region_id", "tier"]).size().items():
-            run.region_counts.setdefault(str(region_id), {})[tier] = int(count)
     run.override_count = int(graded["overridden"].sum()) if n else 0
     run.moved_up = int((graded["movement"] == 1).sum()) if n else 0
     run.moved_down = int((graded["movement"] == -1).sum()) if n else 0
+    run.area_counts = {}
+    if n:
+        figures = pd.DataFrame(
+            {
+                "area": graded["service_area_id"].astype(str),
+                **{tier: graded["tier"] == tier for tier in ("key", "ordinary", "special")},
+                "up": graded["movement"] == 1,
+                "down": graded["movement"] == -1,
+                "overridden": graded["overridden"].astype(bool),
+            }
+        )
+        run.area_counts = {
+            area: {name: int(value) for name, value in row.items()}
+            for area, row in figures.groupby("area").sum().iterrows()
+        }
     expected = {"key": 0, "special": 0}
     for _scope, members in graded.groupby("scope_key") if n else ():
         targets = split_targets(len(members), policy.key_percent, policy.special_percent)
         expected["key"] += targets.key
         expected["special"] += targets.special
     tolerance = n * float(policy.tolerance_percent) / 100
-    off = [
-        f"{Tier(tier).label} {run.tier_counts[tier]} / {expected[tier]}"
-        for tier in ("key", "special")
-        if abs(run.tier_counts[tier] - expected[tier]) > tolerance
-    ]
-    run.within_tolerance = not off
-    run.message = (
-        _("Overrides push the split outside the tolerance: %(detail)s") % {"detail": "; ".join(off)}
-        if off
-        else _("Split as targeted: %(key)s key, %(special)s special of %(n)s shops.")
-        % {"key": run.tier_counts["key"], "special": run.tier_counts["special"], "n": n}
+    run.within_tolerance = all(abs(run.tier_counts[tier] - expected[tier]) <= tolerance for tier in expected)
+    run.note_code = "split_as_targeted" if run.within_tolerance else "split_off"
+    run.note_params = (
+        {}
+        if run.within_tolerance
+        else {
+            "key": run.tier_counts["key"],
+            "key_target": expected["key"],
+            "special": run.tier_counts["special"],
+            "special_target": expected["special"],
+        }
     )
 
 
@@ -297,7 +342,9 @@ def _summarise(run: GradingRun, graded: pd.DataFrame, policy: GradingPolicy) -> 
 def tier_override_create(
     *, retailer: Retailer, tier: str, reason: str, expires_on: datetime.date, created_by
 ) -> TierOverride:
-    """Pin a shop to a tier until a date; a previous live override of the shop is revoked."""
+    """Pin a shop to a tier until a date; a previous live override of the shop is revoked. The
+    override is the shop's tier at once (list, filters, exports, service policy), not only from
+    the next run."""
     if not created_by.has_perm("grading.add_tieroverride"):
         raise PermissionDenied
     if expires_on <= timezone.localdate():
@@ -308,16 +355,42 @@ def tier_override_create(
     )
     override.full_clean()
     override.save()
+    Retailer.objects.filter(pk=retailer.pk).update(tier=tier)
+    retailer.tier = tier
     return override
 
 
+@transaction.atomic
 def tier_override_revoke(*, override: TierOverride, revoked_by) -> TierOverride:
+    """End an override now: the shop is back at the tier its score gave in the latest run."""
     if not revoked_by.has_perm("grading.change_tieroverride"):
         raise PermissionDenied
     if override.revoked_at is None:
         override.revoked_at = timezone.now()
         override.save(update_fields=["revoked_at"])
+        _tiers_restore(retailer_ids=[override.retailer_id])
     return override
+
+
+@transaction.atomic
+def tier_overrides_expire(*, today: datetime.date | None = None) -> int:
+    """End the overrides whose date has passed (the daily job): each shop goes back to the tier
+    its score gave in the latest run. Returns how many ended; safe to run twice."""
+    expired = TierOverride.objects.filter(revoked_at__isnull=True, expires_on__lt=today or timezone.localdate())
+    retailer_ids = list(expired.values_list("retailer_id", flat=True))
+    ended = expired.update(revoked_at=timezone.now())
+    _tiers_restore(retailer_ids=retailer_ids)
+    return ended
+
+
+def _tiers_restore(*, retailer_ids: list[int]) -> None:
+    """Give shops whose override ended the tier by score of the latest successful run (none if
+    that run did not grade them)."""
+    from grading.selectors import latest_run
+
+    run = latest_run()
+    computed = RetailerGrade.objects.filter(run=run, retailer=OuterRef("pk")).values("computed_tier")[:1]
+    Retailer.objects.filter(pk__in=retailer_ids).update(tier=Coalesce(Subquery(computed), Value("")))
 
 
 @transaction.atomic

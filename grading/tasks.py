@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from grading.services import GradingRunAlreadyActive, grading_run_execute, grading_run_start
+from grading.services import GradingRunAlreadyActive, grading_run_execute, grading_run_start, tier_overrides_expire
 
 
 @shared_task(name="grading.run")
@@ -16,3 +16,10 @@ def grading_nightly_task() -> str:
     except GradingRunAlreadyActive:
         return "skipped: a run is in progress"
     return f"queued run {run.pk}"
+
+
+@shared_task(name="grading.expire_overrides")
+def tier_overrides_expire_task() -> int:
+    """Beat entry, just after midnight: overrides past their date end and their shops go back to
+    the tier by score."""
+    return tier_overrides_expire()

@@ -10,15 +10,19 @@ from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from grading.forms import GradingPolicyForm, ServicePolicyFormSet, TierOverrideForm
-from grading.models import GradingRun, Movement, ServicePolicy, TierOverride
+from grading.models import GradingRun, Movement, RunStatus, ServicePolicy, TierOverride
 from grading.selectors import (
+    RunScope,
     grade_explanation,
     latest_run,
     live_overrides,
+    policy_settings,
     retailer_grades,
     retailer_live_override,
+    run_active,
     run_export_rows,
     run_movers,
+    run_scope,
     runs_recent,
 )
 from grading.services import (
@@ -30,21 +34,16 @@ from grading.services import (
     tier_override_create,
     tier_override_revoke,
 )
-from retailers.models import Region
-from retailers.selectors import retailers_visible_to, service_areas_visible_to
+from retailers.selectors import retailers_visible_to
 
 
-def _run_context(request: HttpRequest, run: GradingRun | None) -> dict:
+def _run_context(request: HttpRequest, run: GradingRun | None, scope: RunScope) -> dict:
+    """A run's summary in the user's scope: figures of their service areas, their shops' movers."""
     retailers = retailers_visible_to(request.user)
-    visible_regions = service_areas_visible_to(request.user).values("region_id")
-    regions = dict(Region.objects.filter(pk__in=visible_regions).values_list("pk", "name"))
     return {
         "run": run,
-        "region_rows": [
-            {"name": regions[int(region_id)], **counts}
-            for region_id, counts in sorted((run.region_counts if run else {}).items())
-            if int(region_id) in regions
-        ],
+        "figures": scope.figures(run) if run else None,
+        "note": scope.note(run) if run else "",
         "moved_up": run_movers(run=run, retailers=retailers, movement=Movement.UP) if run else [],
         "moved_down": run_movers(run=run, retailers=retailers, movement=Movement.DOWN) if run else [],
     }
@@ -52,18 +51,41 @@ def _run_context(request: HttpRequest, run: GradingRun | None) -> dict:
 
 @area_required("grading")
 def grading_index(request: HttpRequest) -> HttpResponse:
-    context = _run_context(request, latest_run())
+    """The latest run, the run going on (polled by htmx until it ends, then its result), the
+    live overrides, the service policy and the run history."""
+    scope = run_scope(user=request.user)
+    runs = runs_recent()
+    watched = _watched_run(request, runs)
+    context = _run_context(request, latest_run(), scope)
     context.update(
-        runs=runs_recent(),
+        watched=watched,
+        watched_figures=scope.figures(watched) if watched else None,
+        watched_note=scope.note(watched) if watched else "",
+        history=[(item, scope.figures(item), scope.note(item)) for item in runs],
         overrides=live_overrides(retailers=retailers_visible_to(request.user)),
         service_policies=ServicePolicy.objects.all(),
     )
-    return render(request, "grading/index.html", context)
+    return render(request, "grading/index.html#live" if request.htmx else "grading/index.html", context)
+
+
+def _watched_run(request: HttpRequest, runs: list[GradingRun]) -> GradingRun | None:
+    """The run whose progress or result the page shows: the one the page is polling for
+    (?watch=<pk>), else the run going on, else the newest run if it failed."""
+    watch = request.GET.get("watch", "")
+    if watch.isascii() and watch.isdigit() and int(watch) < 2**63:  # anything else a user types: as if not given
+        return GradingRun.objects.filter(pk=int(watch)).first()
+    active = run_active()
+    if active:
+        return active
+    return runs[0] if runs and runs[0].status == RunStatus.FAILED else None
 
 
 @area_required("grading")
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "grading/run_detail.html", _run_context(request, get_object_or_404(GradingRun, pk=pk)))
+    run = get_object_or_404(GradingRun, pk=pk)
+    context = _run_context(request, run, run_scope(user=request.user))
+    context["policy_sections"] = policy_settings(run.policy_snapshot)
+    return render(request, "grading/run_detail.html", context)
 
 
 @require_POST
@@ -108,15 +130,16 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
 @area_required("grading")
 def overview_export(request: HttpRequest) -> HttpResponse:
     """The grading page in a workbook: run history, live overrides and the service policy."""
+    scope = run_scope(user=request.user)
     runs = Sheet(
         _("Run history"),
         [Column("#", 8, "number"), Column(_("Graded as of"), 12, "date"), Column(_("Status"), 10),
          Column(_("Shops graded"), 10, "number"), Column(_("Key account"), 10, "number"),
          Column(_("Ordinary"), 10, "number"), Column(_("Special"), 10, "number"), Column(_("Moved up"), 10, "number"),
          Column(_("Moved down"), 10, "number"), Column(_("Message"), 50)],
-        [(run.pk, run.as_of, run.get_status_display(), run.graded_count, run.tier_counts.get("key"),
-          run.tier_counts.get("ordinary"), run.tier_counts.get("special"), run.moved_up, run.moved_down, run.message)
-         for run in runs_recent(limit=500)],
+        [(run.pk, run.as_of, run.get_status_display(), figures.graded, figures.key, figures.ordinary,
+          figures.special, figures.up, figures.down, scope.note(run))
+         for run in runs_recent(limit=500) for figures in [scope.figures(run)]],
     )  # fmt: skip
     overrides = Sheet(
         _("Live overrides"),
@@ -207,7 +230,11 @@ def override_create(request: HttpRequest, retailer_pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Tier pinned; the next run will respect it."))
+            messages.success(
+                request,
+                _("Tier pinned: the shop is a %(tier)s from now on, and runs respect it.")
+                % {"tier": retailer.get_tier_display()},
+            )
     else:
         messages.error(request, form_errors_message(form, with_details=True))
     return redirect("retailers:retailer-detail", pk=retailer.pk)
@@ -218,5 +245,5 @@ def override_create(request: HttpRequest, retailer_pk: int) -> HttpResponse:
 def override_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     override = get_object_or_404(TierOverride, pk=pk, retailer__in=retailers_visible_to(request.user))
     tier_override_revoke(override=override, revoked_by=request.user)
-    messages.success(request, _("Override revoked."))
+    messages.success(request, _("Override revoked: the shop is back at the tier its score gave."))
     return redirect("retailers:retailer-detail", pk=override.retailer_id)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RetailersConfig(AppConfig):
@@ -21,6 +22,13 @@ class RetailersConfig(AppConfig):
         from crm_site.exports import register_export
         from retailers.exports import order_export_sheets, retailer_export_sheets
 
-        register_export("retailers", retailer_export_sheets, permission="retailers.export_retailers")
+        register_export(
+            "retailers", retailer_export_sheets, permission="retailers.export_retailers", label=_("Retailers")
+        )
         # Orders are retailer data: the same export permission.
-        register_export("orders", order_export_sheets, permission="retailers.export_retailers")
+        register_export(
+            "orders",
+            order_export_sheets,
+            permission="retailers.export_retailers",
+            label=pgettext_lazy("order list", "Orders"),
+        )

@@ -64,3 +64,53 @@ def test_old_export_files_are_cleaned(users, settings, tmp_path):
     assert export_jobs_clean() == 1
     assert not ExportJob.objects.exists()
     assert not Path(path).exists()
+
+
+def test_my_exports_names_each_export_and_says_its_failure_in_the_pages_language(client_for, users):
+    admin = users[Role.ADMIN]
+    ExportJob.objects.create(user=admin, kind="retailers", status=ExportJob.Status.SUCCEEDED, row_count=12345)
+    ExportJob.objects.create(
+        user=admin,
+        kind="orders",
+        status=ExportJob.Status.FAILED,
+        message_code="failed",
+        message_params={"error": "OSError: disk full"},
+    )
+    client = client_for(admin)
+    page = client.get(reverse("export-jobs")).content.decode()
+    assert "<td>零售客户</td>" in page and "<td>订单</td>" in page and "<td>retailers</td>" not in page
+    assert "12,345" in page and "导出失败：OSError: disk full" in page
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("export-jobs")).content.decode()
+    assert "<td>Retailers</td>" in page and "The export failed: OSError: disk full" in page
+
+
+def test_an_export_job_records_its_rows_as_it_writes_them_and_the_page_polls_them(
+    client_for, users, settings, tmp_path, monkeypatch
+):
+    from crm_site import excel, exports
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(excel, "PROGRESS_EVERY", 1)
+    seen = []
+
+    def spy(job_id):
+        record = real_recorder(job_id)
+
+        def recorded(rows):
+            record(rows)
+            seen.append(ExportJob.objects.get(pk=job_id).row_count)
+
+        return recorded
+
+    real_recorder = exports._progress_recorder
+    monkeypatch.setattr(exports, "_progress_recorder", spy)
+    job = ExportJob.objects.create(user=users[Role.ADMIN], kind="retailers")
+    client = client_for(users[Role.ADMIN])
+    assert 'hx-trigger="every 2s"' in client.get(reverse("export-jobs")).content.decode()
+    job = exports.export_job_run(job_id=job.pk)
+    assert job.status == ExportJob.Status.SUCCEEDED and job.row_count == 3
+    assert seen == [1, 2, 3]  # rows written so far, recorded while the file is written
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, row_count=5000)
+    partial = client.get(reverse("export-jobs"), HTTP_HX_REQUEST="true").content.decode()
+    assert "5,000" in partial and 'hx-trigger="every 2s"' in partial

@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from crm_site.roles import Role
 from crm_site.testing import click, log_in
 from grading.models import GradingRun
-from grading.services import grading_run_execute
+from grading.services import grading_run_execute, grading_run_start
 from retailers.tests.factories import OrderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -45,3 +45,17 @@ def test_supervisor_reads_the_breakdown_and_pins_a_tier(browser, live_server, pr
     WebDriverWait(browser, 10).until(
         EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "已人工指定")
     )
+    assert "重点客户" in browser.find_element(By.CSS_SELECTOR, ".badge.text-bg-primary").text  # at once, no run
+
+
+def test_the_page_follows_a_run_taken_by_a_worker_to_its_result(browser, live_server, prefecture):
+    for i, shop in enumerate(prefecture["shops"].values()):
+        OrderFactory(retailer=shop, amount=Decimal(1000 * (i + 1)))
+    run = grading_run_start(started_by=prefecture["users"][Role.ADMIN], queue=False)  # no worker yet
+    log_in(browser, live_server, Role.ADMIN.value)
+    browser.get(f"{live_server.url}/grading/")
+    assert browser.find_element(By.ID, "run-progress").get_attribute("data-status") == "pending"
+    grading_run_execute(run_id=run.pk)  # the worker takes it; the page is not reloaded
+    result = WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "run-result")))
+    assert "已完成" in result.text and "3户" in result.text
+    assert browser.find_element(By.ID, "count-key").text == "1"

@@ -4,11 +4,12 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
 from crm_site.roles import Role
 from grading.models import GradingRun, RetailerGrade, RunStatus, ServicePolicy
-from grading.selectors import grade_explanation, service_policy_for
+from grading.selectors import grade_explanation, policy_settings, run_scope, service_policy_for
 from grading.services import (
     GradingRunAlreadyActive,
     grading_policy_get,
@@ -17,6 +18,7 @@ from grading.services import (
     grading_run_start,
     tier_override_create,
     tier_override_revoke,
+    tier_overrides_expire,
 )
 from retailers.models import Retailer
 from retailers.tests.factories import ComplianceRecordFactory, OrderFactory, RetailerFactory
@@ -54,7 +56,7 @@ def test_run_grades_every_eligible_shop_and_applies_tiers(prefecture, twenty_sho
     with django_capture_on_commit_callbacks(execute=True):
         run = grading_run_start(started_by=prefecture["users"][Role.ADMIN], as_of=TODAY)
     run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED, run.message
+    assert run.status == RunStatus.SUCCEEDED, run.note
     assert run.graded_count == 23  # 20 + the three shops of the fixture
     assert run.tier_counts == {"key": 6, "ordinary": 16, "special": 1}
     biggest = Retailer.objects.get(pk=twenty_shops[-1].pk)
@@ -101,7 +103,7 @@ def test_a_failed_run_leaves_the_previous_tiers_in_force(prefecture, twenty_shop
     with mock.patch("grading.services._apply_to_retailers", side_effect=RuntimeError("disk full")):
         failed = run_now()
     assert failed.status == RunStatus.FAILED
-    assert "disk full" in failed.message
+    assert "disk full" in failed.note
     assert not RetailerGrade.objects.filter(run=failed).exists()
     assert dict(Retailer.objects.values_list("pk", "tier")) == before
 
@@ -134,7 +136,12 @@ def test_overrides_beyond_tolerance_are_flagged(prefecture, twenty_shops):
         )
     run = run_now()
     assert not run.within_tolerance
-    assert "特殊客户 6 / 1" in run.message
+    assert run.note_code == "split_off"
+    assert run.note_params == {"key": 6, "key_target": 6, "special": 6, "special_target": 1}
+    with translation.override("zh-hans"):
+        assert "6个特殊客户" in run.note
+    with translation.override("en"):
+        assert "6 special accounts against 1" in run.note
 
 
 def test_override_rules(prefecture, twenty_shops):
@@ -175,9 +182,10 @@ def test_region_scope_gives_each_region_its_key_accounts(prefecture, twenty_shop
     admin = prefecture["users"][Role.ADMIN]
     grading_policy_update(data={"scope": "region"}, changed_by=admin)
     run = run_now()
-    region_2 = str(prefecture["regions"][1].pk)
-    assert run.region_counts[region_2] == {"ordinary": 1}  # one shop: round(25% of 1) = 0 key accounts
-    assert sum(run.region_counts[str(prefecture["regions"][0].pk)].values()) == 22
+    area_c = run.area_counts[str(prefecture["areas"]["c"].pk)]
+    assert (area_c["key"], area_c["ordinary"], area_c["special"]) == (0, 1, 0)  # round(25% of 1) = 0 key
+    region_1_areas = [str(prefecture["areas"][name].pk) for name in "ab"]
+    assert sum(run.area_counts[a][t] for a in region_1_areas for t in ("key", "ordinary", "special")) == 22
 
 
 def test_compliance_findings_lower_a_shops_score(prefecture, twenty_shops):
@@ -232,11 +240,143 @@ def test_a_broker_failure_fails_the_run_instead_of_blocking_the_next_one(
     with broker_down, django_capture_on_commit_callbacks(execute=True):
         run = grading_run_start(as_of=TODAY)
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "broker down" in run.message
+    assert run.status == RunStatus.FAILED and "broker down" in run.note
     assert grading_run_start(as_of=TODAY, queue=False).status == RunStatus.PENDING
 
 
 def test_a_tiny_scope_is_not_flagged_for_its_rounding(prefecture):
     run = run_now()  # three shops: 1 key (round 0.75), 0 special
     assert run.within_tolerance
-    assert "比例符合目标" in run.message
+    assert run.note_code == "split_as_targeted"
+    with translation.override("zh-hans"):
+        assert "比例符合目标" in run.note
+    with translation.override("en"):
+        assert run.note == "Split as targeted."
+
+
+def pin(shop, tier, *, by, days=30):
+    return tier_override_create(
+        retailer=shop,
+        tier=tier,
+        reason="扶持",
+        expires_on=datetime.date.today() + datetime.timedelta(days=days),
+        created_by=by,
+    )
+
+
+def test_an_override_is_the_shops_tier_at_once_and_revoking_it_restores_the_tier_by_score(prefecture, twenty_shops):
+    run = run_now()
+    shop = twenty_shops[0]  # the smallest buyer: not a key account by score
+    computed = RetailerGrade.objects.get(run=run, retailer=shop).computed_tier
+    assert computed != "key"
+    override = pin(shop, "key", by=prefecture["users"][Role.SUPERVISOR])
+    shop = Retailer.objects.get(pk=shop.pk)
+    assert shop.tier == "key"
+    assert service_policy_for(shop.tier) == ServicePolicy.objects.get(tier="key")
+    assert Retailer.objects.filter(tier="key", pk=shop.pk).exists()
+    tier_override_revoke(override=override, revoked_by=prefecture["users"][Role.SUPERVISOR])
+    assert Retailer.objects.get(pk=shop.pk).tier == computed
+
+
+def test_expired_overrides_end_and_their_shops_go_back_to_the_tier_by_score(prefecture, twenty_shops):
+    run = run_now()
+    shop = twenty_shops[0]
+    computed = RetailerGrade.objects.get(run=run, retailer=shop).computed_tier
+    override = pin(shop, "key", by=prefecture["users"][Role.SUPERVISOR], days=1)
+    assert tier_overrides_expire(today=datetime.date.today() + datetime.timedelta(days=1)) == 0  # last day: live
+    assert Retailer.objects.get(pk=shop.pk).tier == "key"
+    assert tier_overrides_expire(today=datetime.date.today() + datetime.timedelta(days=2)) == 1
+    override.refresh_from_db()
+    assert override.revoked_at is not None
+    assert Retailer.objects.get(pk=shop.pk).tier == computed
+    assert tier_overrides_expire(today=datetime.date.today() + datetime.timedelta(days=2)) == 0  # safe twice
+    assert PeriodicTask.objects.filter(task="grading.expire_overrides", enabled=True).exists()
+
+
+def test_an_ungraded_shop_keeps_its_pinned_tier_through_a_run_and_loses_it_when_it_ends(prefecture, twenty_shops):
+    closed = RetailerFactory(service_area=prefecture["areas"]["a"], status="closed")
+    override = pin(closed, "special", by=prefecture["users"][Role.SUPERVISOR])
+    run = run_now()
+    assert not RetailerGrade.objects.filter(run=run, retailer=closed).exists()
+    assert Retailer.objects.get(pk=closed.pk).tier == "special"
+    tier_override_revoke(override=override, revoked_by=prefecture["users"][Role.SUPERVISOR])
+    assert Retailer.objects.get(pk=closed.pk).tier == ""
+
+
+def test_a_run_records_each_stage_as_it_goes(prefecture, twenty_shops):
+    from grading import services
+
+    seen = []
+    real_grade_frame = services.grade_frame
+
+    def spy(signals, policy):
+        seen.append(GradingRun.objects.get(pk=run.pk).stage)
+        return real_grade_frame(signals, policy)
+
+    run = grading_run_start(as_of=TODAY, queue=False)
+    assert run.stage_number == 0
+    with mock.patch("grading.services.grade_frame", side_effect=spy):
+        run = grading_run_execute(run_id=run.pk)
+    assert seen == ["scoring"]
+    assert (run.status, run.stage, run.stage_number) == (RunStatus.SUCCEEDED, "writing", 3)
+
+
+def test_a_runs_note_is_said_in_the_readers_language_and_old_text_still_shows(prefecture, twenty_shops):
+    with mock.patch("grading.services._apply_to_retailers", side_effect=RuntimeError("disk full")):
+        failed = run_now()
+    assert (failed.note_code, failed.note_params) == ("failed", {"error": "RuntimeError: disk full"})
+    with translation.override("en"):
+        assert failed.note == "The run failed: RuntimeError: disk full"
+    with translation.override("zh-hans"):
+        assert failed.note.startswith("分级失败")
+    old = GradingRun(as_of=TODAY, message="比例符合目标：5个重点客户")
+    assert old.note == "比例符合目标：5个重点客户"
+
+
+def test_the_policy_a_run_used_reads_as_labelled_settings(prefecture, twenty_shops):
+    run = run_now()
+    with translation.override("en"):
+        settings = {
+            label: value for section in policy_settings(run.policy_snapshot) for label, value in section.settings
+        }
+    assert settings["weight: 12-month purchase amount"] == "40%"
+    assert settings["key accounts (%)"] == "25%"
+    assert settings["tolerance of the split (percentage points)"] == "2.0"
+    assert settings["ranking scope"] == "The whole company"
+    assert settings["months of orders considered"] == "12 months"
+    assert settings["grade only active shops"] == "yes"
+    assert settings["Nightly run at"] == "02:30"
+    with translation.override("zh-hans"):
+        sections = policy_settings(run.policy_snapshot)
+    assert ("排名范围", "全市统一排名") in sections[1].settings
+    assert policy_settings({}) == []
+
+
+def test_a_runs_figures_are_those_of_the_users_scope(prefecture, twenty_shops):
+    run = run_now()  # 20 + 1 shops in area A, one in B, one in C
+    users = prefecture["users"]
+    manager, supervisor, admin = (
+        run_scope(user=users[role]) for role in (Role.SALES_MANAGER, Role.SUPERVISOR, Role.ADMIN)
+    )
+    assert manager.figures(run).graded == 21
+    assert [region.name for region in manager.figures(run).regions] == ["玄武区"]
+    assert supervisor.figures(run).graded == 22
+    everything = admin.figures(run)
+    assert everything.graded == run.graded_count == 23
+    assert (everything.key, everything.ordinary, everything.special) == tuple(
+        run.tier_counts[tier] for tier in ("key", "ordinary", "special")
+    )
+    assert sum(region.key + region.ordinary + region.special for region in everything.regions) == 23
+
+
+def test_the_companys_split_figures_are_said_only_to_those_who_see_the_company(prefecture):
+    run = GradingRun(
+        as_of=TODAY,
+        note_code="split_off",
+        note_params={"key": 9, "key_target": 6, "special": 1, "special_target": 1},
+    )
+    users = prefecture["users"]
+    with translation.override("en"):
+        assert "9 key accounts against a target of 6" in run_scope(user=users[Role.ADMIN]).note(run)
+        scoped = run_scope(user=users[Role.SUPERVISOR]).note(run)
+    assert scoped == "Overrides push the company's split outside the tolerance."

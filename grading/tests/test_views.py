@@ -4,12 +4,14 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm_site.models import ExportLog
 from crm_site.roles import Role
-from grading.models import GradingRun, RunStatus, TierOverride
-from grading.services import grading_run_execute
+from grading.models import GradingRun, RetailerGrade, RunStatus, TierOverride
+from grading.services import grading_run_execute, grading_run_start
 from retailers.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,5 +134,129 @@ def test_run_export_is_scoped_typed_and_logged(client_for, prefecture, graded):
 
 
 def test_manager_sees_only_the_regions_of_own_areas(client_for, users, graded, prefecture):
-    rows = client_for(users[Role.SALES_MANAGER]).get(reverse("grading:index")).context["region_rows"]
-    assert [row["name"] for row in rows] == [prefecture["regions"][0].name]
+    rows = client_for(users[Role.SALES_MANAGER]).get(reverse("grading:index")).context["figures"].regions
+    assert [row.name for row in rows] == [prefecture["regions"][0].name]
+
+
+def english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def test_movers_show_tier_labels_on_both_sides(client_for, users, graded, prefecture):
+    RetailerGrade.objects.filter(run=graded, retailer=prefecture["shops"]["a"]).update(
+        previous_tier="ordinary", tier="key", movement=1
+    )
+    content = client_for(users[Role.ADMIN]).get(reverse("grading:index")).content.decode()
+    assert "普通客户 → 重点客户" in content
+    assert "ordinary →" not in content
+
+
+def test_run_page_shows_the_policy_as_labelled_settings(client_for, users, graded):
+    client = client_for(users[Role.ADMIN])
+    content = client.get(reverse("grading:run-detail", args=[graded.pk])).content.decode()
+    assert 'id="policy-used"' in content and "{&#x27;weight_amount" not in content and "weight_amount" not in content
+    assert "全市统一排名" in content and "40%" in content
+    content = english(client).get(reverse("grading:run-detail", args=[graded.pk])).content.decode()
+    assert "The whole company" in content and "Split as targeted." in content
+
+
+def test_a_runs_note_follows_the_language_of_the_page(client_for, users, graded):
+    client = client_for(users[Role.ADMIN])
+    assert "比例符合目标" in client.get(reverse("grading:index")).content.decode()
+    content = english(client).get(reverse("grading:index")).content.decode()
+    assert "Split as targeted." in content and "比例符合目标" not in content
+
+
+@pytest.mark.parametrize(("role", "shops"), [(Role.SALES_MANAGER, 1), (Role.SUPERVISOR, 2), (Role.ADMIN, 3)])
+def test_the_header_and_the_history_show_the_figures_of_the_users_scope(client_for, users, graded, role, shops):
+    response = client_for(users[role]).get(reverse("grading:index"))
+    figures = response.context["figures"]
+    assert figures.graded == shops
+    assert sum(row.key + row.ordinary + row.special for row in figures.regions) == shops
+    content = response.content.decode()
+    assert f'id="count-ordinary">{figures.ordinary}<' in content
+    assert [item_figures.graded for _run, item_figures, _note in response.context["history"]] == [shops]
+
+
+def test_the_grading_page_keeps_its_query_count_as_runs_pile_up(client_for, users, graded):
+    client = client_for(users[Role.SUPERVISOR])
+    client.get(reverse("grading:index"))
+    with CaptureQueriesContext(connection) as one_run:
+        client.get(reverse("grading:index"))
+    for _ in range(4):
+        grading_run_execute(run_id=GradingRun.objects.create(as_of=datetime.date.today()).pk)
+    with CaptureQueriesContext(connection) as five_runs:
+        client.get(reverse("grading:index"))
+    assert len(five_runs) == len(one_run)
+
+
+def test_the_run_history_sheet_shows_the_users_scope(client_for, users, graded):
+    response = client_for(users[Role.SALES_MANAGER]).get(reverse("grading:export"))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    row = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
+    assert row["分级户数"] == 1  # the manager's one shop, not the company's three
+
+
+def test_a_run_started_on_the_page_shows_its_progress_then_its_result(client_for, users, prefecture):
+    client = client_for(users[Role.ADMIN])
+    run = grading_run_start(started_by=users[Role.ADMIN], queue=False)  # a worker has not taken it yet
+    content = client.get(reverse("grading:index")).content.decode()
+    poll = f'hx-get="{reverse("grading:index")}?watch={run.pk}" hx-trigger="every 2s"'
+    assert poll in content and 'id="run-progress" data-status="pending"' in content
+    GradingRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, stage="scoring")
+    partial = client.get(reverse("grading:index"), {"watch": run.pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and poll in partial
+    assert "评分与排名" in partial and "run-stage-2" in partial
+    GradingRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING)
+    grading_run_execute(run_id=run.pk)
+    partial = client.get(reverse("grading:index"), {"watch": run.pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in partial  # finished: the polling stops
+    assert 'id="run-result"' in partial and "alert-success" in partial and 'id="run-summary"' in partial
+    assert '<tr data-status="succeeded">' in partial  # the run history below is current too
+
+
+def test_a_failed_run_is_shown_clearly(client_for, users, prefecture):
+    run = GradingRun.objects.create(
+        as_of=datetime.date.today(), status=RunStatus.FAILED, note_code="failed", note_params={"error": "boom"}
+    )
+    content = client_for(users[Role.ADMIN]).get(reverse("grading:index"), {"watch": run.pk}).content.decode()
+    assert "alert-danger" in content and "boom" in content and "hx-trigger" not in content
+    content = client_for(users[Role.ADMIN]).get(reverse("grading:index")).content.decode()
+    assert 'id="run-failure"' in content  # the newest run failed: said on the page without watching it
+
+
+def test_a_pinned_tier_shows_at_once_in_the_header_the_panel_and_the_list_filter(client_for, prefecture, graded):
+    shop = prefecture["shops"]["b"]
+    assert shop.__class__.objects.get(pk=shop.pk).tier != "special"
+    client = client_for(prefecture["users"][Role.SUPERVISOR])
+    expires = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    client.post(
+        reverse("grading:override-create", args=[shop.pk]), {"tier": "special", "reason": "整改", "expires_on": expires}
+    )
+    header = client.get(reverse("retailers:retailer-detail", args=[shop.pk])).content.decode()
+    assert '<span class="badge text-bg-primary">特殊客户</span>' in header
+    panel = client.get(reverse("grading:retailer-panel", args=[shop.pk])).content.decode()
+    assert '<span class="fs-5" id="current-tier">特殊客户</span>' in panel
+    listed = client.get(reverse("retailers:retailer-list"), {"tier": "special"}).content.decode()
+    assert shop.name in listed
+    client.post(reverse("grading:override-revoke", args=[TierOverride.objects.get().pk]))
+    assert shop.name not in client.get(reverse("retailers:retailer-list"), {"tier": "special"}).content.decode()
+
+
+@pytest.mark.parametrize("watch", ["abc", "-1", "99999999999999999999999", "", "１２", "²"])
+def test_a_typed_watch_parameter_never_breaks_the_page(client_for, users, graded, watch):
+    response = client_for(users[Role.ADMIN]).get(reverse("grading:index"), {"watch": watch}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", GRADING_ROLES)
+def test_run_page_for_roles_with_grading(client_for, users, graded, role):
+    response = client_for(users[role]).get(reverse("grading:run-detail", args=[graded.pk]))
+    assert response.status_code == 200 and 'id="policy-used"' in response.content.decode()
+
+
+def test_run_page_refused_to_clerk(client_for, users, graded):
+    response = client_for(users[Role.COMPLAINT_CLERK]).get(reverse("grading:run-detail", args=[graded.pk]))
+    assert response.status_code == 403

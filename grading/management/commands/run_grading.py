@@ -20,5 +20,5 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         run = grading_run_execute(run_id=run.pk)
         if run.status != RunStatus.SUCCEEDED:
-            raise CommandError(run.message)
+            raise CommandError(run.note)
         self.stdout.write(f"Graded {run.graded_count:,} shops in {run.seconds} s: {run.tier_counts}")
