@@ -62,6 +62,19 @@ def users_who_can_see(*, retailer: Retailer) -> QuerySet:
     )
 
 
+def account_manager_choices(*, areas: QuerySet[ServiceArea] | list[ServiceArea]) -> QuerySet:
+    """The users who may be the account manager of a shop in one of `areas`: the sales managers
+    serving them (another area's manager would take the shop out of its own managers' lists)."""
+    from crm_site.models import User
+    from crm_site.roles import Role
+
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.SALES_MANAGER, service_areas__in=areas)
+        .distinct()
+        .order_by("username")
+    )
+
+
 def retailers_visible_to(user) -> QuerySet[Retailer]:
     """The retailers a user may see: those of `service_areas_visible_to(user)`."""
     retailers = Retailer.objects.all()
@@ -198,10 +211,12 @@ class PurchaseSummary:
 
 
 def retailer_purchase_summary(*, retailer: Retailer, months: int = 12) -> PurchaseSummary:
-    """12-month purchases of one shop from the stored order totals (3 queries, whatever the volume)."""
+    """Purchases of one shop over the last `months` calendar months, this one included, from the
+    stored order totals (3 queries, whatever the volume). `monthly` has one row per month, oldest
+    first, months without orders included (as zeros), so a chart always shows `months` bars."""
     today = timezone.localdate()
-    since = today - relativedelta(months=months)
-    orders = Order.objects.filter(retailer=retailer, ordered_on__gt=since)
+    since = today.replace(day=1) - relativedelta(months=months - 1)
+    orders = Order.objects.filter(retailer=retailer, ordered_on__gte=since)
     totals = orders.aggregate(
         amount=Coalesce(Sum("amount"), Decimal(0)),
         cartons=Coalesce(Sum("cartons"), 0),
@@ -209,12 +224,18 @@ def retailer_purchase_summary(*, retailer: Retailer, months: int = 12) -> Purcha
         high_end=Coalesce(Sum("high_end_amount"), Decimal(0)),
         orders=Count("id"),
     )
-    monthly = list(
-        orders.annotate(month=TruncMonth("ordered_on"))
+    by_month = {
+        row["month"]: row
+        for row in orders.annotate(month=TruncMonth("ordered_on"))
         .values("month")
         .annotate(amount=Sum("amount"), cartons=Sum("cartons"), orders=Count("id"))
-        .order_by("month")
-    )
+    }
+    empty = {"amount": Decimal(0), "cartons": 0, "orders": 0}
+    monthly = []
+    for offset in range(months):
+        month = since + relativedelta(months=offset)
+        row = by_month.get(month, empty)
+        monthly.append({"month": month, "amount": row["amount"], "cartons": row["cartons"], "orders": row["orders"]})
     top_brands = list(
         OrderLine.objects.filter(order__in=orders.values("pk"))
         .values("product__brand")

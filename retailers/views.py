@@ -11,6 +11,7 @@ from crm_site.excel import xlsx_download
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
+from crm_site.roles import may_see_full_phones
 from retailers.dossier import dossier_tabs_for
 from retailers.exports import DIRECT_EXPORT_LIMIT, export_params, order_export_sheets, retailer_export_sheets
 from retailers.filters import SORTS, order_filter_for, retailer_filter_for
@@ -42,7 +43,7 @@ def retailer_list(request: HttpRequest) -> HttpResponse:
         "filter": retailer_filter,
         "page": page,
         "sort": sort,
-        "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
+        "may_see_phones": may_see_full_phones(request.user),
         "may_create": request.user.has_perm("retailers.add_retailer"),
         "may_export": request.user.has_perm("retailers.export_retailers"),
     }
@@ -117,18 +118,23 @@ def retailer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "recent_orders": retailer_recent_orders(retailer=retailer),
         "compliance_records": retailer_compliance_records(retailer=retailer),
         "timeline": retailer_timeline(retailer=retailer),
-        "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
+        "may_see_phones": may_see_full_phones(request.user),
         "may_edit": bool(retailer_editable_fields(user=request.user)),
         "extra_tabs": dossier_tabs_for(request.user),
     }
     return render(request, "retailers/retailer_detail.html", context)
 
 
+def _area_choice(request: HttpRequest) -> dict:
+    """The area picked in the form, sent by htmx to refresh the account-manager choices."""
+    return {"service_area": request.GET["service_area"]} if request.GET.get("service_area") else {}
+
+
 @area_required("retailers")
 def retailer_create_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("retailers.add_retailer"):
         raise PermissionDenied
-    form = RetailerForm(request.POST or None, user=request.user)
+    form = RetailerForm(request.POST or None, initial=_area_choice(request), user=request.user)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -147,7 +153,7 @@ def retailer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     retailer = _visible_retailer_or_404(request, pk)
     if not retailer_editable_fields(user=request.user):
         raise PermissionDenied
-    form = RetailerForm(request.POST or None, instance=retailer, user=request.user)
+    form = RetailerForm(request.POST or None, instance=retailer, initial=_area_choice(request), user=request.user)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -169,7 +175,7 @@ def retailer_duplicates(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "retailers/retailer_duplicates.html",
-        {"groups": groups, "may_see_phones": request.user.has_perm("retailers.view_retailer_phone")},
+        {"groups": groups, "may_see_phones": may_see_full_phones(request.user)},
     )
 
 

@@ -99,3 +99,26 @@ def test_supervisor_merges_a_duplicate(browser, live_server, prefecture):
     group.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "合并"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "王记便利店"
+
+
+def test_dossier_chart_fills_its_column_once_its_tab_is_shown(browser, live_server, prefecture):
+    from retailers.tests.factories import OrderFactory
+
+    shop = prefecture["shops"]["a"]
+    OrderFactory(retailer=shop)
+    log_in(browser, live_server, Role.SALES_MANAGER.value)
+    browser.get(f"{live_server.url}/retailers/{shop.pk}/")
+    click(browser, browser.find_element(By.CSS_SELECTOR, '[data-bs-target="#tab-purchases"]'))
+    WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "monthly-chart")))
+    WebDriverWait(browser, 10).until(
+        lambda driver: driver.execute_script("return typeof Chart !== 'undefined' && !!Chart.getChart('monthly-chart')")
+    )
+    canvas_width, column_width, bars = browser.execute_script(
+        """const canvas = document.getElementById('monthly-chart');
+        const column = canvas.parentElement, style = getComputedStyle(column);
+        const inner = column.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return [canvas.getBoundingClientRect().width, inner, Chart.getChart(canvas).data.labels.length];"""
+    )
+    assert column_width > 300
+    assert abs(canvas_width - column_width) <= 2, (canvas_width, column_width)
+    assert bars == 12

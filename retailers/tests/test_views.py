@@ -60,13 +60,6 @@ def test_htmx_request_renders_only_the_results_partial(client_for, users):
     assert "<html" not in content
 
 
-def test_phones_are_masked_for_supervisors_and_shown_to_managers(client_for, users):
-    supervisor_page = client_for(users[Role.SUPERVISOR]).get(LIST_URL).content.decode()
-    assert "139****5678" in supervisor_page and "13912345678" not in supervisor_page
-    manager_page = client_for(users[Role.SALES_MANAGER]).get(LIST_URL).content.decode()
-    assert "13912345678" in manager_page
-
-
 def test_list_query_count_does_not_grow_with_rows(client_for, prefecture):
     client = client_for(prefecture["users"][Role.ADMIN])
     client.get(LIST_URL)  # warm the session and permission caches
@@ -273,7 +266,7 @@ def test_dossier_shows_warnings_purchases_and_timeline(client_for, prefecture):
     assert "违规记录：跨区域销售（串货）" in content
 
 
-def test_export_follows_the_filters_and_scope_masks_phones_and_is_logged(client_for, prefecture):
+def test_export_follows_the_filters_and_scope_and_is_logged(client_for, prefecture):
     import io
 
     import openpyxl
@@ -288,7 +281,6 @@ def test_export_follows_the_filters_and_scope_masks_phones_and_is_logged(client_
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["李家超市"]
     assert sheet.cell(row=2, column=6).value == "便利店"
-    assert "*" in sheet.cell(row=2, column=4).value  # supervisors see masked phones
     log = ExportLog.objects.get()
     assert (log.user, log.kind, log.row_count, log.filters) == (supervisor, "retailers", 1, {"q": "超市"})
 
@@ -316,7 +308,3 @@ def test_has_open_complaints_filter(client_for, prefecture):
 def test_hostile_list_parameters_do_not_crash(client_for, users, params):
     assert client_for(users[Role.ADMIN]).get(LIST_URL, params).status_code == 200
 
-
-def test_roles_with_masked_phones_cannot_search_by_phone(client_for, users):
-    assert listed_names(client_for(users[Role.SUPERVISOR]).get(LIST_URL, {"q": "1391234"})) == set()
-    assert listed_names(client_for(users[Role.SALES_MANAGER]).get(LIST_URL, {"q": "1391234"})) == {"王记便利店"}
