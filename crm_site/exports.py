@@ -29,6 +29,11 @@ def register_export(kind: str, builder: Builder, *, permission: str) -> None:
     _builders[kind] = (builder, permission)
 
 
+def may_export_anything(user) -> bool:
+    """Whether the user may start any background export (and so has a 'My exports' page to visit)."""
+    return any(user.has_perm(permission) for _builder, permission in _builders.values())
+
+
 def export_job_start(*, user, kind: str, params: dict) -> ExportJob:
     if kind not in _builders:
         raise ValueError(f"unknown export {kind!r}")

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from crm_site.roles import may_see_full_phones
 from retailers.models import Retailer, ServiceArea
 from retailers.selectors import account_manager_choices, service_areas_visible_to
-from retailers.templatetags.retailer_tags import masked_phone
 from retailers.services import PERSONAL_CARD_FIELDS, PROFILE_FIELDS, STRUCTURAL_FIELDS, retailer_editable_fields
+from retailers.templatetags.retailer_tags import masked_phone
 
 DATE_FIELDS = ("license_issued_on", "license_expires_on", "partner_since", "birthday")
 PHONE_FIELDS = ("phone", "phone_alt")
@@ -121,3 +121,15 @@ class RetailerMergeForm(forms.Form):
         if cleaned.get("survivor") and cleaned.get("survivor") == cleaned.get("duplicate"):
             raise forms.ValidationError(_("Choose two different dossiers."))
         return cleaned
+
+
+class RetailerPairForm(forms.Form):
+    """Two dossiers of the user's scope, for "not a duplicate"."""
+
+    first = forms.ModelChoiceField(queryset=Retailer.objects.none())
+    second = forms.ModelChoiceField(queryset=Retailer.objects.none())
+
+    def __init__(self, *args, retailers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["first"].queryset = retailers
+        self.fields["second"].queryset = retailers

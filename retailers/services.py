@@ -23,6 +23,7 @@ from retailers.models import (
     OrderLine,
     Product,
     Retailer,
+    RetailerDistinctPair,
     RetailerMerge,
 )
 from retailers.pinyin import pinyin_keys
@@ -228,6 +229,21 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
     duplicate.delete()
     retailer_refresh_last_order(retailer_ids=[survivor.pk])
     return MergeResult(merge=merge, moved=moved)
+
+
+@transaction.atomic
+def retailer_pair_mark_distinct(*, first: Retailer, second: Retailer, decided_by) -> RetailerDistinctPair:
+    """Record that two dossiers are different shops, so they are not offered as duplicates again
+    (who decided and when are kept). Marking a pair twice keeps the first decision."""
+    if not decided_by.has_perm("retailers.merge_retailers"):
+        raise PermissionDenied
+    if first.pk == second.pk:
+        raise ValidationError({"second": _("Choose two different dossiers.")})
+    low, high = sorted((first, second), key=lambda retailer: retailer.pk)
+    pair, _created = RetailerDistinctPair.objects.get_or_create(
+        first=low, second=high, defaults={"decided_by": decided_by}
+    )
+    return pair
 
 
 class ImportHasErrors(Exception):

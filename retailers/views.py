@@ -15,18 +15,24 @@ from crm_site.roles import may_see_full_phones
 from retailers.dossier import dossier_tabs_for
 from retailers.exports import DIRECT_EXPORT_LIMIT, export_params, order_export_sheets, retailer_export_sheets
 from retailers.filters import SORTS, order_filter_for, retailer_filter_for
-from retailers.forms import RetailerForm, RetailerMergeForm
+from retailers.forms import RetailerForm, RetailerMergeForm, RetailerPairForm
 from retailers.import_jobs import import_job_confirm, import_job_create, import_template_file
 from retailers.imports import IMPORT_KINDS
 from retailers.models import ImportJob, Product
 from retailers.selectors import (
     retailer_compliance_records,
-    retailer_duplicate_candidates,
+    retailer_duplicate_pairs,
     retailer_purchase_summary,
     retailer_recent_orders,
     retailers_visible_to,
 )
-from retailers.services import retailer_create, retailer_editable_fields, retailer_merge, retailer_update
+from retailers.services import (
+    retailer_create,
+    retailer_editable_fields,
+    retailer_merge,
+    retailer_pair_mark_distinct,
+    retailer_update,
+)
 from retailers.timeline import retailer_timeline
 
 PAGE_SIZE = 50
@@ -167,23 +173,47 @@ def retailer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "retailers/retailer_form.html", {"form": form, "retailer": retailer})
 
 
-@area_required("retailers")
-def retailer_duplicates(request: HttpRequest) -> HttpResponse:
+def _may_merge(request: HttpRequest) -> None:
     if not request.user.has_perm("retailers.merge_retailers"):
         raise PermissionDenied
-    groups = retailer_duplicate_candidates(retailers=retailers_visible_to(request.user))
+
+
+@area_required("retailers")
+def retailer_duplicates(request: HttpRequest) -> HttpResponse:
+    _may_merge(request)
+    page = retailer_duplicate_pairs(retailers=retailers_visible_to(request.user), after=request.GET.get("after"))
     return render(
         request,
         "retailers/retailer_duplicates.html",
-        {"groups": groups, "may_see_phones": may_see_full_phones(request.user)},
+        {"page": page, "may_see_phones": may_see_full_phones(request.user)},
     )
 
 
 @require_POST
 @area_required("retailers")
+def retailer_distinct_view(request: HttpRequest) -> HttpResponse:
+    """ "Not a duplicate": the pair is remembered and the page comes back where it was."""
+    _may_merge(request)
+    form = RetailerPairForm(request.POST, retailers=retailers_visible_to(request.user))
+    if form.is_valid():
+        try:
+            retailer_pair_mark_distinct(
+                first=form.cleaned_data["first"], second=form.cleaned_data["second"], decided_by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Marked as two different shops: this pair will not be offered again."))
+    else:
+        messages.error(request, form_errors_message(form))
+    after = request.POST.get("after", "")
+    return redirect(reverse("retailers:retailer-duplicates") + (f"?{urlencode({'after': after})}" if after else ""))
+
+
+@require_POST
+@area_required("retailers")
 def retailer_merge_view(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("retailers.merge_retailers"):
-        raise PermissionDenied
+    _may_merge(request)
     form = RetailerMergeForm(request.POST, retailers=retailers_visible_to(request.user))
     if not form.is_valid():
         messages.error(request, form_errors_message(form))

@@ -226,7 +226,7 @@ def test_duplicates_page_by_role(client_for, users, role, status):
 def test_supervisor_duplicates_are_limited_to_own_region(client_for, prefecture):
     RetailerFactory(service_area=prefecture["areas"]["c"], phone=prefecture["shops"]["c"].phone)
     response = client_for(prefecture["users"][Role.SUPERVISOR]).get(reverse("retailers:retailer-duplicates"))
-    assert response.context["groups"] == []
+    assert response.context["page"].pairs == []
 
 
 def test_merge_from_the_duplicates_page(client_for, prefecture):
@@ -308,3 +308,29 @@ def test_has_open_complaints_filter(client_for, prefecture):
 def test_hostile_list_parameters_do_not_crash(client_for, users, params):
     assert client_for(users[Role.ADMIN]).get(LIST_URL, params).status_code == 200
 
+
+@pytest.mark.parametrize("role, exports", [(Role.SUPERVISOR, True), (Role.ADMIN, True), (Role.SALES_MANAGER, False)])
+def test_list_shows_its_total_and_export_above_and_below_the_table(client_for, users, role, exports):
+    content = client_for(users[role]).get(LIST_URL).content.decode()
+    for place in ("-top", ""):
+        assert f'id="result-count{place}"' in content
+        assert (f'id="export-link{place}"' in content) == exports
+    top, bottom = content.index('id="result-count-top"'), content.index('id="result-count"')
+    assert top < content.index("<table") < bottom
+
+
+@pytest.mark.parametrize("exact, text", [(True, "共 1,234 户"), (False, "超过 2,000 户")])
+def test_list_total_has_thousands_separators(client_for, users, monkeypatch, exact, text):
+    import dataclasses
+
+    from retailers import views
+
+    paginate = views.keyset_paginate
+    monkeypatch.setattr(
+        views,
+        "keyset_paginate",
+        lambda *args, **kwargs: dataclasses.replace(
+            paginate(*args, **kwargs), count=1234 if exact else 2000, count_is_exact=exact
+        ),
+    )
+    assert text in client_for(users[Role.ADMIN]).get(LIST_URL).content.decode()
