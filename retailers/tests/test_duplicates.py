@@ -17,7 +17,9 @@ DISTINCT_URL = reverse("retailers:retailer-distinct")
 
 def _twins(area, count: int, phone: str = "13800000000") -> list[Retailer]:
     """`count` shops sharing one phone: count*(count-1)/2 candidate pairs."""
-    return [RetailerFactory(service_area=area, phone=phone, name=f"同号店{n}", address=f"路{n}号") for n in range(count)]
+    return [
+        RetailerFactory(service_area=area, phone=phone, name=f"同号店{n}", address=f"路{n}号") for n in range(count)
+    ]
 
 
 def _pair_ids(page) -> list[tuple[int, int]]:
@@ -91,7 +93,7 @@ def test_a_merge_removes_the_decisions_about_the_merged_dossier(prefecture):
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.SUPERVISOR])
 def test_not_a_duplicate_from_the_page(client_for, prefecture, role):
-    a, b, c = _twins(prefecture["areas"]["a"], 3)
+    a, b, _c = _twins(prefecture["areas"]["a"], 3)
     client = client_for(prefecture["users"][role])
     content = client.get(URL).content.decode()
     assert "3 对疑似重复待核对" in content and "不是重复" in content
