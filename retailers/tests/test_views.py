@@ -58,6 +58,7 @@ def test_htmx_request_renders_only_the_results_partial(client_for, users):
     content = response.content.decode()
     assert "王记便利店" in content
     assert "<html" not in content
+    assert 'id="result-count-top"' in content and 'id="result-count"' in content  # both bars swap with the rows
 
 
 def test_list_query_count_does_not_grow_with_rows(client_for, prefecture):
