@@ -335,3 +335,25 @@ def test_list_total_has_thousands_separators(client_for, users, monkeypatch, exa
         ),
     )
     assert text in client_for(users[Role.ADMIN]).get(LIST_URL).content.decode()
+
+
+def test_dossier_and_order_list_format_numbers_alike(client_for, prefecture):
+    import datetime
+    from decimal import Decimal
+
+    shop = prefecture["shops"]["a"]
+    OrderFactory(
+        retailer=shop,
+        ordered_on=datetime.date.today(),
+        amount=Decimal("12345.60"),
+        cartons=1234,
+        high_end_amount=Decimal("3300.00"),
+        low_tar_cartons=100,
+    )
+    client = client_for(prefecture["users"][Role.SALES_MANAGER])
+    dossier = client.get(detail_url(shop)).content.decode()
+    assert "12,346" in dossier  # the 12-month amount, in whole yuan
+    assert "12,345.60" in dossier and "3,300.00" in dossier  # the latest orders
+    assert "26.7%" in dossier and "8.1%" in dossier  # high-end and low-tar shares, one decimal
+    orders = client.get(reverse("retailers:order-list")).content.decode()
+    assert "12,345.60" in orders and "1,234" in orders
