@@ -83,9 +83,8 @@ class RetailerForm(forms.ModelForm):
     def _chosen_area(self) -> ServiceArea | None:
         """The service area whose managers may be chosen: the one picked in this form (posted, or
         given as ?service_area= when the choice changes), else the shop's own; None on a new
-        dossier before an area is picked, or where the user may not change the area."""
-        if "service_area" not in self.fields:
-            return self.instance.service_area if self.instance.service_area_id else None
+        dossier before an area is picked. (Area and manager are both structural fields: a form
+        has both or neither.)"""
         value = self.data.get(self.add_prefix("service_area")) if self.is_bound else self.initial.get("service_area")
         try:
             return self.fields["service_area"].clean(value) if value else None
