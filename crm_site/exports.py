@@ -46,6 +46,11 @@ def export_label(kind: str) -> str:
     return str(export.label) if export else kind
 
 
+def may_export_anything(user) -> bool:
+    """Whether the user may start any background export (and so has a 'My exports' page to visit)."""
+    return any(user.has_perm(export.permission) for export in _builders.values())
+
+
 def export_job_start(*, user, kind: str, params: dict) -> ExportJob:
     if kind not in _builders:
         raise ValueError(f"unknown export {kind!r}")

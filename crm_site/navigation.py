@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
@@ -68,6 +69,37 @@ AREAS: tuple[Area, ...] = (
     ),
 )
 AREAS_BY_KEY = {area.key: area for area in AREAS}
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    """A page that belongs to no area (or serves several): shown in the navbar's Data menu to
+    the users `may_open` admits; the page itself checks the same permission."""
+
+    key: str
+    label: str | Promise
+    url_name: str
+    may_open: Callable[..., bool]
+
+
+def _may_import(user) -> bool:
+    return user.has_perm("retailers.import_master_data")
+
+
+def _may_export(user) -> bool:
+    from crm_site.exports import may_export_anything
+
+    return may_export_anything(user)
+
+
+DATA_MENU: tuple[MenuLink, ...] = (
+    MenuLink("imports", _("Excel imports"), "retailers:import-list", _may_import),
+    MenuLink("exports", _("My exports"), "export-jobs", _may_export),
+)
+
+
+def data_links_for(user) -> list[MenuLink]:
+    return [link for link in DATA_MENU if link.may_open(user)]
 
 
 def areas_for(user) -> list[Area]:

@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "retailers.merge_retailers",
         "retailers.change_retailer_personal_card",
         "retailers.export_retailers",
+        "retailers.view_retailer_phone",
         "retailers.view_product",
         "retailers.view_order",
         "retailers.view_compliancerecord",
@@ -88,6 +89,19 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.view_standardanswer",
     ),
 }
+
+
+# Who reads a shop's phone numbers in full. Every role does, for the shops of its scope: managers
+# and supervisors call their shops, clerks call complainants back, admins load the rosters. A
+# user without the permission (a role-less account given only view rights) sees 138****5678
+# everywhere: lists, dossiers, duplicates, exports, the edit form's initial values, and cannot
+# search by phone (a prefix search would read a number digit by digit).
+PHONE_PERMISSION = "retailers.view_retailer_phone"
+
+
+def may_see_full_phones(user) -> bool:
+    """The one test behind every page, form, export and search that shows or matches phones."""
+    return user.has_perm(PHONE_PERMISSION)
 
 
 def sync_role_groups(apps: Apps) -> None:

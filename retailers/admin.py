@@ -1,7 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from retailers.models import ComplianceRecord, Order, OrderLine, Product, Region, Retailer, ServiceArea
+from retailers.models import (
+    ComplianceRecord,
+    Order,
+    OrderLine,
+    Product,
+    Region,
+    Retailer,
+    RetailerDistinctPair,
+    ServiceArea,
+)
 
 
 @admin.register(Region)
@@ -57,3 +66,12 @@ class ComplianceRecordAdmin(admin.ModelAdmin):
     list_display = ["retailer", "found_on", "kind", "severity", "source_department"]
     list_filter = ["kind", "severity"]
     raw_id_fields = ["retailer"]
+
+
+@admin.register(RetailerDistinctPair)
+class RetailerDistinctPairAdmin(admin.ModelAdmin):
+    """Where a wrong "not a duplicate" is undone (delete the row: the pair is offered again)."""
+
+    list_display = ["first", "second", "decided_by", "decided_at"]
+    raw_id_fields = ["first", "second"]
+    readonly_fields = ["decided_by", "decided_at"]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from crm_site.excel import Column, Sheet
+from crm_site.roles import may_see_full_phones
 from retailers.filters import order_filter_for, retailer_filter_for
 from retailers.selectors import (
     ORDER_EXPORT_FIELDS,
@@ -26,7 +27,7 @@ def export_params(query) -> dict:
 def retailer_export_sheets(user, params: dict) -> tuple[str, list[Sheet]]:
     retailers = retailer_filter_for(user=user, params=params).qs
     columns = [Column(header, width, kind) for _path, header, width, kind in RETAILER_EXPORT_FIELDS]
-    rows = retailer_export_rows(retailers=retailers, may_see_phones=user.has_perm("retailers.view_retailer_phone"))
+    rows = retailer_export_rows(retailers=retailers, may_see_phones=may_see_full_phones(user))
     return "retailers", [Sheet(_("Retailers"), columns, rows)]
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import User
+from crm_site.roles import may_see_full_phones
 from retailers.list_filters import with_registered_filters
 from retailers.models import BusinessType, MarketType, Order, Region, Retailer, RetailerStatus, Tier, ZoneType
 from retailers.selectors import retailers_matching
@@ -84,7 +85,7 @@ def retailer_filter_for(*, user, params) -> RetailerFilter:
         params,
         queryset=retailers_visible_to(user).select_related("service_area", "account_manager"),
         service_areas=service_areas_visible_to(user),
-        may_search_phones=user.has_perm("retailers.view_retailer_phone"),
+        may_search_phones=may_see_full_phones(user),
     )
 
 

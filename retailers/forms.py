@@ -3,11 +3,14 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from retailers.models import Retailer
-from retailers.selectors import service_areas_visible_to
+from crm_site.roles import may_see_full_phones
+from retailers.models import Retailer, ServiceArea
+from retailers.selectors import account_manager_choices, service_areas_visible_to
 from retailers.services import PERSONAL_CARD_FIELDS, PROFILE_FIELDS, STRUCTURAL_FIELDS, retailer_editable_fields
+from retailers.templatetags.retailer_tags import masked_phone
 
 DATE_FIELDS = ("license_issued_on", "license_expires_on", "partner_since", "birthday")
+PHONE_FIELDS = ("phone", "phone_alt")
 SECTIONS = (
     (_("Licence and assignment"), STRUCTURAL_FIELDS),
     (_("Profile"), PROFILE_FIELDS),
@@ -36,10 +39,33 @@ class RetailerForm(forms.ModelForm):
                 del self.fields[name]
         if "service_area" in self.fields:
             self.fields["service_area"].queryset = service_areas_visible_to(user)
-        if "account_manager" in self.fields:
-            self.fields["account_manager"].queryset = (
-                self.fields["account_manager"].queryset.filter(groups__name="sales_manager").order_by("username")
+            # Choosing another area refreshes the account-manager choices (same URL, htmx).
+            self.fields["service_area"].widget.attrs.update(
+                {
+                    "hx-get": "",
+                    "hx-trigger": "change",
+                    "hx-select": "#div_id_account_manager",
+                    "hx-target": "#div_id_account_manager",
+                    "hx-swap": "outerHTML",
+                }
             )
+        if "account_manager" in self.fields:
+            area = self._chosen_area()
+            field = self.fields["account_manager"]
+            field.queryset = account_manager_choices(
+                areas=self.fields["service_area"].queryset if area is None else [area]
+            )
+            field.error_messages["invalid_choice"] = _("Choose a sales manager of the shop's service area.")
+        self.phones_hidden = bool(self.instance.pk) and not may_see_full_phones(user)
+        if self.phones_hidden:
+            # Never send a number the user may not read: the field starts empty, and empty keeps it.
+            for name in PHONE_FIELDS:
+                if name in self.fields:
+                    self.initial[name] = ""
+                    self.fields[name].required = False
+                    self.fields[name].help_text = _("Now %(masked)s: leave empty to keep it.") % {
+                        "masked": masked_phone(getattr(self.instance, name), may_see=False) or "—"
+                    }
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -53,6 +79,27 @@ class RetailerForm(forms.ModelForm):
             ),
             Submit("save", _("Save")),
         )
+
+    def _chosen_area(self) -> ServiceArea | None:
+        """The service area whose managers may be chosen: the one picked in this form (posted, or
+        given as ?service_area= when the choice changes), else the shop's own; None on a new
+        dossier before an area is picked. (Area and manager are both structural fields: a form
+        has both or neither.)"""
+        value = self.data.get(self.add_prefix("service_area")) if self.is_bound else self.initial.get("service_area")
+        try:
+            return self.fields["service_area"].clean(value) if value else None
+        except forms.ValidationError:
+            return None
+
+    def _keep_hidden_phone(self, name: str) -> str:
+        value = self.cleaned_data[name]
+        return getattr(self.instance, name) if self.phones_hidden and not value else value
+
+    def clean_phone(self) -> str:
+        return self._keep_hidden_phone("phone")
+
+    def clean_phone_alt(self) -> str:
+        return self._keep_hidden_phone("phone_alt")
 
     def changed_data_dict(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.changed_data}
@@ -73,3 +120,15 @@ class RetailerMergeForm(forms.Form):
         if cleaned.get("survivor") and cleaned.get("survivor") == cleaned.get("duplicate"):
             raise forms.ValidationError(_("Choose two different dossiers."))
         return cleaned
+
+
+class RetailerPairForm(forms.Form):
+    """Two dossiers of the user's scope, for "not a duplicate"."""
+
+    first = forms.ModelChoiceField(queryset=Retailer.objects.none())
+    second = forms.ModelChoiceField(queryset=Retailer.objects.none())
+
+    def __init__(self, *args, retailers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["first"].queryset = retailers
+        self.fields["second"].queryset = retailers

@@ -481,6 +481,31 @@ class RetailerMerge(models.Model):
         return f"{self.merged_name} → {self.survivor_id}"
 
 
+class RetailerDistinctPair(models.Model):
+    """Two dossiers that someone checked and found to be different shops (不是重复客户), so the
+    duplicates page does not offer them again. Stored once per pair, the smaller id first; a
+    merge or deletion of either dossier removes the decision with it."""
+
+    first = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+", verbose_name=_("first dossier"))
+    second = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+", verbose_name=_("second dossier"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        verbose_name = _("pair of distinct dossiers")
+        verbose_name_plural = _("pairs of distinct dossiers")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="retailer_distinct_pair_unique"),
+            models.CheckConstraint(condition=Q(first__lt=models.F("second")), name="retailer_distinct_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ≠ {self.second_id}"
+
+
 class ImportJob(models.Model):
     """An uploaded master-data sheet: checked first (dry run), imported when an admin confirms."""
 

@@ -6,11 +6,13 @@ every list, dossier, export and API of every app starts from one of them.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
+from itertools import combinations
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, Q, QuerySet, Sum, Value
@@ -20,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm_site.formatting import format_count
-from retailers.models import ComplianceRecord, Order, OrderLine, Retailer, ServiceArea
+from retailers.models import ComplianceRecord, Order, OrderLine, Retailer, RetailerDistinctPair, ServiceArea
 from retailers.timeline import TimelineEvent
 from retailers.validators import normalize_phone, to_half_width
 
@@ -61,6 +63,19 @@ def users_who_can_see(*, retailer: Retailer) -> QuerySet:
             | Q(groups__permissions__codename="view_retailer", service_areas=area)
         )
         .distinct()
+    )
+
+
+def account_manager_choices(*, areas: QuerySet[ServiceArea] | list[ServiceArea]) -> QuerySet:
+    """The users who may be the account manager of a shop in one of `areas`: the sales managers
+    serving them (another area's manager would take the shop out of its own managers' lists)."""
+    from crm_site.models import User
+    from crm_site.roles import Role
+
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.SALES_MANAGER, service_areas__in=areas)
+        .distinct()
+        .order_by("username")
     )
 
 
@@ -200,10 +215,12 @@ class PurchaseSummary:
 
 
 def retailer_purchase_summary(*, retailer: Retailer, months: int = 12) -> PurchaseSummary:
-    """12-month purchases of one shop from the stored order totals (3 queries, whatever the volume)."""
+    """Purchases of one shop over the last `months` calendar months, this one included, from the
+    stored order totals (3 queries, whatever the volume). `monthly` has one row per month, oldest
+    first, months without orders included (as zeros), so a chart always shows `months` bars."""
     today = timezone.localdate()
-    since = today - relativedelta(months=months)
-    orders = Order.objects.filter(retailer=retailer, ordered_on__gt=since)
+    since = today.replace(day=1) - relativedelta(months=months - 1)
+    orders = Order.objects.filter(retailer=retailer, ordered_on__gte=since)
     totals = orders.aggregate(
         amount=Coalesce(Sum("amount"), Decimal(0)),
         cartons=Coalesce(Sum("cartons"), 0),
@@ -211,12 +228,18 @@ def retailer_purchase_summary(*, retailer: Retailer, months: int = 12) -> Purcha
         high_end=Coalesce(Sum("high_end_amount"), Decimal(0)),
         orders=Count("id"),
     )
-    monthly = list(
-        orders.annotate(month=TruncMonth("ordered_on"))
+    by_month = {
+        row["month"]: row
+        for row in orders.annotate(month=TruncMonth("ordered_on"))
         .values("month")
         .annotate(amount=Sum("amount"), cartons=Sum("cartons"), orders=Count("id"))
-        .order_by("month")
-    )
+    }
+    empty = {"amount": Decimal(0), "cartons": 0, "orders": 0}
+    monthly = []
+    for offset in range(months):
+        month = since + relativedelta(months=offset)
+        row = by_month.get(month, empty)
+        monthly.append({"month": month, "amount": row["amount"], "cartons": row["cartons"], "orders": row["orders"]})
     top_brands = list(
         OrderLine.objects.filter(order__in=orders.values("pk"))
         .values("product__brand")
@@ -238,38 +261,108 @@ def retailer_purchase_summary(*, retailer: Retailer, months: int = 12) -> Purcha
 
 
 @dataclass(frozen=True)
-class DuplicateGroup:
-    reason: str
-    retailers: list[Retailer]
+class DuplicatePair:
+    first: Retailer
+    second: Retailer
+    reasons: list[str]
+
+    @property
+    def retailers(self) -> tuple[Retailer, Retailer]:
+        return (self.first, self.second)
 
 
-def retailer_duplicate_candidates(
-    *, retailers: QuerySet[Retailer], limit: int = 200, similarity: float = 0.75
-) -> list[DuplicateGroup]:
-    """Probable duplicates among `retailers`: the same licence once spaces and dashes are
-    dropped, the same phone, or a very similar name and address in one service area.
+@dataclass(frozen=True)
+class DuplicatePage:
+    pairs: list[DuplicatePair]
+    count: int  # candidate pairs not yet decided
+    count_is_exact: bool  # False when the search stopped at its bounds (then: "at least")
+    next_cursor: str | None
+    is_first: bool
 
-    Grouping is done in SQL; only the candidate pairs of the third rule (same area and same
-    pinyin initials) are compared in Python, with difflib.
+
+DUPLICATE_GROUP_LIMIT = 1_000  # groups read per rule: the page's work stays bounded at any size
+DUPLICATE_GROUP_SIZE = 20  # members of one group paired (a placeholder phone shared by 5,000 shops…)
+
+
+def retailer_duplicate_pairs(
+    *,
+    retailers: QuerySet[Retailer],
+    after: str | None = None,
+    size: int = 20,
+    limit: int = DUPLICATE_GROUP_LIMIT,
+    similarity: float = 0.75,
+) -> DuplicatePage:
+    """One page of probable duplicate pairs among `retailers`, ordered by their ids and paged by
+    the last pair shown ("12-345"; a damaged cursor gives the first page). Pairs marked "not a
+    duplicate" (RetailerDistinctPair) are left out. Fixed number of queries."""
+    found, bounded = _duplicate_pair_ids(retailers=retailers, limit=limit, similarity=similarity)
+    dismissed = set(
+        RetailerDistinctPair.objects.filter(first_id__in={first for first, _second in found}).values_list(
+            "first_id", "second_id"
+        )
+    )
+    keys = sorted(key for key in found if key not in dismissed)
+    position = _pair_cursor(after)
+    start = bisect.bisect_right(keys, position) if position else 0
+    shown = keys[start : start + size]
+    shops = Retailer.objects.select_related("service_area", "account_manager").in_bulk(
+        {pk for pair in shown for pk in pair}
+    )
+    return DuplicatePage(
+        pairs=[DuplicatePair(shops[a], shops[b], found[(a, b)]) for a, b in shown if a in shops and b in shops],
+        count=len(keys),
+        count_is_exact=not bounded,
+        next_cursor=f"{shown[-1][0]}-{shown[-1][1]}" if shown and start + size < len(keys) else None,
+        is_first=position is None,
+    )
+
+
+def _pair_cursor(value: str | None) -> tuple[int, int] | None:
+    first, _dash, second = (value or "").partition("-")
+    valid = all(part.isascii() and part.isdigit() for part in (first, second))
+    return (int(first), int(second)) if valid else None
+
+
+def _duplicate_pair_ids(
+    *, retailers: QuerySet[Retailer], limit: int, similarity: float
+) -> tuple[dict[tuple[int, int], list[str]], bool]:
+    """(smaller id, larger id) -> why the two look like one shop, and whether a bound was hit.
+
+    Three rules: the same licence once spaces and dashes are dropped, the same phone, or a very
+    similar name and address in one service area. Grouping is done in SQL; only the candidates
+    of the third rule (same area and same pinyin initials) are compared in Python, with difflib.
     """
+    found: dict[tuple[int, int], list[str]] = {}
+    bounded = False
+
+    def add(reason: str, ids: list[int]) -> None:
+        nonlocal bounded
+        bounded |= len(ids) > DUPLICATE_GROUP_SIZE
+        for pair in combinations(sorted(ids)[:DUPLICATE_GROUP_SIZE], 2):
+            reasons = found.setdefault(pair, [])
+            if reason not in reasons:
+                reasons.append(reason)
+
     normalised_licence = Replace(Replace("license_no", Value(" "), Value("")), Value("-"), Value(""))
-    by_licence = (
+    by_licence = list(
         retailers.annotate(key=normalised_licence)
         .values("key")
         .annotate(n=Count("id"), ids=ArrayIds("id"))
         .filter(n__gt=1)
-        .order_by("key")[:limit]
+        .order_by("key")[: limit + 1]
     )
-    by_phone = (
+    by_phone = list(
         retailers.exclude(phone="")
         .values("phone")
         .annotate(n=Count("id"), ids=ArrayIds("id"))
         .filter(n__gt=1)
-        .order_by("phone")[:limit]
+        .order_by("phone")[: limit + 1]
     )
-    id_groups: list[tuple[str, list[int]]] = [
-        (str(_("Same licence number")), _split_ids(row["ids"])) for row in by_licence
-    ] + [(str(_("Same phone")), _split_ids(row["ids"])) for row in by_phone]
+    bounded |= len(by_licence) > limit or len(by_phone) > limit
+    for row in by_licence[:limit]:
+        add(str(_("Same licence number")), _split_ids(row["ids"]))
+    for row in by_phone[:limit]:
+        add(str(_("Same phone")), _split_ids(row["ids"]))
 
     twins = (
         retailers.filter(service_area=OuterRef("service_area"), name_initials=OuterRef("name_initials"))
@@ -281,8 +374,10 @@ def retailer_duplicate_candidates(
         retailers.exclude(name_initials="")
         .filter(Exists(twins))
         .order_by("service_area_id", "name_initials", "pk")
-        .values_list("pk", "service_area_id", "name_initials")[: limit * 5]
+        .values_list("pk", "service_area_id", "name_initials")[: limit * 5 + 1]
     )
+    bounded |= len(candidates) > limit * 5
+    candidates = candidates[: limit * 5]
     if candidates:
         texts = dict(
             Retailer.objects.filter(pk__in=[pk for pk, *_ in candidates])
@@ -293,25 +388,10 @@ def retailer_duplicate_candidates(
         for pk, area, initials in candidates:
             peers.setdefault((area, initials), []).append(pk)
         for members in peers.values():
-            similar = sorted(
-                {
-                    pk
-                    for i, a in enumerate(members)
-                    for b in members[i + 1 :]
-                    if SequenceMatcher(None, texts[a], texts[b]).ratio() >= similarity
-                    for pk in (a, b)
-                }
-            )
-            if similar:
-                id_groups.append((str(_("Similar name and address in one area")), similar))
-
-    id_groups = id_groups[:limit]
-    shops = Retailer.objects.select_related("service_area", "account_manager").in_bulk(
-        {pk for _reason, ids in id_groups for pk in ids}
-    )
-    return [
-        DuplicateGroup(reason=reason, retailers=[shops[pk] for pk in ids if pk in shops]) for reason, ids in id_groups
-    ]
+            for a, b in combinations(members[:DUPLICATE_GROUP_SIZE], 2):
+                if SequenceMatcher(None, texts[a], texts[b]).ratio() >= similarity:
+                    add(str(_("Similar name and address in one area")), [a, b])
+    return found, bounded
 
 
 class ArrayIds(Aggregate):

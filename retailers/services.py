@@ -23,9 +23,11 @@ from retailers.models import (
     OrderLine,
     Product,
     Retailer,
+    RetailerDistinctPair,
     RetailerMerge,
 )
 from retailers.pinyin import pinyin_keys
+from retailers.selectors import account_manager_choices
 
 # Who may change which fields of a dossier. Tier and stars belong to the grading app.
 STRUCTURAL_FIELDS = (
@@ -86,11 +88,30 @@ def _save_with_history(retailer: Retailer, *, user, source: ChangeSource) -> Non
     retailer.save()
 
 
+def _check_account_manager(retailer: Retailer) -> None:
+    """A shop's account manager is a sales manager of its service area: a manager of another
+    area (or region) would hold a shop that none of its area's managers sees any more."""
+    manager = retailer.account_manager
+    if manager is None or account_manager_choices(areas=[retailer.service_area]).filter(pk=manager.pk).exists():
+        return
+    raise ValidationError(
+        {
+            "account_manager": _(
+                "Account manager: %(manager)s is not a sales manager of the service area %(area)s; "
+                "choose one of its managers."
+            )
+            % {"manager": manager, "area": retailer.service_area}
+        }
+    )
+
+
 @transaction.atomic
 def retailer_create(*, data: dict[str, Any], created_by, source: ChangeSource = ChangeSource.MANAGER) -> Retailer:
     if not created_by.has_perm("retailers.add_retailer"):
         raise PermissionDenied
     retailer = Retailer(**data)
+    if retailer.service_area_id:
+        _check_account_manager(retailer)
     _save_with_history(retailer, user=created_by, source=source)
     return retailer
 
@@ -108,6 +129,8 @@ def retailer_update(
     locked = Retailer.objects.select_for_update().get(pk=retailer.pk)
     for field, value in data.items():
         setattr(locked, field, value)
+    if {"account_manager", "service_area"} & set(data):
+        _check_account_manager(locked)
     locked.full_clean()
     locked._change_source = source
     locked._history_user = changed_by
@@ -206,6 +229,21 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
     duplicate.delete()
     retailer_refresh_last_order(retailer_ids=[survivor.pk])
     return MergeResult(merge=merge, moved=moved)
+
+
+@transaction.atomic
+def retailer_pair_mark_distinct(*, first: Retailer, second: Retailer, decided_by) -> RetailerDistinctPair:
+    """Record that two dossiers are different shops, so they are not offered as duplicates again
+    (who decided and when are kept). Marking a pair twice keeps the first decision."""
+    if not decided_by.has_perm("retailers.merge_retailers"):
+        raise PermissionDenied
+    if first.pk == second.pk:
+        raise ValidationError({"second": _("Choose two different dossiers.")})
+    low, high = sorted((first, second), key=lambda retailer: retailer.pk)
+    pair, _created = RetailerDistinctPair.objects.get_or_create(
+        first=low, second=high, defaults={"decided_by": decided_by}
+    )
+    return pair
 
 
 class ImportHasErrors(Exception):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("orders/export/", views.order_export, name="order-export"),
     path("duplicates/", views.retailer_duplicates, name="retailer-duplicates"),
     path("merge/", views.retailer_merge_view, name="retailer-merge"),
+    path("duplicates/distinct/", views.retailer_distinct_view, name="retailer-distinct"),
     path("imports/", views.import_list, name="import-list"),
     path("imports/template/<slug:kind>/", views.import_template, name="import-template"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),

@@ -11,21 +11,28 @@ from crm_site.excel import xlsx_download
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
+from crm_site.roles import may_see_full_phones
 from retailers.dossier import dossier_tabs_for
 from retailers.exports import DIRECT_EXPORT_LIMIT, export_params, order_export_sheets, retailer_export_sheets
 from retailers.filters import SORTS, order_filter_for, retailer_filter_for
-from retailers.forms import RetailerForm, RetailerMergeForm
+from retailers.forms import RetailerForm, RetailerMergeForm, RetailerPairForm
 from retailers.import_jobs import import_job_confirm, import_job_create, import_template_file
 from retailers.imports import IMPORT_KINDS
 from retailers.models import ImportJob, Product
 from retailers.selectors import (
     retailer_compliance_records,
-    retailer_duplicate_candidates,
+    retailer_duplicate_pairs,
     retailer_purchase_summary,
     retailer_recent_orders,
     retailers_visible_to,
 )
-from retailers.services import retailer_create, retailer_editable_fields, retailer_merge, retailer_update
+from retailers.services import (
+    retailer_create,
+    retailer_editable_fields,
+    retailer_merge,
+    retailer_pair_mark_distinct,
+    retailer_update,
+)
 from retailers.timeline import retailer_timeline
 
 PAGE_SIZE = 50
@@ -42,7 +49,7 @@ def retailer_list(request: HttpRequest) -> HttpResponse:
         "filter": retailer_filter,
         "page": page,
         "sort": sort,
-        "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
+        "may_see_phones": may_see_full_phones(request.user),
         "may_create": request.user.has_perm("retailers.add_retailer"),
         "may_export": request.user.has_perm("retailers.export_retailers"),
     }
@@ -117,18 +124,23 @@ def retailer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "recent_orders": retailer_recent_orders(retailer=retailer),
         "compliance_records": retailer_compliance_records(retailer=retailer),
         "timeline": retailer_timeline(retailer=retailer),
-        "may_see_phones": request.user.has_perm("retailers.view_retailer_phone"),
+        "may_see_phones": may_see_full_phones(request.user),
         "may_edit": bool(retailer_editable_fields(user=request.user)),
         "extra_tabs": dossier_tabs_for(request.user),
     }
     return render(request, "retailers/retailer_detail.html", context)
 
 
+def _area_choice(request: HttpRequest) -> dict:
+    """The area picked in the form, sent by htmx to refresh the account-manager choices."""
+    return {"service_area": request.GET["service_area"]} if request.GET.get("service_area") else {}
+
+
 @area_required("retailers")
 def retailer_create_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("retailers.add_retailer"):
         raise PermissionDenied
-    form = RetailerForm(request.POST or None, user=request.user)
+    form = RetailerForm(request.POST or None, initial=_area_choice(request), user=request.user)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -147,7 +159,7 @@ def retailer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     retailer = _visible_retailer_or_404(request, pk)
     if not retailer_editable_fields(user=request.user):
         raise PermissionDenied
-    form = RetailerForm(request.POST or None, instance=retailer, user=request.user)
+    form = RetailerForm(request.POST or None, instance=retailer, initial=_area_choice(request), user=request.user)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -161,23 +173,47 @@ def retailer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "retailers/retailer_form.html", {"form": form, "retailer": retailer})
 
 
-@area_required("retailers")
-def retailer_duplicates(request: HttpRequest) -> HttpResponse:
+def _may_merge(request: HttpRequest) -> None:
     if not request.user.has_perm("retailers.merge_retailers"):
         raise PermissionDenied
-    groups = retailer_duplicate_candidates(retailers=retailers_visible_to(request.user))
+
+
+@area_required("retailers")
+def retailer_duplicates(request: HttpRequest) -> HttpResponse:
+    _may_merge(request)
+    page = retailer_duplicate_pairs(retailers=retailers_visible_to(request.user), after=request.GET.get("after"))
     return render(
         request,
         "retailers/retailer_duplicates.html",
-        {"groups": groups, "may_see_phones": request.user.has_perm("retailers.view_retailer_phone")},
+        {"page": page, "may_see_phones": may_see_full_phones(request.user)},
     )
 
 
 @require_POST
 @area_required("retailers")
+def retailer_distinct_view(request: HttpRequest) -> HttpResponse:
+    """ "Not a duplicate": the pair is remembered and the page comes back where it was."""
+    _may_merge(request)
+    form = RetailerPairForm(request.POST, retailers=retailers_visible_to(request.user))
+    if form.is_valid():
+        try:
+            retailer_pair_mark_distinct(
+                first=form.cleaned_data["first"], second=form.cleaned_data["second"], decided_by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Marked as two different shops: this pair will not be offered again."))
+    else:
+        messages.error(request, form_errors_message(form))
+    after = request.POST.get("after", "")
+    return redirect(reverse("retailers:retailer-duplicates") + (f"?{urlencode({'after': after})}" if after else ""))
+
+
+@require_POST
+@area_required("retailers")
 def retailer_merge_view(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("retailers.merge_retailers"):
-        raise PermissionDenied
+    _may_merge(request)
     form = RetailerMergeForm(request.POST, retailers=retailers_visible_to(request.user))
     if not form.is_valid():
         messages.error(request, form_errors_message(form))

@@ -94,8 +94,45 @@ def test_supervisor_merges_a_duplicate(browser, live_server, prefecture):
     RetailerFactory(service_area=survivor.service_area, name="王记便利店(重复)", phone=survivor.phone)
     log_in(browser, live_server, Role.SUPERVISOR.value)
     browser.get(f"{live_server.url}/retailers/duplicates/")
-    group = browser.find_element(By.CSS_SELECTOR, ".duplicate-group")
-    group.find_element(By.NAME, "reason").send_keys("同一门店")
-    group.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    pair = browser.find_element(By.CSS_SELECTOR, ".duplicate-pair")
+    pair.find_element(By.NAME, "reason").send_keys("同一门店")
+    pair.find_element(By.NAME, "merge").click()
     WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "合并"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "王记便利店"
+
+
+def test_supervisor_marks_a_pair_as_not_a_duplicate(browser, live_server, prefecture):
+    from retailers.tests.factories import RetailerFactory
+
+    shop = prefecture["shops"]["a"]
+    RetailerFactory(service_area=shop.service_area, name="王记便利店(分店)", phone=shop.phone)
+    log_in(browser, live_server, Role.SUPERVISOR.value)
+    browser.get(f"{live_server.url}/retailers/duplicates/")
+    assert "1 对疑似重复待核对" in browser.find_element(By.ID, "pair-count").text
+    click(browser, browser.find_element(By.CSS_SELECTOR, ".duplicate-pair button[name=distinct]"))
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "不会再"))
+    assert not browser.find_elements(By.CSS_SELECTOR, ".duplicate-pair")
+    assert "未发现疑似重复档案" in browser.page_source
+
+
+def test_dossier_chart_fills_its_column_once_its_tab_is_shown(browser, live_server, prefecture):
+    from retailers.tests.factories import OrderFactory
+
+    shop = prefecture["shops"]["a"]
+    OrderFactory(retailer=shop)
+    log_in(browser, live_server, Role.SALES_MANAGER.value)
+    browser.get(f"{live_server.url}/retailers/{shop.pk}/")
+    click(browser, browser.find_element(By.CSS_SELECTOR, '[data-bs-target="#tab-purchases"]'))
+    WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "monthly-chart")))
+    WebDriverWait(browser, 10).until(
+        lambda driver: driver.execute_script("return typeof Chart !== 'undefined' && !!Chart.getChart('monthly-chart')")
+    )
+    canvas_width, column_width, bars = browser.execute_script(
+        """const canvas = document.getElementById('monthly-chart');
+        const column = canvas.parentElement, style = getComputedStyle(column);
+        const inner = column.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return [canvas.getBoundingClientRect().width, inner, Chart.getChart(canvas).data.labels.length];"""
+    )
+    assert column_width > 300
+    assert abs(canvas_width - column_width) <= 2, (canvas_width, column_width)
+    assert bars == 12

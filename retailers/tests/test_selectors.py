@@ -64,3 +64,34 @@ def test_users_who_can_see_is_the_same_rule_from_the_other_side(prefecture):
     for shop in prefecture["shops"].values():
         expected = {user.pk for user in User.objects.all() if retailers_visible_to(user).filter(pk=shop.pk).exists()}
         assert set(users_who_can_see(retailer=shop).values_list("pk", flat=True)) == expected
+
+
+def test_purchase_summary_has_twelve_months_in_order_with_zeros_for_months_without_orders(prefecture):
+    import datetime
+    from decimal import Decimal
+
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+    from django.utils.translation import override
+
+    from retailers.selectors import retailer_purchase_summary
+    from retailers.templatetags.retailer_tags import monthly_chart_data
+    from retailers.tests.factories import OrderFactory
+
+    shop = prefecture["shops"]["a"]
+    this_month = timezone.localdate().replace(day=1)
+    OrderFactory(retailer=shop, ordered_on=this_month, amount=Decimal("100"), cartons=1)
+    OrderFactory(retailer=shop, ordered_on=this_month - relativedelta(months=3), amount=Decimal("300"), cartons=3)
+    OrderFactory(retailer=shop, ordered_on=this_month - relativedelta(months=12), amount=Decimal("999"), cartons=9)
+
+    monthly = retailer_purchase_summary(retailer=shop).monthly
+    assert [row["month"] for row in monthly] == [this_month - relativedelta(months=n) for n in range(11, -1, -1)]
+    assert [row["amount"] for row in monthly] == [0] * 8 + [Decimal("300"), 0, 0, Decimal("100")]
+    assert [row["cartons"] for row in monthly] == [0] * 8 + [3, 0, 0, 1]
+
+    with override("zh-hans"):
+        labels = monthly_chart_data(monthly)["labels"]
+    assert len(labels) == 12 and labels[-1] == f"{this_month.year}年{this_month.month}月"
+    with override("en"):
+        assert monthly_chart_data(monthly)["labels"][-1] == this_month.strftime("%Y-%m")
+    assert isinstance(monthly[0]["month"], datetime.date)

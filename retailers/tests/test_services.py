@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from crm_site.roles import Role
 from retailers.models import ChangeSource, ComplianceRecord, Order, Retailer, RetailerMerge
-from retailers.selectors import retailer_duplicate_candidates, retailer_history, retailer_purchase_summary
+from retailers.selectors import retailer_duplicate_pairs, retailer_history, retailer_purchase_summary
 from retailers.services import (
     PERSONAL_CARD_FIELDS,
     retailer_create,
@@ -140,15 +140,14 @@ def test_duplicate_candidates_by_phone_licence_and_similar_name(prefecture):
     twin_b = RetailerFactory(service_area=area, name="陈吉超市", address="北京东路8号")
     Retailer.objects.filter(pk=twin_b.pk).update(license_no="320-102 000777")  # as a raw legacy load leaves it
     Retailer.objects.filter(pk=twin_a.pk).update(license_no="320102000777")
-    groups = retailer_duplicate_candidates(retailers=Retailer.objects.all())
-    by_reason = {}
-    for group in groups:
-        by_reason.setdefault(group.reason, []).append({shop.name for shop in group.retailers})
-    assert {"王记便利店"} <= set().union(*by_reason["相同电话"])
-    assert {"陈记超市", "陈吉超市"} in by_reason["相同许可证号"]
-    assert {"陈记超市", "陈吉超市"} in by_reason["同一片区内店名和地址相近"]
-    unrelated = prefecture["shops"]["c"].name
-    assert all(unrelated not in names for groups_ in by_reason.values() for names in groups_)
+    page = retailer_duplicate_pairs(retailers=Retailer.objects.all())
+    by_names = {frozenset((pair.first.name, pair.second.name)): pair.reasons for pair in page.pairs}
+    assert by_names == {
+        # the fixture's shop and its namesake at the same address, with the same phone
+        frozenset({"王记便利店"}): ["相同电话", "同一片区内店名和地址相近"],
+        frozenset({"陈记超市", "陈吉超市"}): ["相同许可证号", "同一片区内店名和地址相近"],
+    }
+    assert (page.count, page.count_is_exact) == (2, True)
 
 
 def test_purchase_summary_uses_order_totals_of_the_last_12_months(prefecture):
