@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm_site.roles import Role
+from retailers.import_jobs import import_job_message
 from retailers.imports import IMPORT_KINDS, read_sheet
 from retailers.models import ImportJob, Retailer
 from retailers.tests.test_imports import row, write_sheet
@@ -81,6 +82,9 @@ def test_upload_check_read_errors_then_skip_invalid_import(
     report = client.get(reverse("retailers:import-errors", args=[job.pk]))
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
     assert sheet.cell(row=3, column=sheet.max_column).value.startswith("电话：")
+    english = client.get(reverse("retailers:import-errors", args=[job.pk]), headers={"accept-language": "en"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(english.streaming_content))).active
+    assert sheet.cell(row=3, column=sheet.max_column).value.startswith("Phone (电话): a mobile number")
     assert sheet.cell(row=2, column=sheet.max_column).value is None
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -89,8 +93,9 @@ def test_upload_check_read_errors_then_skip_invalid_import(
     assert job.status == "failed" and not Retailer.objects.filter(license_no__startswith="3301").exists()
 
     job2 = ImportJob.objects.create(
-        file=job.file.name, original_name="again.xlsx", created_by=job.created_by, status="checked"
-    )
+        file=job.file.name, original_name="again.xlsx", created_by=job.created_by, status="checked",
+        rows_read=2, rows_invalid=1,
+    )  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("retailers:import-confirm", args=[job2.pk]), {"mode": "skip"})
     job2.refresh_from_db()
@@ -122,7 +127,7 @@ def test_a_corrupt_spreadsheet_is_refused_by_the_check(
             reverse("retailers:import-list"), {"file": SimpleUploadedFile("x.xlsx", b"PK\\x03\\x04 broken")}
         )
     job = ImportJob.objects.get()
-    assert job.status == "refused" and "损坏" in job.message
+    assert job.status == "refused" and "损坏" in import_job_message(job)
 
 
 def test_two_checks_of_the_same_kind_cannot_run_at_once(client_for, users, settings, tmp_path):
@@ -172,5 +177,5 @@ def test_an_unexpected_error_ends_the_job_instead_of_blocking_the_kind(prefectur
 
     monkeypatch.setattr(import_jobs, "read_sheet", broken)
     job = import_jobs.import_job_check(job_id=job.pk)
-    assert job.status == "refused" and "意外错误" in job.message
+    assert job.status == "refused" and "意外错误" in import_job_message(job)
     ImportJob.objects.create(file="y.xlsx", original_name="y.xlsx", created_by=job.created_by)  # the kind is free
