@@ -891,8 +891,10 @@ def _require_for_new(checked: CheckedSheet) -> None:
         return
     for column in checked.kind.columns:
         if column.for_new:
-            filled = checked.values[column.field].notna() if column.field in checked.values else False
-            checked.flag(new & ~filled, column.field, "required_new")
+            if column.field in checked.values:
+                checked.flag(new & checked.values[column.field].isna(), column.field, "required_new")
+            else:
+                checked.flag(new, column.field, "required_new")
     checked.action = checked.action.where(checked.valid, "")
 
 

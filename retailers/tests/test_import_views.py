@@ -315,3 +315,15 @@ def test_counts_on_the_import_pages_have_thousands_separators_and_no_inline_styl
     assert 'style="' not in detail.split('id="job-status"')[1] and '<progress class="job-progress' in detail
     listing = client.get(reverse("retailers:import-list")).content.decode()
     assert "123,456" in listing and "100,000" in listing and "12,222" in listing
+
+
+def test_a_job_checked_before_the_codes_serves_the_report_written_then(prefecture, client_for, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    job = ImportJob(file="x.xlsx", original_name="old.xlsx", created_by=prefecture["users"][Role.ADMIN])
+    job.error_report.save("errors-old.xlsx", ContentFile(b"PK old report"), save=False)
+    job.save()
+    response = client_for(prefecture["users"][Role.ADMIN]).get(reverse("retailers:import-errors", args=[job.pk]))
+    assert b"".join(response.streaming_content) == b"PK old report"
+    assert "errors-old.xlsx" in response["Content-Disposition"]
