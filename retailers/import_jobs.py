@@ -37,6 +37,7 @@ from retailers.imports import (
     check_sheet,
     describe,
     import_check,
+    listed,
     read_sheet,
     row_message,
     sheet_rows,
@@ -84,7 +85,7 @@ def _column_need(column: ImportColumn) -> str:
 
 def _column_accepts(column: ImportColumn) -> str:
     if column.choices is not None:
-        return pgettext("list separator", ", ").join(str(label) for _code, label in column.choices.choices)
+        return listed(str(label) for _code, label in column.choices.choices)
     return {
         "date": _("a date: 2025-03-01, 2025/3/1 or 2025年3月1日"),
         "boolean": _("是 (yes) or 否 (no)"),

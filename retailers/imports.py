@@ -147,7 +147,8 @@ MESSAGES: dict[str, Promise] = {
 COUNT_PARAMS = {"n", "mb", "limit_mb", "cells", "limit", "ratio"}
 
 
-def _listed(items: Iterable[str]) -> str:
+def listed(items: Iterable[str]) -> str:
+    """Items one after the other as the language writes a list (、 in Chinese)."""
     return pgettext("list separator", ", ").join(items)
 
 
@@ -160,7 +161,7 @@ def describe(code: str, params: dict | None = None, kind: ImportKind | None = No
     for name in COUNT_PARAMS & shown.keys():
         shown[name] = format_count(shown[name])
     if "columns" in shown and kind is not None:
-        shown["columns"] = _listed(kind.column(name).label for name in shown["columns"])
+        shown["columns"] = listed(kind.column(name).label for name in shown["columns"])
     return str(template) % shown if shown else str(template)
 
 
@@ -169,7 +170,7 @@ def row_message(kind: ImportKind, field_name: str, code: str, params: dict | Non
     column = kind.column(field_name)
     shown = dict(params or {})
     if code == "choice":
-        shown["choices"] = _listed(str(label) for _code, label in column.choices.choices)
+        shown["choices"] = listed(str(label) for _code, label in column.choices.choices)
     return _("%(column)s: %(message)s") % {"column": column.label, "message": describe(code, shown)}
 
 
