@@ -103,7 +103,7 @@ def _ours_step(step: str, args) -> dict:
     from django.core.files import File
 
     from crm_site.models import User
-    from retailers.import_jobs import import_job_apply, import_job_check
+    from retailers.import_jobs import import_job_apply, import_job_check, import_job_message
     from retailers.models import ImportJob
 
     admin = User.objects.get(pk=args.admin)
@@ -123,7 +123,9 @@ def _ours_step(step: str, args) -> dict:
         job.refresh_from_db()
         if job.status != ImportJob.Status.CHECKED or job.rows_invalid:
             first = next((row for row in job.preview if row.get("errors")), None)
-            raise SystemExit(f"ours refused the file: {job.status} {job.message} {job.rows_invalid} invalid; {first}")
+            raise SystemExit(
+                f"ours refused the file: {job.status} {import_job_message(job)} {job.rows_invalid} invalid; {first}"
+            )
         counts = {"new": job.to_create, "update": job.to_update, "unchanged": job.unchanged}
         return {"seconds": seconds, "baseline_mb": baseline, "job": job.pk, "counts": counts, "rows": job.rows_read}
     job = ImportJob.objects.get(pk=args.job)
@@ -136,7 +138,7 @@ def _ours_step(step: str, args) -> dict:
     seconds = time.perf_counter() - started
     job.refresh_from_db()
     if job.status != ImportJob.Status.SUCCEEDED:
-        raise SystemExit(f"ours did not import: {job.status} {job.message}")
+        raise SystemExit(f"ours did not import: {job.status} {import_job_message(job)}")
     counts = {"new": job.created, "update": job.updated, "unchanged": job.unchanged}
     return {"seconds": seconds, "baseline_mb": baseline, "job": job.pk, "counts": counts, "rows": args.n}
 

@@ -4,30 +4,37 @@ products, orders (a row per order line) and compliance findings.
 Each kind is a column map (Chinese template headers first, English accepted too) and two
 functions: cross-row rules, and the plan (which rows create, update or leave a record as it is,
 matched on the natural key). Cells are parsed and checked a column at a time with pandas, so a
-100,000-row sheet is checked in about a second; every message names its column, in the UI
-language. Nothing here writes: `import_check` is the dry run, and `retailers.services.import_apply`
-carries out a checked sheet.
+100,000-row sheet is checked in about a second. Nothing here writes: `import_check` is the dry
+run, and `retailers.services.import_apply` carries out a checked sheet.
+
+Messages are kept as a code, the column they name and their parameters, one entry per distinct
+message (a row's errors are the numbers of its entries), and are put into words when somebody
+reads them (`describe`, `row_message`), in that person's language.
 """
 
 from __future__ import annotations
 
 import datetime
 import itertools
+import os
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
+from crm_site.formatting import format_count
 from retailers.models import (
     BusinessType,
     ComplianceKind,
@@ -45,17 +52,138 @@ from retailers.models import (
     Severity,
     ZoneType,
 )
-from retailers.validators import LANDLINE_RE, LICENSE_RE, MOBILE_RE, to_half_width, validate_credit_code
+from retailers.validators import (
+    CREDIT_CODE_MESSAGES,
+    LANDLINE_RE,
+    LICENSE_RE,
+    MOBILE_RE,
+    credit_code_error,
+    to_half_width,
+)
 
 EXCEL_MAX_ROWS = 1_048_575  # a sheet's rows below the header
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is fine
 CHUNK = 5_000  # keys per IN (…) query
 INTERN_SAMPLE = 1_000  # rows read before deciding which columns repeat enough to share their values
-SEPARATOR = "；"
+SEPARATOR = ";"  # between the message numbers of a row's errors
+MB = 1024 * 1024
+
+# Every message the import gives, by code. Parameters named in COUNT_PARAMS are counts, shown with
+# thousands separators; a "columns" parameter holds field names, shown as the columns' titles; the
+# "choice" message gets the column's choices in the reader's language.
+MESSAGES: dict[str, Promise] = {
+    # cells
+    "required": gettext_lazy("required"),
+    "required_new": gettext_lazy("required for a new record"),
+    "too_long": gettext_lazy("longer than %(n)s characters"),
+    "licence": gettext_lazy("must be 12 or 15 digits"),
+    "phone": gettext_lazy("a mobile number (11 digits starting with 1) or a landline such as 025-84561234"),
+    "choice": gettext_lazy("“%(value)s” is not one of: %(choices)s"),
+    "boolean": gettext_lazy("write 是 (yes) or 否 (no)"),
+    "integer": gettext_lazy("a whole number from 1 to 1,000,000"),
+    "decimal": gettext_lazy("a number ≥ 0 with at most %(places)s decimals"),
+    "area": gettext_lazy("no service area with this code or name"),
+    "retailer": gettext_lazy("no retailer with this licence number"),
+    "product": gettext_lazy("no product with this code"),
+    "date": gettext_lazy("not a date (use 2025-03-01, 2025/3/1 or 2025年3月1日)"),
+    **CREDIT_CODE_MESSAGES,
+    # rules across rows
+    "same_licence": gettext_lazy("the same licence is already in row %(row)s"),
+    "issued_after_expiry": gettext_lazy("after the expiry date"),
+    "same_product_code": gettext_lazy("the same product code is already in row %(row)s"),
+    "price_zero": gettext_lazy("must be more than 0"),
+    "below_wholesale": gettext_lazy("below the wholesale price"),
+    "order_other_header": gettext_lazy("row %(row)s has the same order number with another shop or date"),
+    "order_same_product": gettext_lazy("this order already has this product in row %(row)s"),
+    "order_amount": gettext_lazy("should be quantity × unit price = %(value)s"),
+    "order_spoiled": gettext_lazy("another line of this order (row %(row)s) is wrong, so the order is not imported"),
+    "order_ambiguous": gettext_lazy("this shop has several orders on this date; give the order number"),
+    "same_finding": gettext_lazy("the same finding (shop, date, kind) is already in row %(row)s"),
+    # the file as a whole
+    "file_empty": gettext_lazy("The file is empty (0 bytes); upload the saved workbook."),
+    "file_text": gettext_lazy(
+        "This is a text or CSV file renamed to a spreadsheet name, not a workbook: open it in Excel and save it "
+        "as an Excel workbook (.xlsx)."
+    ),
+    "file_unknown": gettext_lazy("This file is not a spreadsheet (.xlsx, .xls, .ods)."),
+    "file_zip_no_workbook": gettext_lazy(
+        "This file is a zip archive but holds no workbook (a document, or a zip of other files?); upload the "
+        "Excel file itself."
+    ),
+    "file_damaged": gettext_lazy(
+        "The workbook is truncated or damaged (an interrupted download or copy?); save it again from Excel and "
+        "upload that file."
+    ),
+    "file_password": gettext_lazy("The file is password-protected; save it without a password and try again."),
+    "file_unpacked_too_big": gettext_lazy(
+        "The workbook unpacks to %(mb)s MB, more than the %(limit_mb)s MB allowed; split it into smaller files."
+    ),
+    "file_sheet_too_big": gettext_lazy(
+        "The first sheet unpacks to %(mb)s MB, more than the %(limit_mb)s MB allowed; split it into smaller files."
+    ),
+    "file_bomb": gettext_lazy(
+        "The workbook is refused: a part of it unpacks to %(ratio)s times its packed size (the most allowed is "
+        "%(limit)s), as a zip bomb does."
+    ),
+    "file_too_many_cells": gettext_lazy(
+        "The first sheet declares %(cells)s cells (%(ref)s), more than the %(limit)s allowed; split it into "
+        "smaller files."
+    ),
+    "no_header": gettext_lazy(
+        "No header row found: the column names of the template must be in one of the first %(n)s rows."
+    ),
+    "missing_columns": gettext_lazy("Missing columns: %(columns)s"),
+    "too_many_rows": gettext_lazy("At most %(n)s rows can be imported at once."),
+    "no_data": gettext_lazy("The sheet has a header row but no data rows."),
+    # the job
+    "unexpected": gettext_lazy(
+        "Nothing was written: an unexpected error stopped the job; it has been logged for the administrators."
+    ),
+    "has_errors": gettext_lazy("Nothing was imported: the file has invalid rows (see the error report)."),
+    "data_changed": gettext_lazy(
+        "Nothing was imported: the data changed while the file was imported; upload it again."
+    ),
+}
+COUNT_PARAMS = {"n", "mb", "limit_mb", "cells", "limit", "ratio"}
+
+
+def listed(items: Iterable[str]) -> str:
+    """Items one after the other as the language writes a list (、 in Chinese)."""
+    return pgettext("list separator", ", ").join(items)
+
+
+def describe(code: str, params: dict | None = None, kind: ImportKind | None = None) -> str:
+    """A stored message in the active language."""
+    template = MESSAGES.get(code)
+    if template is None:  # a code from a newer or older version of this module
+        return code
+    shown = dict(params or {})
+    for name in COUNT_PARAMS & shown.keys():
+        shown[name] = format_count(shown[name])
+    if "columns" in shown and kind is not None:
+        shown["columns"] = listed(kind.column(name).label for name in shown["columns"])
+    return str(template) % shown if shown else str(template)
+
+
+def row_message(kind: ImportKind, field_name: str, code: str, params: dict | None = None) -> str:
+    """A row's error as the page and the error report show it: the column, then what is wrong."""
+    column = kind.column(field_name)
+    shown = dict(params or {})
+    if code == "choice":
+        shown["choices"] = listed(str(label) for _code, label in column.choices.choices)
+    return _("%(column)s: %(message)s") % {"column": column.label, "message": describe(code, shown)}
 
 
 class ImportRefused(Exception):
-    """The file as a whole cannot be read (not a spreadsheet, protected, no header …)."""
+    """The file as a whole cannot be read (not a spreadsheet, protected, too big, no header …):
+    a message code and its parameters."""
+
+    def __init__(self, code: str, kind: ImportKind | None = None, **params: Any) -> None:
+        super().__init__(code)
+        self.code, self.kind, self.params = code, kind, params
+
+    def __str__(self) -> str:
+        return describe(self.code, self.params, self.kind)
 
 
 @dataclass(frozen=True)
@@ -64,13 +192,22 @@ class ImportColumn:
     headers: tuple[str, ...]  # accepted headers, Chinese first (the template's), then English
     # text | date | choice | decimal | integer | boolean | phone | license | credit | area | retailer | product
     kind: str = "text"
-    required: bool = False
+    required: bool = False  # the column must be in the sheet and filled in every row
+    for_new: bool = False  # optional, but a row that creates a record must fill it (the model has no default)
     choices: type[models.Choices] | None = None
     model: type[models.Model] | None = None  # whose field gives lengths and digits; the kind's model by default
 
     @property
     def title(self) -> str:
+        """The template's (Chinese) header."""
         return self.headers[0]
+
+    @property
+    def label(self) -> str:
+        """The column as a message names it: its template header, with the English name on an English page."""
+        if translation.get_language() and translation.get_language().startswith("zh"):
+            return self.title
+        return f"{self.headers[1][:1].upper()}{self.headers[1][1:]} ({self.title})"
 
 
 @dataclass(frozen=True)
@@ -89,8 +226,8 @@ class ImportKind:
     def label(self) -> str:
         return str(ImportJob.Kind(self.key).label)
 
-    def column_title(self, field_name: str) -> str:
-        return next(column.title for column in self.columns if column.field == field_name)
+    def column(self, field_name: str) -> ImportColumn:
+        return next(column for column in self.columns if column.field == field_name)
 
     def model_field(self, column: ImportColumn) -> models.Field:
         return (column.model or self.model)._meta.get_field(column.field)
@@ -103,6 +240,19 @@ class SheetData:
     header_row: int
 
 
+def _plain(value: Any) -> Any:
+    """A message parameter as JSON keeps it."""
+    if isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating) and value.is_integer():  # a row number that passed through NaN
+        return int(value)
+    return str(value)
+
+
 @dataclass
 class CheckedSheet:
     """The parsed values (None where a cell is empty or wrong), the errors of each row, and after
@@ -112,12 +262,14 @@ class CheckedSheet:
     kind: ImportKind
     values: pd.DataFrame
     row_numbers: np.ndarray
-    errors: pd.Series  # "" or "column：message；column：message；"
+    errors: pd.Series  # "" or the numbers of the row's messages, each followed by SEPARATOR: "0;3;"
     header_row: int = 1
     action: pd.Series = None  # create | update | unchanged | "" (invalid)
     pk: pd.Series = None  # id of the matched record, or NaN
     group: pd.Series = None  # rows that make one record (an order's lines); a row is its own group elsewhere
     current: pd.DataFrame = None  # the matched records' present values, aligned with values (for the preview)
+    messages: list[tuple[str, str, dict]] = field(default_factory=list)  # (field, code, params), each once
+    _numbers: dict[tuple, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.values)
@@ -129,18 +281,39 @@ class CheckedSheet:
     def valid(self) -> pd.Series:
         return self.errors == ""
 
-    def flag(self, bad: pd.Series, title: str, message: str | pd.Series) -> None:
-        """Add `title：message` to the rows where `bad` holds."""
+    def _number(self, field_name: str, code: str, params: dict) -> str:
+        params = {name: _plain(value) for name, value in params.items()}
+        key = (field_name, code, tuple(sorted(params.items())))
+        if key not in self._numbers:
+            self._numbers[key] = len(self.messages)
+            self.messages.append((field_name, code, params))
+        return f"{self._numbers[key]}{SEPARATOR}"
+
+    def flag(
+        self, bad: pd.Series, field_name: str, code: str, params: dict | None = None,
+        vary: tuple[str, pd.Series] | None = None,
+    ) -> None:  # fmt: skip
+        """Give the rows where `bad` holds the message `code` about the column; `vary` names a
+        parameter whose value differs by row (a Series over the rows) and stores one message per
+        distinct value."""
         if not bad.any():
             return
-        text = message[bad] if isinstance(message, pd.Series) else message
-        self.errors[bad] = self.errors[bad] + f"{title}：" + text + SEPARATOR
+        params = params or {}
+        if vary is None:
+            self.errors[bad] = self.errors[bad] + self._number(field_name, code, params)
+            return
+        name, per_row = vary
+        shown = per_row[bad]
+        numbers = {value: self._number(field_name, code, {**params, name: value}) for value in shown.unique()}
+        self.errors[bad] = self.errors[bad] + shown.map(numbers)
 
-    def error_list(self, position: int) -> list[str]:
-        return [part for part in self.errors.iat[position].split(SEPARATOR) if part]
+    def error_list(self, position: int) -> list[tuple[str, str, dict]]:
+        """The row's errors as (field, code, params)."""
+        return [self.messages[int(number)] for number in self.errors.iat[position].split(SEPARATOR) if number]
 
-    def title(self, field_name: str) -> str:
-        return self.kind.column_title(field_name)
+    def error_texts(self, position: int) -> list[str]:
+        """The row's errors in the active language."""
+        return [row_message(self.kind, *error) for error in self.error_list(position)]
 
     def records(self, action: str) -> int:
         """How many records (shops, products, orders, findings) the rows with this action make."""
@@ -161,18 +334,179 @@ class CheckedSheet:
 
 # ------------------------------------------------------------------------------ reading
 
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or an empty zip
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or a password-protected .xlsx
+SMALL_PART = MB  # parts below this size are not held to the inflate ratio (tiny XML compresses a lot)
+SPARSE_CELLS = 1_000_000  # above this many declared cells, a sheet of under 2 bytes a cell is read row by row
+DIMENSION_RE = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?\""
+)
+SHEET_DATA_RE = re.compile(rb"<(?:\w+:)?sheetData[\s>/]")
+# The workbook's parts that name its sheets are read with patterns, not an XML parser (no entity tricks).
+SHEET_TAG_RE = re.compile(rb"<(?:\w+:)?sheet\s[^>]*>")
+RELATION_TAG_RE = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
+ATTRIBUTE_RE = re.compile(rb"(?:^|\s)(?:\w+:)?(\w+)=\"([^\"]*)\"")
 
-def _workbook_sheet(path: str | Path):
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+        except UnicodeDecodeError as error:
+            if error.start >= len(head) - 4:  # a character cut at the end of the sample
+                return True
+        else:
+            return True
+    return False
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
+    """The zip member holding the workbook's first sheet (None for .ods and .xlsb, whose first sheet
+    is found otherwise); ImportRefused when the zip holds no workbook."""
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names:
+        if "content.xml" in names or "xl/workbook.bin" in names:
+            return None
+        raise ImportRefused("file_zip_no_workbook")
+    try:
+        with archive.open("xl/workbook.xml") as workbook, archive.open("xl/_rels/workbook.xml.rels") as relations:
+            sheet = SHEET_TAG_RE.search(workbook.read(MB))
+            targets = {}
+            for tag in RELATION_TAG_RE.findall(relations.read(MB)):
+                attributes = dict(ATTRIBUTE_RE.findall(tag[1:]))
+                targets[attributes.get(b"Id")] = attributes.get(b"Target", b"").decode()
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as error:
+        raise ImportRefused("file_damaged") from error
+    if sheet is None:
+        raise ImportRefused("file_damaged")
+    target = targets.get(dict(ATTRIBUTE_RE.findall(sheet.group(0)[1:])).get(b"id"), "")
+    part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+    return part if part in names else None
+
+
+def _declared_cells(archive: zipfile.ZipFile, part: str) -> tuple[int, str] | None:
+    """(cells, ref) of the sheet's <dimension>, read from the first bytes of the part (it comes
+    before the data), or None when the sheet declares none."""
+    head = b""
+    with archive.open(part) as stream:
+        while len(head) < 256 * 1024:
+            chunk = stream.read(16 * 1024)
+            if not chunk:
+                break
+            head += chunk
+            match = DIMENSION_RE.search(head)
+            if match:
+                first_col, first_row, last_col, last_row = match.groups()
+                last_col, last_row = last_col or first_col, last_row or first_row
+                rows = int(last_row) - int(first_row) + 1
+                cols = _column_number(last_col) - _column_number(first_col) + 1
+                return max(rows, 1) * max(cols, 1), match.group(0).split(b'"')[1].decode()
+            if SHEET_DATA_RE.search(head):
+                break
+    return None
+
+
+def _inspect(path: str | Path) -> bool:
+    """Refuse, before reading it, a file that is no workbook or holds more than the limits allow;
+    say whether its first sheet is to be read row by row (it declares far more cells than it can
+    hold, such as a stray cell in row 1,048,576) rather than whole."""
+    size = os.path.getsize(path)
+    if size == 0:
+        raise ImportRefused("file_empty")
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(OLE_MAGIC):
+        return False  # .xls is bounded by the upload size; a protected workbook is told by the reader
+    if not head.startswith(ZIP_MAGIC):
+        raise ImportRefused("file_text" if _looks_like_text(head) else "file_unknown")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportRefused("file_damaged") from error
+    with archive:
+        members = archive.infolist()
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > settings.IMPORT_MAX_UNPACKED_BYTES:
+            raise ImportRefused(
+                "file_unpacked_too_big", mb=-(-unpacked // MB), limit_mb=settings.IMPORT_MAX_UNPACKED_BYTES // MB
+            )
+        for member in members:
+            ratio = member.file_size / max(member.compress_size, 1)
+            if member.file_size > SMALL_PART and ratio > settings.IMPORT_MAX_INFLATE_RATIO:
+                raise ImportRefused("file_bomb", ratio=int(ratio), limit=settings.IMPORT_MAX_INFLATE_RATIO)
+        part = _first_sheet_part(archive)
+        if part is None:
+            return False
+        part_size = archive.getinfo(part).file_size
+        if part_size > settings.IMPORT_MAX_SHEET_BYTES:
+            raise ImportRefused(
+                "file_sheet_too_big", mb=-(-part_size // MB), limit_mb=settings.IMPORT_MAX_SHEET_BYTES // MB
+            )
+        try:
+            declared = _declared_cells(archive, part)
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise ImportRefused("file_damaged") from error
+    if declared is None:
+        return False
+    cells, ref = declared
+    if cells > SPARSE_CELLS and part_size < 2 * cells:
+        return True  # mostly empty: the whole grid would cost far more than the cells it holds
+    if cells > settings.IMPORT_MAX_CELLS:
+        raise ImportRefused("file_too_many_cells", cells=cells, ref=ref, limit=settings.IMPORT_MAX_CELLS)
+    return False
+
+
+def _rows_whole(path: str | Path) -> Iterator[tuple[int, list]]:
+    """(Excel row number, cells) of the first sheet's rows, read by calamine (fast; it holds the
+    sheet's whole grid in memory)."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
     try:
-        return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     except PasswordError as error:
-        raise ImportRefused(_("The file is password-protected; save it without a password and try again.")) from error
+        raise ImportRefused("file_password") from error
     except (CalamineError, ValueError, OSError, IndexError) as error:
-        raise ImportRefused(
-            _("This file is not a spreadsheet Excel can open (.xlsx, .xls, .ods), or it is damaged.")
-        ) from error
+        raise ImportRefused("file_damaged") from error
+    try:
+        yield from enumerate(sheet.iter_rows(), start=1)
+    except (CalamineError, ValueError) as error:
+        raise ImportRefused("file_damaged") from error
+
+
+def _rows_streamed(path: str | Path) -> Iterator[tuple[int, list]]:
+    """(Excel row number, cells) of the rows the first sheet's XML holds, parsed as they are read:
+    memory holds one row, and the rows between are not made up, whatever the sheet declares.
+    openpyxl's read-only sheet would fill every missing row; its parser gives the rows as they are
+    (openpyxl.worksheet._reader, pinned with openpyxl)."""
+    import openpyxl
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        with workbook._archive.open(sheet._worksheet_path) as source:
+            parser = WorkSheetParser(
+                source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
+                date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+            )  # fmt: skip
+            for number, cells in parser.parse():
+                if cells:
+                    values: list = [None] * max(cell["column"] for cell in cells)
+                    for cell in cells:
+                        values[cell["column"] - 1] = cell["value"]
+                    yield number, values
+        workbook.close()
+    except (KeyError, IndexError, ValueError, OSError, zipfile.BadZipFile, SyntaxError) as error:
+        raise ImportRefused("file_damaged") from error
 
 
 def _empty(cell: Any) -> bool:
@@ -180,16 +514,13 @@ def _empty(cell: Any) -> bool:
 
 
 def sheet_rows(path: str | Path) -> Iterable[tuple[int, list]]:
-    """(Excel row number, cells) of every non-empty row of the first sheet."""
-    from python_calamine import CalamineError
-
-    sheet = _workbook_sheet(path)
-    try:
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            if not all(_empty(cell) for cell in row):
-                yield number, row
-    except (CalamineError, ValueError) as error:
-        raise ImportRefused(_("The sheet could not be read to the end; the file is damaged.")) from error
+    """(Excel row number, cells) of every non-empty row of the first sheet, after the workbook has
+    passed the limits."""
+    rows = _rows_streamed(path) if _inspect(path) else _rows_whole(path)
+    for number, row in rows:
+        # any() alone passes over the empty rows fast; a row of zeros or "" is looked at closely
+        if any(row) or not all(_empty(cell) for cell in row):
+            yield number, row
 
 
 def normalise_header(value: Any) -> str:
@@ -218,11 +549,11 @@ def read_sheet(path: str | Path, kind: ImportKind) -> SheetData:
         if positions and (best is None or len(positions) > len(best[1])):
             best = (number, positions)
     if best is None:
-        raise ImportRefused(_("No header row found: the first row must hold the column names of the template."))
+        raise ImportRefused("no_header", n=HEADER_SEARCH_ROWS)
     header_number, positions = best
-    missing = [column.title for column in kind.columns if column.required and column.field not in positions]
+    missing = [column.field for column in kind.columns if column.required and column.field not in positions]
     if missing:
-        raise ImportRefused(_("Missing columns: %(columns)s") % {"columns": "、".join(missing)})
+        raise ImportRefused("missing_columns", kind, columns=missing)
     fields, places = list(positions), list(positions.values())
     columns: list[list] = [[] for _ in fields]
     # Columns whose values repeat (dates, areas, kinds …) keep one object per distinct value.
@@ -241,9 +572,9 @@ def read_sheet(path: str | Path, kind: ImportKind) -> SheetData:
         if len(numbers) == INTERN_SAMPLE:
             distinct = [None if seen is None or len(seen) > INTERN_SAMPLE // 10 else seen for seen in distinct]
         if len(numbers) > kind.max_rows:
-            raise ImportRefused(_("At most %(n)s rows can be imported at once.") % {"n": f"{kind.max_rows:,}"})
+            raise ImportRefused("too_many_rows", n=kind.max_rows)
     if not numbers:
-        raise ImportRefused(_("The sheet has a header row but no data rows."))
+        raise ImportRefused("no_data")
     return SheetData(columns=dict(zip(fields, columns, strict=True)), row_numbers=numbers, header_row=header_number)
 
 
@@ -309,17 +640,6 @@ def _as_text(raw: list[Any], *, fold: str = "all") -> pd.Series:
     return texts.str.translate(FULL_WIDTH_ALPHANUMERICS).str.strip()
 
 
-def _validator_message(validator, sample: str) -> str:
-    """The message a validator gives (in the active language)."""
-    from django.core.exceptions import ValidationError
-
-    try:
-        validator(sample)
-    except ValidationError as error:
-        return " ".join(str(message) for message in error.messages)
-    return ""
-
-
 def _choice_lookup(choices: type[models.Choices]) -> dict[str, Any]:
     """Codes and labels, in Chinese and in English, folded and lower case -> code. A label with a
     short name in brackets, such as 跨区域销售（串货）, is found by 串货 too."""
@@ -349,7 +669,9 @@ def _decimal_text(raw: list[Any], places: int) -> pd.Series:
 class _Parsed:
     values: pd.Series  # parsed values; anything where the cell is empty or bad is ignored
     bad: pd.Series  # bool
-    message: str | pd.Series = ""
+    code: str | pd.Series = ""  # the message of the bad cells, or each row's (few distinct)
+    params: dict = field(default_factory=dict)
+    vary: tuple[str, pd.Series] | None = None  # a parameter that differs by row (see CheckedSheet.flag)
 
 
 class _Cells:
@@ -359,10 +681,10 @@ class _Cells:
     def __init__(self, kind: ImportKind) -> None:
         self.kind = kind
 
-    def parse(self, column: ImportColumn, raw: list[Any]) -> tuple[pd.Series, pd.Series, str | pd.Series]:
+    def parse(self, column: ImportColumn, raw: list[Any]) -> tuple[_Parsed, pd.Series]:
+        """The parsed column and where its cells are empty."""
         if column.kind == "date":
-            parsed = self.dates(raw)
-            return parsed.values, _empty_mask(raw), parsed.bad, parsed.message
+            return self.dates(raw), _empty_mask(raw)
         text = _as_text(raw, fold="alphanumerics" if column.kind == "text" else "all")
         if column.kind == "decimal":
             field_ = self.kind.model_field(column)
@@ -370,47 +692,42 @@ class _Cells:
             parsed = self.decimals(text, field_)
         else:
             parsed = getattr(self, column.kind)(text, column)
-        return parsed.values, text == "", parsed.bad, parsed.message
+        return parsed, text == ""
 
     def text(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         max_length = self.kind.model_field(column).max_length
         if max_length is None:
             return _Parsed(text, pd.Series(False, index=text.index))
-        return _Parsed(text, text.str.len() > max_length, _("longer than %(n)s characters") % {"n": max_length})
+        return _Parsed(text, text.str.len() > max_length, "too_long", {"n": max_length})
 
     def license(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         values = text.str.replace(r"[\s\-]", "", regex=True)
-        return _Parsed(values, (text != "") & ~values.str.fullmatch(LICENSE_RE.pattern), _("must be 12 or 15 digits"))
+        return _Parsed(values, (text != "") & ~values.str.fullmatch(LICENSE_RE.pattern), "licence")
 
     def phone(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         values = text.str.replace(r"[\s()（）]", "", regex=True).str.replace(r"^(\+86|0086)", "", regex=True)
         ok = values.str.fullmatch(MOBILE_RE.pattern) | values.str.fullmatch(LANDLINE_RE.pattern)
-        message = _("a mobile number (11 digits starting with 1) or a landline such as 025-84561234")
-        return _Parsed(values, (text != "") & ~ok, message)
+        return _Parsed(values, (text != "") & ~ok, "phone")
 
     def credit(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         values = text.str.upper()
-        message = values.map(lambda code: _validator_message(validate_credit_code, code) if code else "")
-        return _Parsed(values, message != "", message)
+        codes = values.map({code: credit_code_error(code) if code else "" for code in values.unique()})
+        return _Parsed(values, codes != "", codes)
 
     def choice(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         lookup = _choice_lookup(column.choices)
         values = pd.Series([lookup.get(value) for value in text.str.lower()], dtype=object)
-        bad = (text != "") & values.isna()
-        allowed = "、".join(str(label) for _code, label in column.choices.choices)
-        template = _("“%(value)s” is not one of: %(choices)s")
-        message = text[bad].map(lambda value: template % {"value": value, "choices": allowed})
-        return _Parsed(values, bad, message.reindex(text.index, fill_value=""))
+        return _Parsed(values, (text != "") & values.isna(), "choice", vary=("value", text))
 
     def boolean(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         lowered = text.str.lower()
         values = pd.Series(np.where(lowered.isin(TRUE_WORDS), True, np.where(lowered.isin(FALSE_WORDS), False, None)))
-        return _Parsed(values, (text != "") & values.isna(), _("write 是 (yes) or 否 (no)"))
+        return _Parsed(values, (text != "") & values.isna(), "boolean")
 
     def integer(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         numbers = pd.to_numeric(text.where(text.str.fullmatch(r"\d+"), None), errors="coerce")
         bad = (text != "") & (numbers.isna() | (numbers < 1) | (numbers > 1_000_000))
-        return _Parsed(numbers.astype("Int64").astype(object), bad, _("a whole number from 1 to 1,000,000"))
+        return _Parsed(numbers.astype("Int64").astype(object), bad, "integer")
 
     def decimals(self, text: pd.Series, field_: models.DecimalField) -> _Parsed:
         pattern = rf"\d{{1,{field_.max_digits - field_.decimal_places}}}(\.\d{{1,{field_.decimal_places}}})?"
@@ -418,8 +735,7 @@ class _Cells:
         unique = {
             value: Decimal(value).quantize(Decimal(1).scaleb(-field_.decimal_places)) for value in text[ok].unique()
         }
-        message = _("a number ≥ 0 with at most %(places)s decimals") % {"places": field_.decimal_places}
-        return _Parsed(text.map(unique), (text != "") & ~ok, message)
+        return _Parsed(text.map(unique), (text != "") & ~ok, "decimal", {"places": field_.decimal_places})
 
     def area(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         lookup = {}
@@ -427,18 +743,18 @@ class _Cells:
             lookup[name.lower()] = pk
             lookup[code.lower()] = pk
         values = text.str.lower().map(lookup).astype("Int64")
-        return _Parsed(values, (text != "") & values.isna(), _("no service area with this code or name"))
+        return _Parsed(values, (text != "") & values.isna(), "area")
 
     def retailer(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         licences = text.str.replace(r"[\s\-]", "", regex=True)
         ids = ids_by_key(Retailer, "license_no", licences[licences != ""].unique())
         values = licences.map(ids).astype("Int64")
-        return _Parsed(values, (text != "") & values.isna(), _("no retailer with this licence number"))
+        return _Parsed(values, (text != "") & values.isna(), "retailer")
 
     def product(self, text: pd.Series, column: ImportColumn) -> _Parsed:
         codes = dict(Product.objects.values_list("code", "pk"))
         values = text.map(codes).astype("Int64")
-        return _Parsed(values, (text != "") & values.isna(), _("no product with this code"))
+        return _Parsed(values, (text != "") & values.isna(), "product")
 
     @staticmethod
     def dates(raw: list[Any]) -> _Parsed:
@@ -454,8 +770,7 @@ class _Cells:
             result = cache[key]
             bad.append(result is ValueError)
             parsed.append(None if result is ValueError else result)
-        message = _("not a date (use 2025-03-01, 2025/3/1 or 2025年3月1日)")
-        return _Parsed(pd.Series(parsed, dtype=object), pd.Series(bad, dtype=bool), message)
+        return _Parsed(pd.Series(parsed, dtype=object), pd.Series(bad, dtype=bool), "date")
 
 
 def _empty_mask(raw: list[Any]) -> pd.Series:
@@ -483,18 +798,21 @@ def check_sheet(sheet: SheetData, kind: ImportKind) -> CheckedSheet:
         header_row=sheet.header_row,
     )
     cells = _Cells(kind)
-    required = _("required")
     for column in kind.columns:
         if column.field not in sheet.columns:
             continue
-        values, empty, bad, message = cells.parse(column, sheet.columns[column.field])
-        values.index = errors.index
-        empty.index = bad.index = errors.index
-        if isinstance(message, pd.Series):
-            message.index = errors.index
-        checked.flag(bad, column.title, message)
+        parsed, empty = cells.parse(column, sheet.columns[column.field])
+        values, bad = parsed.values, parsed.bad
+        for series in (values, empty, bad, parsed.code, parsed.vary[1] if parsed.vary else None):
+            if isinstance(series, pd.Series):
+                series.index = errors.index
+        if isinstance(parsed.code, pd.Series):  # each row its own message (a validator's error codes)
+            for code in parsed.code[bad].unique():
+                checked.flag(bad & (parsed.code == code), column.field, code, parsed.params)
+        else:
+            checked.flag(bad, column.field, parsed.code, parsed.params, parsed.vary)
         if column.required:
-            checked.flag(empty, column.title, required)
+            checked.flag(empty, column.field, "required")
         checked.values[column.field] = values.astype(object).where(~empty & ~bad, None)
     kind.check(checked)
     return checked
@@ -510,7 +828,7 @@ def import_check(path: str | Path, kind: ImportKind) -> CheckedSheet:
 # ------------------------------------------------------------------------------ shared rules
 
 
-def _flag_repeats(checked: CheckedSheet, keys: pd.Series, title: str, message: str) -> None:
+def _flag_repeats(checked: CheckedSheet, keys: pd.Series, field_name: str, code: str) -> None:
     """Rows whose key already stands in an earlier row (the message gets that row as %(row)s)."""
     present = keys.notna()
     shown = keys[present]
@@ -518,10 +836,9 @@ def _flag_repeats(checked: CheckedSheet, keys: pd.Series, title: str, message: s
     if not repeated.any():
         return
     first_row = pd.Series(checked.row_numbers[present.to_numpy()], index=shown.index).groupby(shown).transform("min")
-    texts = first_row[repeated].map(lambda row: message % {"row": row})
     bad = pd.Series(False, index=keys.index)
-    bad[texts.index] = True
-    checked.flag(bad, title, texts.reindex(keys.index, fill_value=""))
+    bad[repeated[repeated].index] = True
+    checked.flag(bad, field_name, code, vary=("row", first_row.astype(object).reindex(keys.index)))
 
 
 def _present_values(model: type[models.Model], key: str, fields: list[str]) -> Callable[[list], pd.DataFrame]:
@@ -564,6 +881,22 @@ def _plan_against(checked: CheckedSheet, keys: pd.Series, fetch: Callable[[list]
         np.select([~valid, ~matched, changed], ["", "create", "update"], "unchanged"), index=values.index
     )
     checked.current = pd.concat(kept) if kept else None
+    _require_for_new(checked)
+
+
+def _require_for_new(checked: CheckedSheet) -> None:
+    """A row that creates a record must fill the columns the model has no default for, even those a
+    sheet of updates may leave out."""
+    new = checked.action == "create"
+    if not new.any():
+        return
+    for column in checked.kind.columns:
+        if column.for_new:
+            if column.field in checked.values:
+                checked.flag(new & checked.values[column.field].isna(), column.field, "required_new")
+            else:
+                checked.flag(new, column.field, "required_new")
+    checked.action = checked.action.where(checked.valid, "")
 
 
 # ------------------------------------------------------------------------------ retailers
@@ -576,14 +909,12 @@ RETAILER_FIELDS = [
 
 def _retailer_rules(checked: CheckedSheet) -> None:
     values = checked.values
-    _flag_repeats(
-        checked, values["license_no"], checked.title("license_no"), _("the same licence is already in row %(row)s")
-    )
+    _flag_repeats(checked, values["license_no"], "license_no", "same_licence")
     if "license_issued_on" in values:
         issued, expires = values["license_issued_on"], values["license_expires_on"]
         late = issued.notna() & expires.notna()
         late[late] = issued[late] > expires[late]
-        checked.flag(late, checked.title("license_issued_on"), _("after the expiry date"))
+        checked.flag(late, "license_issued_on", "issued_after_expiry")
 
 
 def _retailer_plan(checked: CheckedSheet) -> None:
@@ -599,18 +930,18 @@ RETAILERS = ImportKind(
         ImportColumn("license_no", ("许可证号", "licence number", "license number", "license_no"), "license", True),
         ImportColumn("name", ("店名", "shop name", "name"), required=True),
         ImportColumn("owner_name", ("负责人", "owner"), required=True),
-        ImportColumn("phone", ("电话", "phone"), "phone", True),
+        ImportColumn("phone", ("电话", "phone"), "phone", for_new=True),
         ImportColumn("address", ("经营地址", "address"), required=True),
         ImportColumn(
             "license_expires_on", ("许可证有效期至", "licence expires on", "license expires on"), "date", True
         ),
         ImportColumn("license_issued_on", ("许可证发证日期", "licence issued on", "license issued on"), "date"),
-        ImportColumn("business_type", ("业态", "business type"), "choice", True, BusinessType),
-        ImportColumn("market_type", ("市场类型", "market type"), "choice", True, MarketType),
-        ImportColumn("zone_type", ("商圈", "business circle"), "choice", True, ZoneType),
+        ImportColumn("business_type", ("业态", "business type"), "choice", True, choices=BusinessType),
+        ImportColumn("market_type", ("市场类型", "market type"), "choice", True, choices=MarketType),
+        ImportColumn("zone_type", ("商圈", "business circle"), "choice", for_new=True, choices=ZoneType),
         ImportColumn("service_area", ("营销片区", "service area"), "area", True),
-        ImportColumn("status", ("状态", "status"), "choice", False, RetailerStatus),
-        ImportColumn("credit_level", ("信用等级", "credit level"), "choice", False, CreditLevel),
+        ImportColumn("status", ("状态", "status"), "choice", False, choices=RetailerStatus),
+        ImportColumn("credit_level", ("信用等级", "credit level"), "choice", False, choices=CreditLevel),
         ImportColumn("credit_code", ("统一社会信用代码", "unified social credit code", "credit code"), "credit"),
         ImportColumn("partner_since", ("建档日期", "partner since"), "date"),
     ),
@@ -647,13 +978,14 @@ PRODUCT_FIELDS = [
 
 def _product_rules(checked: CheckedSheet) -> None:
     values = checked.values
-    _flag_repeats(checked, values["code"], checked.title("code"), _("the same product code is already in row %(row)s"))
-    wholesale, retail = values["wholesale_price"], values["retail_price"]
-    checked.flag(wholesale.notna() & (wholesale == 0), checked.title("wholesale_price"), _("must be more than 0"))
+    _flag_repeats(checked, values["code"], "code", "same_product_code")
+    nothing = pd.Series(None, index=values.index, dtype=object)
+    wholesale, retail = values.get("wholesale_price", nothing), values.get("retail_price", nothing)
+    checked.flag(wholesale.notna() & (wholesale == 0), "wholesale_price", "price_zero")
     both = wholesale.notna() & retail.notna()
     below = both.copy()
     below[both] = retail[both] < wholesale[both]
-    checked.flag(below, checked.title("retail_price"), _("below the wholesale price"))
+    checked.flag(below, "retail_price", "below_wholesale")
 
 
 def _product_plan(checked: CheckedSheet) -> None:
@@ -666,12 +998,12 @@ PRODUCTS = ImportKind(
     model=Product,
     columns=(
         ImportColumn("code", ("卷烟编码", "product code", "code"), required=True),
-        ImportColumn("brand", ("品牌", "brand"), required=True),
-        ImportColumn("name", ("规格名称", "name", "product name"), required=True),
-        ImportColumn("price_class", ("价类", "price class"), "choice", True, PriceClass),
-        ImportColumn("wholesale_price", ("批发价（元/条）", "wholesale price"), "decimal", True),
-        ImportColumn("retail_price", ("零售价（元/条）", "retail price"), "decimal", True),
-        ImportColumn("tar_mg", ("焦油量（mg）", "tar (mg)", "tar"), "decimal", True),
+        ImportColumn("brand", ("品牌", "brand"), for_new=True),
+        ImportColumn("name", ("规格名称", "name", "product name"), for_new=True),
+        ImportColumn("price_class", ("价类", "price class"), "choice", for_new=True, choices=PriceClass),
+        ImportColumn("wholesale_price", ("批发价（元/条）", "wholesale price"), "decimal", for_new=True),
+        ImportColumn("retail_price", ("零售价（元/条）", "retail price"), "decimal", for_new=True),
+        ImportColumn("tar_mg", ("焦油量（mg）", "tar (mg)", "tar"), "decimal", for_new=True),
         ImportColumn("is_high_end", ("高端", "high-end", "high end"), "boolean"),
         ImportColumn("launched_on", ("上市日期", "launched on"), "date"),
         ImportColumn("is_scarce", ("紧俏", "scarce"), "boolean"),
@@ -707,16 +1039,10 @@ def _order_rules(checked: CheckedSheet) -> None:
     header = values[["retailer", "ordered_on"]].to_numpy()[first_of_group]
     differs = (values["retailer"].to_numpy() != header[:, 0]) | (values["ordered_on"].to_numpy() != header[:, 1])
     other_header = numbered & pd.Series(differs.astype(bool), index=values.index)
-    first_rows = pd.Series(checked.row_numbers[first_of_group], index=values.index)[other_header]
-    message = first_rows.map(
-        lambda row: _("row %(row)s has the same order number with another shop or date") % {"row": row}
-    )
-    checked.flag(other_header, checked.title("order_no"), message.astype(object).reindex(values.index, fill_value=""))
+    first_rows = pd.Series(checked.row_numbers[first_of_group], index=values.index)
+    checked.flag(other_header, "order_no", "order_other_header", vary=("row", first_rows))
     line_key = checked.group + "#" + values["product"].astype(str)
-    _flag_repeats(
-        checked, line_key.where(values["product"].notna()), checked.title("product"),
-        _("this order already has this product in row %(row)s"),
-    )  # fmt: skip
+    _flag_repeats(checked, line_key.where(values["product"].notna()), "product", "order_same_product")
     products = pd.DataFrame.from_records(
         list(Product.objects.values_list("pk", "wholesale_price")), columns=["pk", "price"]
     ).set_index("pk")["price"]
@@ -727,21 +1053,11 @@ def _order_rules(checked: CheckedSheet) -> None:
         expected = pd.Series(None, index=values.index, dtype=object)
         expected[known] = [(q * p).quantize(CENT) for q, p in zip(values["quantity"][known], price[known], strict=True)]
         wrong = known & (expected != values["amount"])
-        template = _("should be quantity × unit price = %(value)s")
-        text = expected[wrong].map(lambda value: template % {"value": value})
-        checked.flag(wrong, checked.title("amount"), text.reindex(values.index, fill_value=""))
+        checked.flag(wrong, "amount", "order_amount", vary=("value", expected))
     spoiled = ~checked.valid.groupby(checked.group).transform("all") & checked.valid
     if spoiled.any():
         bad_rows = pd.Series(checked.row_numbers, index=values.index)[~checked.valid].groupby(checked.group).min()
-        text = (
-            checked.group[spoiled]
-            .map(bad_rows)
-            .map(
-                lambda row: _("another line of this order (row %(row)s) is wrong, so the order is not imported")
-                % {"row": row}
-            )
-        )
-        checked.flag(spoiled, checked.title("order_no"), text.reindex(values.index, fill_value=""))
+        checked.flag(spoiled, "order_no", "order_spoiled", vary=("row", checked.group.map(bad_rows)))
 
 
 def order_signature(frame: pd.DataFrame, group: str) -> pd.Series:
@@ -784,9 +1100,7 @@ def _order_plan(checked: CheckedSheet) -> None:
         shop_day = values["retailer"].astype(str) + "|" + values["ordered_on"].astype(str)
         existing[unnumbered] = shop_day[unnumbered].map(one)
         ambiguous = unnumbered & shop_day.isin(several)
-        checked.flag(
-            ambiguous, checked.title("order_no"), _("this shop has several orders on this date; give the order number")
-        )
+        checked.flag(ambiguous, "order_no", "order_ambiguous")
         valid = checked.valid
     matched = existing.notna() & valid
     signature_new = order_signature(values[valid].assign(group=groups[valid]), "group")
@@ -846,9 +1160,7 @@ def _compliance_key(values: pd.DataFrame) -> pd.Series:
 
 def _compliance_rules(checked: CheckedSheet) -> None:
     key = _compliance_key(checked.values).where(checked.values[["retailer", "found_on", "kind"]].notna().all(axis=1))
-    _flag_repeats(
-        checked, key, checked.title("kind"), _("the same finding (shop, date, kind) is already in row %(row)s")
-    )
+    _flag_repeats(checked, key, "kind", "same_finding")
 
 
 def _compliance_plan(checked: CheckedSheet) -> None:
@@ -878,9 +1190,9 @@ COMPLIANCE = ImportKind(
     columns=(
         ImportColumn("retailer", ("许可证号", "licence number", "license number"), "retailer", True),
         ImportColumn("found_on", ("发现日期", "date found"), "date", True),
-        ImportColumn("kind", ("违规类型", "kind"), "choice", True, ComplianceKind),
-        ImportColumn("severity", ("严重程度", "severity"), "choice", True, Severity),
-        ImportColumn("source_department", ("来源部门", "source department"), required=True),
+        ImportColumn("kind", ("违规类型", "kind"), "choice", True, choices=ComplianceKind),
+        ImportColumn("severity", ("严重程度", "severity"), "choice", for_new=True, choices=Severity),
+        ImportColumn("source_department", ("来源部门", "source department"), for_new=True),
         ImportColumn("notes", ("说明", "notes")),
     ),
     example=("320102100123", "2025-03-01", "串货", "一般", "专卖稽查科", "查获外省卷烟2条"),

@@ -541,11 +541,19 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     preview = models.JSONField(_("preview"), default=list, blank=True)
+    # The invalid rows' errors as message codes (JSON); the report is written from them when it is
+    # downloaded, in the language of whoever downloads it.
+    error_rows = models.FileField(_("errors of the invalid rows"), upload_to="imports/%Y/%m/", blank=True)
+    # Jobs checked before error_rows existed keep the report written then, in the language of that day.
     error_report = models.FileField(_("error report"), upload_to="imports/%Y/%m/", blank=True)
     # The dry run's parsed rows (written by the worker, private storage): the import reuses them.
     checked_rows = models.FileField(_("checked rows"), upload_to="imports/%Y/%m/", blank=True, editable=False)
     # The retailers whose dossier the import created or changed (the products, for a product sheet).
     touched_ids = models.JSONField(_("records created or changed"), default=list, blank=True)
+    # What the job has to say, as a code of retailers.imports.MESSAGES and its parameters: put into
+    # words when the page is shown. `message` holds the words of jobs from before the codes.
+    message_code = models.CharField(_("message code"), max_length=40, blank=True)
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")

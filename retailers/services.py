@@ -438,7 +438,8 @@ def _import_compliance(checked: CheckedSheet, imported_by, now) -> list[int]:
     new = frame[checked.action == "create"]
     if len(new):
         _insert_new(ComplianceRecord, new, key=None, now=now)
-    changed = frame[checked.action == "update"][["severity", "source_department", "notes"]]
+    kept = [name for name in ("severity", "source_department", "notes") if name in frame]  # an absent column is kept
+    changed = frame[checked.action == "update"][kept]
     if len(changed):
         ids = checked.pk[checked.action == "update"].astype("int64").to_numpy()
         _update_existing(ComplianceRecord, changed.assign(id=ids), now=now)

@@ -54,15 +54,28 @@ def credit_code_check_char(first17: str) -> str:
     return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
 
 
-def validate_credit_code(value: str) -> None:
+# By error code: the import stores the code and says it in the reader's language.
+CREDIT_CODE_MESSAGES = {
+    "invalid_credit_code": _(
+        "A unified social credit code has 18 characters (digits and capital letters except I, O, S, V, Z)."
+    ),
+    "invalid_credit_code_check": _(
+        "The check character of this unified social credit code is wrong; please re-check the code."
+    ),
+}
+
+
+def credit_code_error(value: str) -> str:
+    """The error code of what is wrong with a unified social credit code, or ""."""
     code = to_half_width(value or "").strip().upper()
     if len(code) != 18 or any(ch not in CREDIT_CODE_CHARS for ch in code):
-        raise ValidationError(
-            _("A unified social credit code has 18 characters (digits and capital letters except I, O, S, V, Z)."),
-            code="invalid_credit_code",
-        )
+        return "invalid_credit_code"
     if credit_code_check_char(code[:17]) != code[17]:
-        raise ValidationError(
-            _("The check character of this unified social credit code is wrong; please re-check the code."),
-            code="invalid_credit_code_check",
-        )
+        return "invalid_credit_code_check"
+    return ""
+
+
+def validate_credit_code(value: str) -> None:
+    error = credit_code_error(value)
+    if error:
+        raise ValidationError(CREDIT_CODE_MESSAGES[error], code=error)

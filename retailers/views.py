@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -16,7 +18,14 @@ from retailers.dossier import dossier_tabs_for
 from retailers.exports import DIRECT_EXPORT_LIMIT, export_params, order_export_sheets, retailer_export_sheets
 from retailers.filters import SORTS, order_filter_for, retailer_filter_for
 from retailers.forms import RetailerForm, RetailerMergeForm, RetailerPairForm
-from retailers.import_jobs import import_job_confirm, import_job_create, import_template_file
+from retailers.import_jobs import (
+    import_error_report_file,
+    import_job_confirm,
+    import_job_create,
+    import_job_message,
+    import_job_preview,
+    import_template_file,
+)
 from retailers.imports import IMPORT_KINDS
 from retailers.models import ImportJob, Product
 from retailers.selectors import (
@@ -272,13 +281,13 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         touched_products = []
         touched = retailers_visible_to(request.user).filter(pk__in=shown).only("pk", "name", "license_no")
     template = "retailers/import_detail.html#status" if request.htmx else "retailers/import_detail.html"
-    kind = IMPORT_KINDS[job.kind]
     context = {
         "job": job,
+        "message": import_job_message(job),
         "modes": ImportJob.Mode.choices,
         "touched": touched,
         "touched_products": touched_products,
-        "preview_headers": [kind.column_title(name) for name in kind.preview_fields],
+        "preview": import_job_preview(job),
     }
     return render(request, template, context)
 
@@ -299,11 +308,12 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
     _may_import(request)
     job = get_object_or_404(ImportJob, pk=pk)
-    if not job.error_report:
-        raise Http404
-    return FileResponse(
-        job.error_report.open("rb"), as_attachment=True, filename=job.error_report.name.rsplit("/", 1)[-1]
-    )
+    name = f"errors-{Path(job.original_name).stem}.xlsx"
+    if job.error_rows:
+        return FileResponse(import_error_report_file(job), as_attachment=True, filename=name)
+    if job.error_report:  # checked before the errors were kept as codes: the report written then
+        return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=name)
+    raise Http404
 
 
 @area_required("retailers")
@@ -311,4 +321,6 @@ def import_template(request: HttpRequest, kind: str) -> FileResponse:
     _may_import(request)
     if kind not in IMPORT_KINDS:
         raise Http404
-    return FileResponse(import_template_file(IMPORT_KINDS[kind]), as_attachment=True, filename=f"{kind}-template.xlsx")
+    return FileResponse(
+        import_template_file(IMPORT_KINDS[kind], request.user), as_attachment=True, filename=f"{kind}-template.xlsx"
+    )

@@ -178,6 +178,13 @@ REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 
 # Largest spreadsheet an admin may upload for import (bytes).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
+# What a workbook may hold once unpacked, checked before it is read (a small .xlsx can inflate to
+# gigabytes): all its parts together, its first sheet's part, how many times larger than packed a
+# part may grow (zip bombs), and the cells its first sheet declares (<dimension ref="A1:O…">).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=512 * 1024 * 1024)
+IMPORT_MAX_SHEET_BYTES = env.int("IMPORT_MAX_SHEET_BYTES", default=400 * 1024 * 1024)
+IMPORT_MAX_INFLATE_RATIO = env.int("IMPORT_MAX_INFLATE_RATIO", default=100)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=16 * 1024 * 1024)
 
 # Request size (issue 15, item 22). A request whose Content-Length is above its URL's limit is
 # answered 413 before its body is read (crm_site.middleware); the default fits a 5 MB ticket

@@ -49,7 +49,7 @@ def row(service_area, license_no="330100000001", **overrides):
 def errors_of(checked) -> dict[int, list[str]]:
     """Excel row number -> its messages, for the rows that have any."""
     return {
-        int(number): checked.error_list(position)
+        int(number): checked.error_texts(position)
         for position, number in enumerate(checked.row_numbers)
         if checked.errors.iat[position]
     }
@@ -118,7 +118,7 @@ def test_duplicate_licences_in_one_file_are_refused(prefecture, tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"not a spreadsheet", "不是"), (b"PK\x03\x04broken zip", "损坏"), (b"", "不是")],
+    [(b"not a spreadsheet", "CSV"), (b"PK\x03\x04broken zip", "损坏"), (b"", "空")],
 )
 def test_files_that_are_not_spreadsheets_or_are_corrupt_are_refused(tmp_path, content, message):
     path = tmp_path / "x.xlsx"
@@ -369,7 +369,7 @@ def test_compliance_findings_upsert_on_shop_date_and_kind(prefecture, tmp_path):
     errors = errors_of(checked)
     assert set(errors) == {4, 5}
     assert "第3行" in errors[4][0]
-    assert {e.split("：")[0] for e in errors[5]} == {"违规类型", "来源部门"}
+    assert {e.split("：")[0] for e in errors[5]} == {"违规类型"}  # 来源部门 is needed only by a new finding
     outcome = import_apply(checked=checked, imported_by=prefecture["users"][Role.ADMIN], skip_invalid=True)
     assert (outcome.created, outcome.updated, outcome.touched_ids) == (1, 1, [shop.pk])
     counterfeit = ComplianceRecord.objects.get(retailer=shop, kind="counterfeit")
@@ -388,3 +388,73 @@ def test_a_sheet_with_only_wrong_rows_imports_nothing_when_skipping(prefecture, 
         checked = import_check(write_sheet(tmp_path / f"{kind.key}.xlsx", rows, header), kind)
         outcome = import_apply(checked=checked, imported_by=admin, skip_invalid=True)
         assert (outcome.created, outcome.updated, outcome.skipped, outcome.touched_ids) == (0, 0, 1, [])
+
+
+# ------------------------------------------------------------------------------ optional columns (item 12)
+
+
+def test_a_roster_without_business_circle_and_phone_updates_and_keeps_them(prefecture, tmp_path):
+    """Only the identity and legal columns are required: a sheet without 商圈 and 电话 is read, an
+    existing shop keeps its present values, and a new shop is told it needs them."""
+    shop = prefecture["shops"]["a"]
+    columns = [name for name in HEADER if name not in ("电话", "商圈")]
+    keep = [i for i, name in enumerate(HEADER) if name in columns]
+    existing = row(shop.service_area, license_no=shop.license_no, address="新地址9号")
+    new = row(shop.service_area, license_no="330100000009")
+    path = write_sheet(tmp_path / "roster.xlsx", [[r[i] for i in keep] for r in (existing, new)], columns)
+    checked = import_check(path, RETAILERS)
+    assert errors_of(checked) == {3: ["电话：新建记录时必填", "商圈：新建记录时必填"]}
+    assert list(checked.action) == ["update", ""]
+    import_apply(checked=checked, imported_by=prefecture["users"][Role.ADMIN], skip_invalid=True)
+    before = (shop.phone, shop.zone_type)
+    shop.refresh_from_db()
+    assert shop.address == "新地址9号" and (shop.phone, shop.zone_type) == before
+
+
+def test_a_price_sheet_of_code_and_price_updates_products(prefecture, tmp_path):
+    product = ProductFactory(code="6901028001001", wholesale_price=Decimal("400.00"), retail_price=Decimal("450.00"))
+    path = write_sheet(tmp_path / "prices.xlsx", [["6901028001001", "420.00"]], ["卷烟编码", "批发价（元/条）"])
+    checked = import_check(path, PRODUCTS)
+    assert errors_of(checked) == {} and list(checked.action) == ["update"]
+    import_apply(checked=checked, imported_by=prefecture["users"][Role.ADMIN])
+    product.refresh_from_db()
+    assert (product.wholesale_price, product.retail_price) == (Decimal("420.00"), Decimal("450.00"))
+
+
+def test_a_finding_sheet_without_department_updates_severity(prefecture, tmp_path):
+    shop = prefecture["shops"]["a"]
+    record = ComplianceRecordFactory(
+        retailer=shop, found_on=datetime.date(2026, 10, 1), kind="counterfeit", severity="minor",
+        source_department="稽查科",
+    )  # fmt: skip
+    rows = [[shop.license_no, "2026-10-01", "销售假冒卷烟", "严重"], [shop.license_no, "2026-10-02", "串货", "一般"]]
+    checked = import_check(write_sheet(tmp_path / "f.xlsx", rows, COMPLIANCE_HEADER[:4]), COMPLIANCE)
+    assert errors_of(checked) == {3: ["来源部门：新建记录时必填"]}
+    import_apply(checked=checked, imported_by=prefecture["users"][Role.ADMIN], skip_invalid=True)
+    record.refresh_from_db()
+    assert (record.severity, record.source_department) == ("serious", "稽查科")
+
+
+# ------------------------------------------------------------------------------ stored messages (item 4)
+
+
+def test_row_errors_are_kept_as_codes_once_per_distinct_message_and_said_in_either_language(prefecture, tmp_path):
+    from django.utils import translation
+
+    area = prefecture["areas"]["a"]
+    rows = [row(area, license_no=f"3301000000{n:02d}", phone="555", business="网吧") for n in range(50)]
+    checked = import_check(write_sheet(tmp_path / "bad.xlsx", rows), RETAILERS)
+    assert sorted(checked.messages) == [("business_type", "choice", {"value": "网吧"}), ("phone", "phone", {})]
+    assert checked.error_list(0) == [("phone", "phone", {}), ("business_type", "choice", {"value": "网吧"})]
+    assert checked.error_texts(0)[0] == "电话：应为手机号（以1开头的11位数字）或固定电话，如 025-84561234"
+    with translation.override("en"):
+        phone, business = checked.error_texts(0)
+    assert phone == "Phone (电话): a mobile number (11 digits starting with 1) or a landline such as 025-84561234"
+    assert business.startswith("Business type (业态): “网吧” is not one of: Convenience store")
+
+
+def test_repeated_keys_name_the_first_row_as_a_parameter(prefecture, tmp_path):
+    area = prefecture["areas"]["a"]
+    checked = import_check(write_sheet(tmp_path / "dup.xlsx", [row(area)] * 3), RETAILERS)
+    assert checked.error_list(2) == [("license_no", "same_licence", {"row": 2})]
+    assert checked.error_texts(1) == ["许可证号：与第 2 行的许可证号重复"]
