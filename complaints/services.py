@@ -30,7 +30,7 @@ from complaints.models import (
     TicketEvent,
 )
 from crm_site.notifications import notifications_send
-from crm_site.stored_messages import Message, Said
+from crm_site.stored_messages import Message
 from grading.selectors import service_policy_for
 from retailers.models import Retailer
 from retailers.selectors import retailers_visible_to
@@ -197,15 +197,10 @@ def _event_text(move: str, data: dict) -> dict:
     """The event's text and message: the rating is a sentence of ours, said in the reader's
     language; findings, a reply or a reason are kept as typed."""
     if move == "follow_up":
-        said = messages.RATED.say(score=int(data["satisfaction"]), comment=str(data["satisfaction_comment"]).strip())
-        return _said(said)
+        comment = str(data["satisfaction_comment"]).strip()
+        return messages.RATED.say(score=int(data["satisfaction"]), comment=comment).fields()
     field = next((name for name in MOVES[move].requires), None)
     return {"text": str(data.get(field, "")) if field else ""}
-
-
-def _said(said: Said) -> dict:
-    """The fields of an event that says a stored message."""
-    return {"text": said.fallback_text(), "message": said.stored}
 
 
 @transaction.atomic
@@ -220,7 +215,7 @@ def ticket_assign(*, ticket: Ticket, owner, assigned_by) -> Ticket:
     locked.owner = owner
     locked.save(update_fields=["owner"])
     TicketEvent.objects.create(
-        ticket=locked, kind=EventKind.ASSIGNED, actor=assigned_by, **_said(messages.ASSIGNED.say(owner=owner))
+        ticket=locked, kind=EventKind.ASSIGNED, actor=assigned_by, **messages.ASSIGNED.say(owner=owner).fields()
     )
     return locked
 
@@ -323,7 +318,7 @@ def _flag_once(tickets, *, flag: str, kind: EventKind, message: Message, recipie
             if not still_due.update(**{flag: True}):
                 continue
             said = message.say(number=ticket.number, step=ticket.status, due=ticket.step_due_at)
-            event = TicketEvent.objects.create(ticket=ticket, kind=kind, **_said(said))
+            event = TicketEvent.objects.create(ticket=ticket, kind=kind, **said.fields())
             notifications_send(
                 recipients=recipients(ticket),
                 text=said,

@@ -24,7 +24,9 @@ How an app uses it:
 2. Store it: a JSONField ``message`` (``default=dict, blank=True``) next to the text field::
 
        said = OVERDUE.say(number=ticket.number, step=ticket.status, due=ticket.step_due_at)
-       Event.objects.create(message=said.stored, text=said.fallback_text())
+       Event.objects.create(ticket=ticket, **said.fields())  # message=said.stored, text=fallback
+
+   A notification: ``notifications_send(recipients=..., text=said, link=...)``.
 
 3. Show it: ``{% load crm_tags %}{{ event.message|say:event.text }}`` in a template, or
    ``render(event.message, fallback=event.text)`` in Python (a chart label, an Excel cell).
@@ -137,9 +139,13 @@ class Said:
     stored: dict[str, Any]
 
     def fallback_text(self) -> str:
-        """The message in the site's language (what e-mails and old readers get)."""
-        with translation.override(settings.LANGUAGE_CODE):
+        """The message in the site's language and time zone (what e-mails and old readers get)."""
+        with translation.override(settings.LANGUAGE_CODE), timezone.override(settings.TIME_ZONE):
             return render(self.stored)
+
+    def fields(self) -> dict[str, Any]:
+        """``Model(**said.fields())`` for a model that names its two fields ``message`` and ``text``."""
+        return {"message": self.stored, "text": self.fallback_text()}
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,31 @@ def test_the_say_filter_renders_a_stored_message_or_the_stored_text(language, ex
     rows = {"new": {"message": DAYS.say(n=3).stored, "text": "3天"}, "old": {"message": {}, "text": "<旧>"}}
     with translation.override(language):
         assert template.render(Context(rows)) == f"{expected}/&lt;旧&gt;"
+
+
+def test_the_stored_text_is_in_the_sites_language_and_time_zone_whoever_says_it():
+    with translation.override("en"), timezone.override("Europe/London"):
+        fields = said_every_kind().fields()
+    assert fields["message"] == said_every_kind().stored
+    assert fields["text"] == "王建国|运行中|2026-11-24 10:05|1,234,567|12,345.60|12.3%|2小时15分"
+
+
+@pytest.mark.django_db
+def test_a_notification_keeps_the_message_for_the_bell_and_mails_the_sites_language(
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    from crm_site.models import Notification
+    from crm_site.notifications import notifications_send
+    from crm_site.tests.factories import UserFactory
+
+    reader = UserFactory(username="reader", email="reader@example.com")
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        notifications_send(recipients=[reader], text=DAYS.say(n=3), link="/somewhere/")
+    notification = Notification.objects.get(user=reader)
+    assert (notification.text, notification.message) == ("3天", DAYS.say(n=3).stored)
+    assert [message.body for message in mail.outbox] == ["3天"]
+    template = Template("{% load crm_tags %}{{ n.message|say:n.text }}")
+    with translation.override("en"):
+        assert template.render(Context({"n": notification})) == "3 d"
