@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0004_notifications_to_crm_site'),
+        ("complaints", "0004_notifications_to_crm_site"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticketevent',
-            name='message',
-            field=models.JSONField(blank=True, default=dict, verbose_name='message'),
+            model_name="ticketevent",
+            name="message",
+            field=models.JSONField(blank=True, default=dict, verbose_name="message"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm_site', '0007_notification'),
+        ("crm_site", "0007_notification"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='message',
-            field=models.JSONField(blank=True, default=dict, verbose_name='message'),
+            model_name="notification",
+            name="message",
+            field=models.JSONField(blank=True, default=dict, verbose_name="message"),
         ),
     ]
