@@ -9,6 +9,7 @@ class ComplaintsConfig(AppConfig):
     def ready(self) -> None:
         import django_filters
 
+        import complaints.messages  # noqa: F401  (registers the stored messages' codes)
         from complaints.forms import retailers_with_open_tickets
         from complaints.selectors import complaint_timeline_events
         from retailers.dossier import DossierTab, register_dossier_tab

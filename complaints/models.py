@@ -135,6 +135,10 @@ class TicketEvent(models.Model):
     from_status = models.CharField(_("from"), max_length=15, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=15, choices=Status.choices, blank=True)
     text = models.TextField(_("text"), blank=True)
+    # A sentence the system wrote (escalated, assigned …): its code and parameters, said in the
+    # reader's language (crm_site.stored_messages); `text` then holds it in the site's language.
+    # Empty for what a person typed (a note, findings, a reason), which `text` keeps as typed.
+    message = models.JSONField(_("message"), default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

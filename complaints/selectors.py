@@ -20,6 +20,7 @@ from complaints.models import (
     Ticket,
     TicketEvent,
 )
+from crm_site.stored_messages import render
 from retailers.models import Retailer
 from retailers.selectors import retailers_visible_to, users_who_can_see
 from retailers.timeline import TimelineEvent
@@ -98,7 +99,7 @@ def complaint_timeline_events(retailer: Retailer, limit: int) -> list[TimelineEv
             kind="complaints",
             title=f"{event.ticket.number} · {event.get_kind_display()}"
             + (f" → {event.get_to_status_display()}" if event.to_status else ""),
-            detail=event.text[:120],
+            detail=render(event.message, event.text)[:120],
             icon="bi-chat-left-text",
             actor=str(event.actor or ""),
         )

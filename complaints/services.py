@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from complaints import messages
 from complaints.attachments import CONTENT_CHECKS
 from complaints.business_hours import add_time
 from complaints.models import (
@@ -29,6 +30,7 @@ from complaints.models import (
     TicketEvent,
 )
 from crm_site.notifications import notifications_send
+from crm_site.stored_messages import Message
 from grading.selectors import service_policy_for
 from retailers.models import Retailer
 from retailers.selectors import retailers_visible_to
@@ -179,7 +181,7 @@ def ticket_move(*, ticket: Ticket, move: str, user, data: dict | None = None) ->
     locked.save()
     TicketEvent.objects.create(
         ticket=locked, kind=EventKind.MOVED, from_status=previous, to_status=target, actor=user,
-        text=_event_text(move, data), step_due_at=due, on_time=None if due is None else now <= due,
+        **_event_text(move, data), step_due_at=due, on_time=None if due is None else now <= due,
         satisfaction=locked.satisfaction if move == "follow_up" else None,
     )  # fmt: skip
     return locked
@@ -191,11 +193,14 @@ def _field_label(field: str):
     return Ticket._meta.get_field(field).verbose_name
 
 
-def _event_text(move: str, data: dict) -> str:
+def _event_text(move: str, data: dict) -> dict:
+    """The event's text and message: the rating is a sentence of ours, said in the reader's
+    language; findings, a reply or a reason are kept as typed."""
     if move == "follow_up":
-        return f"{data['satisfaction']}/5 {data.get('satisfaction_comment', '')}".strip()
+        comment = str(data["satisfaction_comment"]).strip()
+        return messages.RATED.say(score=int(data["satisfaction"]), comment=comment).fields()
     field = next((name for name in MOVES[move].requires), None)
-    return str(data.get(field, "")) if field else ""
+    return {"text": str(data.get(field, "")) if field else ""}
 
 
 @transaction.atomic
@@ -209,7 +214,9 @@ def ticket_assign(*, ticket: Ticket, owner, assigned_by) -> Ticket:
         raise TicketMoveRefused(_("A closed ticket is read-only; reopen it first."))
     locked.owner = owner
     locked.save(update_fields=["owner"])
-    TicketEvent.objects.create(ticket=locked, kind=EventKind.ASSIGNED, text=str(owner), actor=assigned_by)
+    TicketEvent.objects.create(
+        ticket=locked, kind=EventKind.ASSIGNED, actor=assigned_by, **messages.ASSIGNED.say(owner=owner).fields()
+    )
     return locked
 
 
@@ -259,7 +266,6 @@ def _check_content(upload) -> None:
         )
 
 
-
 def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int = 500) -> dict[str, int]:
     """Warn owners of steps due soon and escalate overdue ones to the region's supervisors,
     once per step (the flags are reset when a step starts). Safe to run as often as wanted."""
@@ -272,7 +278,7 @@ def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int 
             open_steps.filter(step_warn_at__lte=now, step_due_at__gt=now),
             flag="due_soon_notified",
             kind=EventKind.DUE_SOON,
-            message=gettext_lazy("%(number)s: “%(step)s” is due at %(due)s."),
+            message=messages.DUE_SOON,
             recipients=lambda ticket: _owner_or_clerks(ticket),
             batch=batch,
         ),
@@ -280,7 +286,7 @@ def tickets_check_deadlines(*, now: datetime.datetime | None = None, batch: int 
             open_steps.filter(step_due_at__lte=now),
             flag="overdue_escalated",
             kind=EventKind.ESCALATED,
-            message=gettext_lazy("%(number)s is overdue at “%(step)s” (due %(due)s); escalated to the supervisor."),
+            message=messages.ESCALATED,
             recipients=lambda ticket: [
                 *_owner_or_clerks(ticket),
                 *ticket.retailer.service_area.region.supervisors.all(),
@@ -299,7 +305,7 @@ def _owner_or_clerks(ticket: Ticket) -> list:
     return list(ticket_owner_choices(ticket=ticket))
 
 
-def _flag_once(tickets, *, flag: str, kind: EventKind, message, recipients, batch: int) -> int:
+def _flag_once(tickets, *, flag: str, kind: EventKind, message: Message, recipients, batch: int) -> int:
     """For each ticket whose `flag` is still off: set it, log the event and notify. The guarded
     update is the lock: it only succeeds while the ticket is still in the step that was read, so
     two workers never both send, and a step that started meanwhile keeps its own flags."""
@@ -311,14 +317,13 @@ def _flag_once(tickets, *, flag: str, kind: EventKind, message, recipients, batc
             )
             if not still_due.update(**{flag: True}):
                 continue
-            due = timezone.localtime(ticket.step_due_at).strftime("%Y-%m-%d %H:%M")
-            text = message % {"number": ticket.number, "step": ticket.get_status_display(), "due": due}
-            TicketEvent.objects.create(ticket=ticket, kind=kind, text=text)
+            said = message.say(number=ticket.number, step=ticket.status, due=ticket.step_due_at)
+            event = TicketEvent.objects.create(ticket=ticket, kind=kind, **said.fields())
             notifications_send(
                 recipients=recipients(ticket),
-                text=text,
+                text=said,
                 link=reverse("complaints:ticket-detail", args=[ticket.pk]),
-                mail_subject=f"[{ticket.number}] {text}",
+                mail_subject=f"[{ticket.number}] {event.text}",
             )
             flagged += 1
     return flagged

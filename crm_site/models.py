@@ -101,6 +101,9 @@ class Notification(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient"))
     text = models.CharField(_("text"), max_length=300)
+    # The code and parameters of `text` (crm_site.stored_messages), so the bell says it in the
+    # reader's language; `text` is the site's language, for e-mail and for rows without a code.
+    message = models.JSONField(_("message"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, validators=[validate_site_path])
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)

@@ -12,21 +12,29 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm_site.models import Notification, User
+from crm_site.stored_messages import Said
 
 
-def notifications_send(*, recipients: Iterable[User | None], text: str, link: str, mail_subject: str = "") -> int:
+def notifications_send(
+    *, recipients: Iterable[User | None], text: str | Said, link: str, mail_subject: str = ""
+) -> int:
     """Notify each distinct recipient (None is skipped) of `text`, linking to the site path `link`;
     e-mail those with an address once the transaction commits (no mail for a change that rolled
-    back, no lock held while sending). Returns how many were notified."""
+    back, no lock held while sending). Returns how many were notified.
+
+    `text` is best a stored message (crm_site.stored_messages): the bell then says it in each
+    reader's language. E-mails are in the site's language (users have no language of their own)."""
+    fields = text.fields() if isinstance(text, Said) else {"text": text}
     users = list({user.pk: user for user in recipients if user is not None}.values())
-    notifications = [Notification(user=user, text=text, link=link) for user in users]
+    notifications = [Notification(user=user, link=link, **fields) for user in users]
     for notification in notifications:
         notification.full_clean(exclude=["user"])
     Notification.objects.bulk_create(notifications)
     emails = sorted({user.email for user in users if user.email})
     if emails:
-        subject = mail_subject or text
-        transaction.on_commit(lambda: send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
+        body = fields["text"]
+        subject = mail_subject or body
+        transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
     return len(users)
 
 

@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from crm_site import formatting
+from crm_site import formatting, stored_messages
 
 register = template.Library()
 
@@ -42,3 +42,10 @@ def share(value, decimals=1):
 def duration(value):
     """{{ timedelta|duration }} -> 2小时15分 / 2 h 15 min."""
     return formatting.format_duration(value)
+
+
+@register.filter
+def say(stored, fallback=""):
+    """{{ event.message|say:event.text }}: a stored message in the reader's language, or the
+    stored text when it has no code (see crm_site.stored_messages)."""
+    return stored_messages.render(stored, fallback)
