@@ -25,13 +25,17 @@ Builder = Callable[..., tuple[str, Sequence[Sheet]]]
 _builders: dict[str, tuple[Builder, str]] = {}
 
 
+class UnknownExportKind(ValueError):
+    """A kind no app registered (a hand-made request): the view answers 400."""
+
+
 def register_export(kind: str, builder: Builder, *, permission: str) -> None:
     _builders[kind] = (builder, permission)
 
 
 def export_job_start(*, user, kind: str, params: dict) -> ExportJob:
     if kind not in _builders:
-        raise ValueError(f"unknown export {kind!r}")
+        raise UnknownExportKind(f"unknown export {kind!r}")
     if not user.has_perm(_builders[kind][1]):
         raise PermissionDenied
     job = ExportJob.objects.create(user=user, kind=kind, params=params)
