@@ -4,6 +4,7 @@ Values come from environment variables (see the configuration table in README.md
 Defaults here are safe for `make run` only; production.py refuses to start without secrets.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "django_celery_beat",
+    "axes",
     "crm_site",
     "retailers",
     "grading",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm_site.urls"
@@ -101,6 +105,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes checks every authentication first (it needs the request, so tests use force_login
+# or the real log-in view, not the test client's login()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -177,3 +187,21 @@ REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 # Largest spreadsheet an admin may upload for import (bytes).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Log-in throttling (django-axes) -------------------------------------------------------------
+# A username is locked after AXES_FAILURE_LIMIT failures from any address, and an address after as
+# many failures for any usernames: the first stops guessing one account from many machines, the
+# second one machine trying a password on every account. Locks end after the cool-off; an admin
+# unlocks at once in the back office (Axes > Access attempts) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a success before the limit forgets the earlier failures
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Failed attempts during a lock do not extend it: a lock someone else caused ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client address (crm_site.security.client_ip): REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse
+# proxies the address the outermost one saw, from X-Forwarded-For (never trusted without proxies:
+# anyone can send that header). Without it, behind a proxy every user would share one address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "crm_site.security.client_ip"
