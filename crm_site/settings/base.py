@@ -215,7 +215,9 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
-AXES_RESET_ON_SUCCESS = True  # a success before the limit forgets the earlier failures
+# A success before the limit forgets the earlier failures of that username from that address only.
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "crm_site.security.LoginAttemptHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Failed attempts during a lock do not extend it: a lock someone else caused ends on time.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -77,6 +77,14 @@ def test_a_success_before_the_limit_forgets_the_failures(client, users):
     assert _log_in(client, "sales_manager", TEST_PASSWORD).status_code == 302
 
 
+def test_a_colleague_logging_in_from_the_same_desk_does_not_clear_the_count_on_an_account(client, users):
+    _fail(client, "supervisor", LIMIT - 1, address="10.0.4.1")
+    assert _log_in(client, "sales_manager", TEST_PASSWORD, address="10.0.4.1").status_code == 302
+    client.logout()
+    assert _log_in(client, "supervisor", "wrong", address="10.0.4.1").status_code == 429
+    assert _log_in(client, "supervisor", TEST_PASSWORD, address="10.0.4.9").status_code == 429
+
+
 def test_the_lock_ends_after_the_cool_off(client, users):
     _fail(client, "complaint_clerk", LIMIT)
     assert _log_in(client, "complaint_clerk", TEST_PASSWORD).status_code == 429
