@@ -73,3 +73,25 @@ def test_the_inline_code_pattern_catches_what_it_should():
         assert INLINE_CODE.search(bad), bad
     for good in ('<script src="/static/a.js"></script>', '<script type="application/json" id="d">', 'class="onion"'):
         assert not INLINE_CODE.search(good), good
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:index",
+        "admin:django_celery_beat_periodictask_add",
+        "admin:axes_accessattempt_changelist",
+        "admin:retailers_retailer_changelist",
+        "admin:crm_site_user_add",
+    ],
+)
+def test_back_office_pages_hold_no_inline_code(client, users, url_name):
+    """Django's admin needs no inline code; django-celery-beat's task form had a script (now in static/js)."""
+    admin = users[Role.ADMIN]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    response = client.get(reverse(url_name))
+    assert response.status_code == 200
+    assert not INLINE_CODE.findall(response.content.decode())
