@@ -210,8 +210,11 @@ CONTENT_SECURITY_POLICY = {
 # --- Log-in throttling (django-axes) -------------------------------------------------------------
 # A username is locked after AXES_FAILURE_LIMIT failures from any address, and an address after as
 # many failures for any usernames: the first stops guessing one account from many machines, the
-# second one machine trying a password on every account. Locks end after the cool-off; an admin
-# unlocks at once in the back office (Axes > Access attempts) or with `manage.py axes_reset_username`.
+# second one machine trying a password on every account (a lock on the pair username+address alone
+# would allow both). The price is that anyone who knows a username can lock it for a while: the lock
+# is not extended by failures during it, ends after the cool-off, the page says to ask an admin, and
+# the admin unlocks at once in the back office (Axes > Access attempts, which also shows the address
+# the failures came from) or with `manage.py axes_reset_username <name>`.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
