@@ -47,6 +47,8 @@ def _decode(cursor: str, field) -> tuple[object, int] | None:
         raw_value, pk = decoded
         if raw_value is None or not isinstance(raw_value, int | str) or type(pk) is not int or not 0 < pk <= MAX_PK:
             return None
+        if isinstance(raw_value, str) and "\x00" in raw_value:
+            return None  # PostgreSQL refuses NUL in a string
         value = field.to_python(raw_value)
         field.run_validators(value)  # max_length, and for integers the database's range
         return value, pk

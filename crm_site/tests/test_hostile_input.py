@@ -54,13 +54,26 @@ DAMAGED_CURSORS = [
             "[-1, -1]",
             f'["{"z" * 300}", 1]',
             "[1e400, 1]",
+            '["nul\\u0000", 1]',  # PostgreSQL refuses NUL in a string
             "not json",
         )
     ),
 ]
 # Cursors no sort field accepts: they must show the first page (the others may be valid for some field).
 NEVER_VALID = {DAMAGED_CURSORS[0], *(_b64(raw) for raw in ("null", "[]", "{}", "[null, 1]", "[1, 2, 3]", "[1.5, 1.5]"))}
-UNKNOWN_VALUES = ["zzz-unknown", "-", "--name", "pk", "__class__", "service_area__region__name", "1" * 40, "-1", "0"]
+UNKNOWN_VALUES = [
+    "zzz-unknown",
+    "nul\x00",
+    "x" * 3000,
+    "-",
+    "--name",
+    "pk",
+    "__class__",
+    "service_area__region__name",
+    "1" * 40,
+    "-1",
+    "0",
+]
 PROBED_PARAMETERS = ("sort", "queue", "kind", "page", "q", "tab", "status")
 
 
