@@ -5,7 +5,7 @@ added; it must have a line in ACCESS below, or this test fails saying which line
 requested with GET and with POST (empty data) by eight users, with every path parameter filled by
 an object of the user's scope, one outside it and one that does not exist, and the answer must be:
 
-- anonymous: a redirect to the log-in page (405 where the method is not accepted);
+- anonymous: a redirect to the log-in page (405 where the method is not accepted), unless PUBLIC;
 - a user whose role may not open it: 403 (404 for an object they could not see anyway);
 - a user who may open it: 200 or 302 (400 for an empty POST a form refuses), 404 for an object
   outside their scope or one that does not exist;
@@ -35,6 +35,8 @@ EVERY_ROLE = frozenset(Role)
 GRADING_ROLES = AREAS_BY_KEY["grading"].roles
 NO_ROLE = "no_role"  # a logged-in user in no group
 ANY_USER = frozenset({*Role, NO_ROLE})  # log-in required, no role needed (the home page, one's own exports)
+ANONYMOUS = "anonymous"
+PUBLIC = frozenset({*ANY_USER, ANONYMOUS})  # no log-in at all (e.g. a survey answered by link)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ PROBES = (
     Probe("other_manager", MANAGER, "c"),
     Probe("complaint_clerk", CLERK, "a", sees_everything=True),
     Probe(NO_ROLE, None, "a"),
-    Probe("anonymous", None, "a"),
+    Probe(ANONYMOUS, None, "a"),
 )
 MISSING_PK = 987_654_321
 
@@ -288,9 +290,9 @@ def test_the_table_agrees_with_the_navigation():
 
 
 def _expected(probe: Probe, entry: Access, where: str) -> set[int]:
-    if probe.key == "anonymous":
+    if probe.key == ANONYMOUS and ANONYMOUS not in entry.roles:
         return {302}
-    allowed = (probe.role or NO_ROLE) in entry.roles
+    allowed = (ANONYMOUS if probe.key == ANONYMOUS else probe.role or NO_ROLE) in entry.roles
     if not allowed:
         return {403} if where == "inside" else {403, 404}
     return {200, 302} if where == "inside" else {404}
@@ -320,10 +322,10 @@ def test_every_url_answers_every_user_as_the_table_says(client, prefecture, sett
     settings.MEDIA_ROOT = tmp_path
     world = World(prefecture)
     patterns = [pattern for pattern in site_patterns() if pattern.name in ACCESS]
-    failures = []
+    failures, requests = [], 0
     for probe in PROBES:
         client.logout()
-        if probe.key != "anonymous":
+        if probe.key != ANONYMOUS:
             client.force_login(world.users[probe.key])
         for pattern in patterns:
             entry = ACCESS[pattern.name]
@@ -337,12 +339,14 @@ def test_every_url_answers_every_user_as_the_table_says(client, prefecture, sett
                     except Exception as error:
                         failures.append(f"{probe.key:17} {method.upper():4} {url} ({where}): raised {error!r}")
                         continue
+                    requests += 1
                     status = response.status_code
                     answers[method] = status
                     to_login = status == 302 and response.url.startswith(reverse("login"))
+                    must_log_in = probe.key == ANONYMOUS and ANONYMOUS not in entry.roles
                     ok = (
                         status == 405
-                        or (status in expected and (to_login == (probe.key == "anonymous") or status != 302))
+                        or (status in expected and (to_login == must_log_in or status != 302))
                         or (status == 400 and method == "post" and 200 in expected)
                     )
                     if not ok:
@@ -352,6 +356,7 @@ def test_every_url_answers_every_user_as_the_table_says(client, prefecture, sett
                         )
                 if answers and set(answers.values()) == {405}:
                     failures.append(f"{probe.key:17} {url}: neither GET nor POST is accepted")
+    assert requests >= len(PROBES) * len(patterns) * 2, "every URL was asked by every user"
     assert not failures, (
         f"{len(failures)} answers differ from ACCESS (crm_site/tests/test_access_matrix.py): fix the view, "
         "or the table if the rule changed\n" + "\n".join(failures)
