@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 Builder = Callable[..., tuple[str, Sequence[Sheet]]]
 
 
+class UnknownExportKind(ValueError):
+    """A kind no app registered (a hand-made request): the view answers 400."""
+
+
 class Export(NamedTuple):
     builder: Builder
     permission: str
@@ -53,7 +57,7 @@ def may_export_anything(user) -> bool:
 
 def export_job_start(*, user, kind: str, params: dict) -> ExportJob:
     if kind not in _builders:
-        raise ValueError(f"unknown export {kind!r}")
+        raise UnknownExportKind(f"unknown export {kind!r}")
     if not user.has_perm(_builders[kind].permission):
         raise PermissionDenied
     job = ExportJob.objects.create(user=user, kind=kind, params=params)

@@ -31,12 +31,29 @@ def _encode(value, pk: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+MAX_PK = 2**63 - 1
+
+
 def _decode(cursor: str, field) -> tuple[object, int] | None:
+    """The (value, id) a cursor carries, or None for a damaged or hand-edited one (the first page).
+
+    Only a cursor this module could have written passes: a two-item list whose value is valid for
+    the sort field (type, length, the database's integer range, never null) and whose id is an id.
+    """
     try:
-        value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return field.to_python(value), int(pk)
-    except (ValueError, TypeError, binascii.Error, ValidationError):
-        return None  # a damaged or hand-edited cursor shows the first page
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(decoded, list) or len(decoded) != 2:
+            return None
+        raw_value, pk = decoded
+        if raw_value is None or not isinstance(raw_value, int | str) or type(pk) is not int or not 0 < pk <= MAX_PK:
+            return None
+        if isinstance(raw_value, str) and "\x00" in raw_value:
+            return None  # PostgreSQL refuses NUL in a string
+        value = field.to_python(raw_value)
+        field.run_validators(value)  # max_length, and for integers the database's range
+        return value, pk
+    except (ValueError, TypeError, binascii.Error, ValidationError, OverflowError):
+        return None
 
 
 def keyset_paginate(queryset: QuerySet, *, order_by: str, cursor: str | None, size: int) -> KeysetPage:

@@ -33,6 +33,7 @@ ADMIN_APPS = (
     "analytics",
     "auth",
     "django_celery_beat",
+    "axes",  # log-in attempts: admins unlock a locked-out user
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {

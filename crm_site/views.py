@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.exports import export_job_start
+from crm_site.exports import UnknownExportKind, export_job_start
 from crm_site.home import home_lines
 from crm_site.models import ExportJob
 from crm_site.navigation import AREAS_BY_KEY, area_required
@@ -40,7 +41,10 @@ def export_jobs(request: HttpRequest) -> HttpResponse:
 @login_required
 def export_job_create(request: HttpRequest) -> HttpResponse:
     params = QueryDict(request.POST.get("query", "")).dict()
-    export_job_start(user=request.user, kind=request.POST.get("kind", ""), params=params)
+    try:
+        export_job_start(user=request.user, kind=request.POST.get("kind", ""), params=params)
+    except UnknownExportKind as error:
+        raise BadRequest(str(error)) from error
     messages.success(request, _("The export is being written; it appears below when ready."))
     return redirect("export-jobs")
 

@@ -4,9 +4,11 @@ Values come from environment variables (see the configuration table in README.md
 Defaults here are safe for `make run` only; production.py refuses to start without secrets.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -35,6 +37,8 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "django_celery_beat",
+    "axes",
+    "csp",
     "crm_site",
     "retailers",
     "grading",
@@ -58,6 +62,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm_site.urls"
@@ -103,6 +110,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes checks every authentication first (it needs the request, so tests use force_login
+# or the real log-in view, not the test client's login()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -193,3 +206,42 @@ REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=6 * 1024 * 1024)
 REQUEST_MAX_BYTES_FOR = {"retailers:import-list": IMPORT_MAX_BYTES + 1024 * 1024}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields other than files
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # a larger uploaded file goes to a temporary file, not memory
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------------------
+# Only the site's own (vendored) scripts, styles, fonts and images; no inline script, style element or
+# style attribute anywhere (htmx's indicator style is in crm.css, see the htmx-config meta in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap draws its icons (checkboxes, selects) as data: SVGs
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+# --- Log-in throttling (django-axes) -------------------------------------------------------------
+# A username is locked after AXES_FAILURE_LIMIT failures from any address, and an address after as
+# many failures for any usernames: the first stops guessing one account from many machines, the
+# second one machine trying a password on every account (a lock on the pair username+address alone
+# would allow both). The price is that anyone who knows a username can lock it for a while: the lock
+# is not extended by failures during it, ends after the cool-off, the page says to ask an admin, and
+# the admin unlocks at once in the back office (Axes > Access attempts, which also shows the address
+# the failures came from) or with `manage.py axes_reset_username <name>`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# A success before the limit forgets the earlier failures of that username from that address only.
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "crm_site.security.LoginAttemptHandler"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Failed attempts during a lock do not extend it: a lock someone else caused ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client address (crm_site.security.client_ip): REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse
+# proxies the address the outermost one saw, from X-Forwarded-For (never trusted without proxies:
+# anyone can send that header). Without it, behind a proxy every user would share one address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "crm_site.security.client_ip"

@@ -1,0 +1,365 @@
+"""Every URL of the site × every kind of user: who may open it, and nobody sees another's objects.
+
+The URLs come from the URLconf (crm_site/tests/url_walk.py), so a new view is tested the day it is
+added; it must have a line in ACCESS below, or this test fails saying which line to add. Each URL is
+requested with GET and with POST (empty data) by eight users, with every path parameter filled by
+an object of the user's scope, one outside it and one that does not exist, and the answer must be:
+
+- anonymous: a redirect to the log-in page (405 where the method is not accepted), unless PUBLIC;
+- a user whose role may not open it: 403 (404 for an object they could not see anyway);
+- a user who may open it: 200 or 302 (400 for an empty POST a form refuses), 404 for an object
+  outside their scope or one that does not exist;
+- 405 for a method the view does not accept; never a 500.
+
+The table is checked against crm_site/navigation.py: a URL of an area is open to no role the area
+is closed to, and the area's own page to exactly the area's roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from crm_site.models import ExportJob
+from crm_site.navigation import AREAS, AREAS_BY_KEY
+from crm_site.roles import Role
+from crm_site.tests.factories import UserFactory
+from crm_site.tests.url_walk import site_patterns
+
+ADMIN, SUPERVISOR, MANAGER, CLERK = Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER, Role.COMPLAINT_CLERK
+EVERY_ROLE = frozenset(Role)
+GRADING_ROLES = AREAS_BY_KEY["grading"].roles
+NO_ROLE = "no_role"  # a logged-in user in no group
+ANY_USER = frozenset({*Role, NO_ROLE})  # log-in required, no role needed (the home page, one's own exports)
+ANONYMOUS = "anonymous"
+PUBLIC = frozenset({*ANY_USER, ANONYMOUS})  # no log-in at all (e.g. a survey answered by link)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may open a URL, and what its path parameters are when the parameter's name does not say."""
+
+    roles: frozenset
+    objects: dict[str, str] = field(default_factory=dict)
+
+
+def access(roles, **objects: str) -> Access:
+    return Access(frozenset(roles), objects)
+
+
+# Which roles may open each URL (with GET, or POST with empty data). One line per URL name; a path
+# parameter called `pk` names its object here (pk="ticket"), others are looked up in PARAMETERS.
+ACCESS: dict[str, Access] = {
+    "home": access(ANY_USER),
+    "export-jobs": access(ANY_USER),
+    "export-job-create": access(ANY_USER),
+    "export-job-download": access(ANY_USER, pk="export_job"),
+    "notifications": access(ANY_USER),
+    "notifications-read": access(ANY_USER),
+    "retailers:retailer-list": access(EVERY_ROLE),
+    "retailers:retailer-create": access({ADMIN, SUPERVISOR}),
+    "retailers:retailer-export": access({ADMIN, SUPERVISOR}),
+    "retailers:order-list": access(EVERY_ROLE),
+    "retailers:order-export": access({ADMIN, SUPERVISOR}),
+    "retailers:retailer-duplicates": access({ADMIN, SUPERVISOR}),
+    "retailers:retailer-merge": access({ADMIN, SUPERVISOR}),
+    "retailers:retailer-distinct": access({ADMIN, SUPERVISOR}),
+    "retailers:import-list": access({ADMIN}),
+    "retailers:import-template": access({ADMIN}),
+    "retailers:import-detail": access({ADMIN}, pk="import_job"),
+    "retailers:import-confirm": access({ADMIN}, pk="import_job"),
+    "retailers:import-errors": access({ADMIN}, pk="import_job"),
+    "retailers:retailer-detail": access(EVERY_ROLE, pk="retailer"),
+    "retailers:retailer-update": access({ADMIN, SUPERVISOR, MANAGER}, pk="retailer"),
+    "grading:index": access(GRADING_ROLES),
+    "grading:export": access(GRADING_ROLES),
+    "grading:run-start": access({ADMIN}),
+    "grading:run-detail": access(GRADING_ROLES, pk="run"),
+    "grading:run-export": access(GRADING_ROLES, pk="run"),
+    "grading:policy": access({ADMIN}),
+    "grading:service-policy": access({ADMIN}),
+    "grading:retailer-panel": access(GRADING_ROLES),
+    "grading:override-create": access(GRADING_ROLES),  # an empty form is refused before the permission
+    "grading:override-revoke": access({ADMIN, SUPERVISOR}, pk="override"),
+    "complaints:index": access(EVERY_ROLE),
+    "complaints:ticket-export": access(EVERY_ROLE),
+    "complaints:ticket-create": access(EVERY_ROLE),
+    "complaints:retailer-lookup": access(EVERY_ROLE),
+    "complaints:report": access({ADMIN, SUPERVISOR, CLERK}),
+    "complaints:report-export": access({ADMIN, SUPERVISOR, CLERK}),
+    "complaints:ticket-detail": access(EVERY_ROLE, pk="ticket"),
+    "complaints:ticket-move": access({ADMIN, SUPERVISOR, CLERK}, pk="ticket"),  # working a ticket
+    "complaints:ticket-note": access(EVERY_ROLE, pk="ticket"),
+    "complaints:ticket-assign": access(EVERY_ROLE, pk="ticket"),
+    "complaints:ticket-attach": access(EVERY_ROLE, pk="ticket"),
+    "complaints:attachment-download": access(EVERY_ROLE, pk="attachment"),
+    "complaints:retailer-tickets": access(EVERY_ROLE),
+    "visits:index": access(AREAS_BY_KEY["visits"].roles),
+    "loyalty:index": access(AREAS_BY_KEY["loyalty"].roles),
+    "analytics:index": access(AREAS_BY_KEY["analytics"].roles),
+}
+
+# What a path parameter holds, by its name (a `pk` says it in its ACCESS line instead).
+PARAMETERS = {
+    "retailer_pk": "retailer",
+    "ticket_pk": "ticket",
+    "run_pk": "run",
+    "job_pk": "export_job",
+    "kind": "import_kind",
+    "move": "ticket_move",
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One of the eight users: who they are and where their scope lies."""
+
+    key: str
+    role: Role | None
+    home: str  # the service area ("a" or "c") whose objects are theirs
+    sees_everything: bool = False  # admins and clerks: no object is outside their scope
+
+
+PROBES = (
+    Probe("admin", ADMIN, "a", sees_everything=True),
+    Probe("supervisor", SUPERVISOR, "a"),
+    Probe("other_supervisor", SUPERVISOR, "c"),
+    Probe("sales_manager", MANAGER, "a"),
+    Probe("other_manager", MANAGER, "c"),
+    Probe("complaint_clerk", CLERK, "a", sees_everything=True),
+    Probe(NO_ROLE, None, "a"),
+    Probe(ANONYMOUS, None, "a"),
+)
+MISSING_PK = 987_654_321
+
+
+class World:
+    """The objects the probes ask for: one of each in area A (region 1) and in area C (region 2)."""
+
+    def __init__(self, prefecture) -> None:
+        from complaints.services import ticket_create
+        from complaints.tests.factories import ticket_data
+        from grading.models import GradingRun, TierOverride
+        from retailers.models import ImportJob
+
+        self.prefecture = prefecture
+        users = prefecture["users"]
+        other_supervisor = UserFactory(username="other_supervisor", role=SUPERVISOR)
+        prefecture["regions"][1].supervisors.add(other_supervisor)
+        self.users = {
+            "admin": users[ADMIN],
+            "supervisor": users[SUPERVISOR],
+            "other_supervisor": other_supervisor,
+            "sales_manager": users[MANAGER],
+            "other_manager": prefecture["other_manager"],
+            "complaint_clerk": users[CLERK],
+            NO_ROLE: UserFactory(username=NO_ROLE),
+        }
+        self.by_area: dict[str, dict[str, int]] = {}
+        for area in ("a", "c"):
+            shop = prefecture["shops"][area]
+            ticket = ticket_create(retailer=shop, data=ticket_data(), created_by=users[CLERK])
+            attachment = ticket.attachments.create(
+                file=ContentFile(b"%PDF-1.4 test", name="note.pdf"), size=13, uploaded_by=users[CLERK]
+            )
+            override = TierOverride.objects.create(
+                retailer=shop, tier="key", reason="test", expires_on="2099-12-31", created_by=users[ADMIN]
+            )
+            self.by_area[area] = {
+                "retailer": shop.pk,
+                "ticket": ticket.pk,
+                "attachment": attachment.pk,
+                "override": override.pk,
+            }
+        self.run = GradingRun.objects.create(as_of="2026-01-01", status="succeeded").pk
+        job = ImportJob.objects.create(
+            file=ContentFile(b"x", name="in.xlsx"), original_name="in.xlsx", created_by=users[ADMIN], status="checked"
+        )
+        job.error_report.save("errors.xlsx", ContentFile(b"x"))
+        self.import_job = job.pk
+        self.export_jobs = {
+            key: ExportJob.objects.create(
+                user=user, kind="retailers", status=ExportJob.Status.SUCCEEDED, file=ContentFile(b"x", name="e.xlsx")
+            ).pk
+            for key, user in self.users.items()
+        }
+
+    def value(self, kind: str, probe: Probe, where: str):
+        """The parameter for `probe`: `where` is "inside" its scope, "outside" it or "missing"
+        (None: no such object for this probe, e.g. nothing is outside an admin's scope)."""
+        return OBJECTS[kind](self, probe, where)
+
+
+def _scoped(kind: str) -> Callable:
+    def build(world: World, probe: Probe, where: str):
+        if where == "missing":
+            return MISSING_PK
+        if where == "outside" and probe.sees_everything:
+            return None
+        area = probe.home if where == "inside" else {"a": "c", "c": "a"}[probe.home]
+        return world.by_area[area][kind]
+
+    return build
+
+
+def _global(attribute: str) -> Callable:
+    """Objects that are not anyone's (grading runs, import jobs): nothing is outside a scope."""
+    return lambda world, probe, where: {"inside": getattr(world, attribute), "missing": MISSING_PK}.get(where)
+
+
+def _literal(value: str, unknown: str | None = None) -> Callable:
+    """A word in the path (a kind, a move); `unknown` is one the view must answer with 404."""
+    return lambda world, probe, where: {"inside": value, "missing": unknown}.get(where)
+
+
+def _own_export_job(world: World, probe: Probe, where: str):
+    if where == "missing":
+        return MISSING_PK
+    mine = world.export_jobs.get(probe.key, world.export_jobs["admin"])
+    if where == "inside":
+        return mine
+    return next(pk for key, pk in world.export_jobs.items() if pk != mine)  # someone else's
+
+
+# How to make each kind of object (add one here when a parameter holds something new).
+OBJECTS: dict[str, Callable] = {
+    "retailer": _scoped("retailer"),
+    "ticket": _scoped("ticket"),
+    "attachment": _scoped("attachment"),
+    "override": _scoped("override"),
+    "run": _global("run"),
+    "import_job": _global("import_job"),
+    "export_job": _own_export_job,
+    "import_kind": _literal("retailers", "no-such-kind"),
+    "ticket_move": _literal("acknowledge"),  # an unknown move is refused by the workflow, with a message
+}
+
+
+def test_the_table_lists_every_url_and_nothing_else():
+    patterns = {pattern.name: pattern for pattern in site_patterns()}
+    missing = [patterns[name] for name in sorted(set(patterns) - set(ACCESS))]
+    kinds = "|".join(OBJECTS)
+    assert not missing, (
+        "These URLs have no line in ACCESS (crm_site/tests/test_access_matrix.py). Add one for each, with the "
+        "roles that may open it:\n"
+        + "\n".join(
+            f'    "{pattern.name}": access({{ADMIN, SUPERVISOR}}'
+            + (f', pk="<{kinds}>"' if "pk" in pattern.parameters else "")
+            + "),"
+            for pattern in missing
+        )
+    )
+    assert not set(ACCESS) - set(patterns), (
+        f"ACCESS lines for URLs that no longer exist: {sorted(set(ACCESS) - set(patterns))}"
+    )
+
+
+def test_every_path_parameter_has_a_maker():
+    problems = []
+    for pattern in site_patterns():
+        for parameter in pattern.parameters:
+            kind = ACCESS.get(pattern.name, Access(frozenset())).objects.get(parameter) or PARAMETERS.get(parameter)
+            if kind is None:
+                problems.append(
+                    f'{pattern.name} ({pattern.route}): say what `{parameter}` is, as {parameter}="<kind>" in its '
+                    f"ACCESS line or in PARAMETERS, with <kind> one of {', '.join(OBJECTS)} (or a new maker in OBJECTS)"
+                )
+            elif kind not in OBJECTS:
+                problems.append(f"{pattern.name}: `{parameter}` is {kind!r}, which OBJECTS cannot make: add a maker")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_table_agrees_with_the_navigation():
+    problems = []
+    for name, entry in ACCESS.items():
+        namespace = name.split(":", 1)[0] if ":" in name else None
+        area = AREAS_BY_KEY.get(namespace)
+        if area is None:
+            continue
+        if not entry.roles <= area.roles:
+            problems.append(f"{name} is open to {sorted(entry.roles - area.roles)}, whom the {area.key} area refuses")
+    for area in AREAS:
+        if ACCESS[area.url_name].roles != area.roles:
+            problems.append(
+                f"{area.url_name}: the table says {sorted(ACCESS[area.url_name].roles)}, "
+                f"navigation.py {sorted(area.roles)}"
+            )
+    assert not problems, "\n".join(problems)
+
+
+def _expected(probe: Probe, entry: Access, where: str) -> set[int]:
+    if probe.key == ANONYMOUS and ANONYMOUS not in entry.roles:
+        return {302}
+    allowed = (ANONYMOUS if probe.key == ANONYMOUS else probe.role or NO_ROLE) in entry.roles
+    if not allowed:
+        return {403} if where == "inside" else {403, 404}
+    return {200, 302} if where == "inside" else {404}
+
+
+def _variants(world: World, pattern, probe: Probe):
+    """(where, kwargs) for each variant of the path parameters this probe can be given: a parameter
+    with nothing for a variant (nothing is outside an admin's scope) keeps its in-scope value, and a
+    variant none of the parameters has is skipped."""
+    entry = ACCESS[pattern.name]
+    kinds = {parameter: entry.objects.get(parameter) or PARAMETERS[parameter] for parameter in pattern.parameters}
+    for where in ("inside", "outside", "missing"):
+        values = {parameter: world.value(kind, probe, where) for parameter, kind in kinds.items()}
+        if where != "inside" and all(value is None for value in values.values()):
+            continue
+        yield (
+            where,
+            {
+                parameter: world.value(kinds[parameter], probe, "inside") if value is None else value
+                for parameter, value in values.items()
+            },
+        )
+
+
+@pytest.mark.django_db
+def test_every_url_answers_every_user_as_the_table_says(client, prefecture, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    world = World(prefecture)
+    patterns = [pattern for pattern in site_patterns() if pattern.name in ACCESS]
+    failures, requests = [], 0
+    for probe in PROBES:
+        client.logout()
+        if probe.key != ANONYMOUS:
+            client.force_login(world.users[probe.key])
+        for pattern in patterns:
+            entry = ACCESS[pattern.name]
+            for where, kwargs in _variants(world, pattern, probe):
+                url = reverse(pattern.name, kwargs=kwargs)
+                expected = _expected(probe, entry, where)
+                answers = {}
+                for method in ("get", "post"):
+                    try:
+                        response = getattr(client, method)(url)
+                    except Exception as error:
+                        failures.append(f"{probe.key:17} {method.upper():4} {url} ({where}): raised {error!r}")
+                        continue
+                    requests += 1
+                    status = response.status_code
+                    answers[method] = status
+                    to_login = status == 302 and response.url.startswith(reverse("login"))
+                    must_log_in = probe.key == ANONYMOUS and ANONYMOUS not in entry.roles
+                    ok = (
+                        status == 405
+                        or (status in expected and (to_login == must_log_in or status != 302))
+                        or (status == 400 and method == "post" and 200 in expected)
+                    )
+                    if not ok:
+                        failures.append(
+                            f"{probe.key:17} {method.upper():4} {url} ({where}): {status}, expected {sorted(expected)}"
+                            + (" (a redirect to log-in)" if to_login else "")
+                        )
+                if answers and set(answers.values()) == {405}:
+                    failures.append(f"{probe.key:17} {url}: neither GET nor POST is accepted")
+    assert requests >= len(PROBES) * len(patterns) * 2, "every URL was asked by every user"
+    assert not failures, (
+        f"{len(failures)} answers differ from ACCESS (crm_site/tests/test_access_matrix.py): fix the view, "
+        "or the table if the rule changed\n" + "\n".join(failures)
+    )
