@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
 from crm_site.roles import Role
@@ -272,3 +273,10 @@ def test_two_planners_at_once_plan_each_shop_once(prefecture):
         thread.join()
     assert sorted(result["created"] for result in results) == [0, 50]
     assert Visit.objects.filter(status=VisitStatus.PLANNED).count() == 50
+
+
+def test_kinds_and_statuses_read_in_chinese():
+    with translation.override("zh-hans"):
+        assert [str(kind.label) for kind in VisitKind] == ["例行拜访", "关怀拜访", "季节性拜访", "回访"]
+        assert [str(status.label) for status in VisitStatus] == ["计划中", "已完成", "未完成", "已取消"]
+        assert str(Visit._meta.verbose_name) == "拜访"
