@@ -9,13 +9,14 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 
 from crm_site.roles import Role
 from crm_site.tests.factories import UserFactory
 from grading.models import ServicePolicy
 from retailers.models import Retailer, RetailerStatus, Tier
+from retailers.services import retailer_merge
 from retailers.tests.factories import RetailerFactory
 from visits.models import Visit, VisitKind, VisitStatus
 from visits.services import next_working_days, visits_plan
@@ -100,7 +101,9 @@ def test_an_overdue_shop_is_planned_today_not_in_the_past(shop):
     retailer = shop(tier=Tier.ORDINARY)
     done(retailer, datetime.date(2026, 7, 1))
     visits_plan(today=TODAY)
-    assert open_plan(retailer).planned_on == TODAY
+    plan = open_plan(retailer)
+    assert plan.planned_on == TODAY
+    assert abs(timezone.now() - plan.created_at) < datetime.timedelta(minutes=1)
 
 
 def test_first_plans_are_spread_over_the_first_interval_by_shop(shop):
@@ -220,6 +223,16 @@ def test_a_done_visit_plans_the_next(shop):
     assert open_plan(retailer).planned_on == datetime.date(2026, 9, 8)
 
 
+def test_merging_two_planned_shops_keeps_one_open_plan(shop, users):
+    survivor, duplicate = shop(tier=Tier.KEY), shop(tier=Tier.KEY)
+    done(duplicate, datetime.date(2026, 8, 31))
+    visits_plan(today=TODAY)
+    retailer_merge(survivor=survivor, duplicate=duplicate, merged_by=users[Role.ADMIN], reason="重复")
+    assert Visit.objects.filter(retailer=survivor, status=VisitStatus.PLANNED).count() == 1
+    assert Visit.objects.filter(retailer=survivor, status=VisitStatus.DONE).count() == 1  # history moves over
+    assert visits_plan(today=TODAY) == NOTHING
+
+
 def test_the_database_refuses_a_second_open_routine_plan(shop):
     retailer = shop()
     fields = {"retailer": retailer, "manager": retailer.account_manager, "planned_on": TODAY}
@@ -258,6 +271,7 @@ def test_two_planners_at_once_plan_each_shop_once(prefecture):
     results, barrier = [], threading.Barrier(2)
 
     def plan() -> None:
+        connection.ensure_connection()  # both connected before either starts: a real race
         barrier.wait()
         try:
             results.append(visits_plan(today=TODAY))
@@ -271,6 +285,7 @@ def test_two_planners_at_once_plan_each_shop_once(prefecture):
         thread.start()
     for thread in threads:
         thread.join()
+    assert all(isinstance(result, dict) for result in results), results
     assert sorted(result["created"] for result in results) == [0, 50]
     assert Visit.objects.filter(status=VisitStatus.PLANNED).count() == 50
 
