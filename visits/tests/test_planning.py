@@ -165,6 +165,16 @@ def test_a_tier_change_reschedules_the_open_plan(shop):
     assert Visit.objects.filter(retailer=retailer, status=VisitStatus.PLANNED).count() == 1
 
 
+def test_a_tier_change_of_a_shop_never_visited_spreads_it_over_the_new_interval(shop):
+    retailer = shop(tier=Tier.SPECIAL)
+    visits_plan(today=TODAY)
+    Retailer.objects.filter(pk=retailer.pk).update(tier=Tier.KEY)
+    visits_plan(today=TODAY)
+    spread = TODAY + datetime.timedelta(days=retailer.pk % 7)
+    holidays = next_working_days(start=TODAY, days=7)
+    assert (open_plan(retailer).planned_on, open_plan(retailer).interval_days) == (holidays.get(spread, spread), 7)
+
+
 def test_a_manager_change_reassigns_the_open_plan(shop, area):
     retailer = shop(tier=Tier.KEY)
     visits_plan(today=TODAY)
