@@ -1,0 +1,184 @@
+"""Visit writes: the routine planner (one set-based pass over every shop)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from complaints.business_hours import is_working_day
+from grading.selectors import service_policy_for
+from retailers.models import Retailer, RetailerStatus, Tier
+from visits.models import Visit, VisitKind, VisitStatus
+
+# pg_advisory_xact_lock key of the planner ("visits" in ASCII): one planner at a time.
+PLAN_LOCK = 0x766973697473
+DUE = "visits_plan_due"
+NEXT_WORKING_DAY = "visits_plan_next_working_day"
+
+
+def next_working_days(*, start: datetime.date, days: int) -> dict[datetime.date, datetime.date]:
+    """Each day of [start, start + days] that is not a working day, mapped to the next one that is."""
+    mapping: dict[datetime.date, datetime.date] = {}
+    following = None
+    for offset in range(days, -1, -1):  # backwards: each day's answer is the next day's
+        day = start + datetime.timedelta(days=offset)
+        if is_working_day(day):
+            following = day
+            continue
+        if following is None:
+            following = day + datetime.timedelta(days=1)
+            while not is_working_day(following):
+                following += datetime.timedelta(days=1)
+        mapping[day] = following
+    return mapping
+
+
+def tier_intervals() -> dict[str, int]:
+    """The routine interval of every tier value a shop can hold, "" (not graded yet) included."""
+    return {tier: service_policy_for(tier).visit_interval_days for tier in ["", *Tier.values]}
+
+
+class _Dialect:
+    """The few date expressions that differ between SQLite (ISO text) and PostgreSQL (date)."""
+
+    def __init__(self) -> None:
+        self.postgresql = connection.vendor == "postgresql"
+
+    def date(self, placeholder: str = "%s") -> str:
+        return f"CAST({placeholder} AS date)" if self.postgresql else placeholder
+
+    def add_days(self, day: str, days: str) -> str:
+        return f"({day} + CAST({days} AS integer))" if self.postgresql else f"date({day}, '+' || ({days}) || ' days')"
+
+    def later(self, first: str, second: str) -> str:
+        return f"GREATEST({first}, {second})" if self.postgresql else f"MAX({first}, {second})"
+
+
+def _due_table(*, cursor, today: datetime.date, dialect: _Dialect) -> None:
+    """Fill the scratch table DUE with the routine plan every servable shop is due now: the
+    shop's manager, its tier's interval, and the date (last done routine visit + interval, or
+    for a shop never visited a day spread by id over the first interval; never before today;
+    moved to the next working day)."""
+    intervals = tier_intervals()
+    horizon = max(intervals.values())
+    holidays = next_working_days(start=today, days=horizon)
+    quote = connection.ops.quote_name
+    visit, retailer = quote(Visit._meta.db_table), quote(Retailer._meta.db_table)
+    day_type = "date" if dialect.postgresql else "text"
+    cursor.execute(f"DROP TABLE IF EXISTS {NEXT_WORKING_DAY}")
+    cursor.execute(f"DROP TABLE IF EXISTS {DUE}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {NEXT_WORKING_DAY} (day {day_type} PRIMARY KEY, working_day {day_type})")
+    adapt = connection.ops.adapt_datefield_value
+    cursor.executemany(
+        f"INSERT INTO {NEXT_WORKING_DAY} (day, working_day) VALUES ({dialect.date()}, {dialect.date()})",  # noqa: S608
+        [(adapt(day), adapt(working)) for day, working in holidays.items()],
+    )
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {DUE} (retailer_id bigint PRIMARY KEY, manager_id bigint NOT NULL, "
+        f"interval_days integer NOT NULL, license_expires_on {day_type} NOT NULL, planned_on {day_type} NOT NULL)"
+    )
+    interval_case = "CASE r.tier " + " ".join("WHEN %s THEN %s" for _ in intervals) + " ELSE %s END"
+    interval_params = [value for pair in intervals.items() for value in pair] + [intervals[""]]
+    today_sql = dialect.date()
+    due_on = dialect.later(
+        f"COALESCE({dialect.add_days('s.visited_on', 's.interval_days')}, "
+        f"{dialect.add_days(today_sql, 's.id %% s.interval_days')})",
+        today_sql,
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {DUE} (retailer_id, manager_id, interval_days, license_expires_on, planned_on)
+        SELECT d.id, d.manager_id, d.interval_days, d.license_expires_on, COALESCE(w.working_day, d.due_on)
+        FROM (
+            SELECT s.id, s.manager_id, s.interval_days, s.license_expires_on, {due_on} AS due_on
+            FROM (
+                SELECT r.id, r.account_manager_id AS manager_id, r.license_expires_on,
+                       {interval_case} AS interval_days, last.visited_on
+                FROM {retailer} r
+                LEFT JOIN (
+                    SELECT retailer_id, MAX(visited_on) AS visited_on FROM {visit}
+                    WHERE kind = %s AND status = %s GROUP BY retailer_id
+                ) last ON last.retailer_id = r.id
+                WHERE r.status = %s AND r.account_manager_id IS NOT NULL
+            ) s
+        ) d
+        LEFT JOIN {NEXT_WORKING_DAY} w ON w.day = d.due_on
+        """,  # noqa: S608
+        [adapt(today), adapt(today), *interval_params, VisitKind.ROUTINE, VisitStatus.DONE, RetailerStatus.ACTIVE],
+    )
+
+
+@transaction.atomic
+def visits_plan(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Plan the routine visits of every shop, in a few SQL statements over all of them.
+
+    A servable shop (active, with an account manager, its licence valid on the plan's date) that
+    has no open planned routine visit gets one; open plans follow their shop: a new tier
+    interval moves the date, a new manager (a new area brings one) takes the plan over, and a
+    shop that can no longer be served has its plan cancelled. Running it again changes nothing,
+    and two planners at once wait for each other (a lock) and cannot double a plan (the
+    database constraint). A plan whose new date falls after its licence counts as rescheduled
+    and cancelled."""
+    today = today or timezone.localdate()
+    dialect = _Dialect()
+    quote = connection.ops.quote_name
+    visit = quote(Visit._meta.db_table)
+    open_plan = f"{visit}.kind = %s AND {visit}.status = %s"
+    open_params = [VisitKind.ROUTINE, VisitStatus.PLANNED]
+    own_due = f"d.retailer_id = {visit}.retailer_id"
+    with connection.cursor() as cursor:
+        if dialect.postgresql:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLAN_LOCK])
+        # On SQLite the transaction is IMMEDIATE (settings): it holds the write lock from here.
+        _due_table(cursor=cursor, today=today, dialect=dialect)
+        cursor.execute(
+            f"""
+            UPDATE {visit}
+            SET planned_on = (SELECT d.planned_on FROM {DUE} d WHERE {own_due}),
+                interval_days = (SELECT d.interval_days FROM {DUE} d WHERE {own_due})
+            WHERE {open_plan} AND EXISTS (
+                SELECT 1 FROM {DUE} d WHERE {own_due}
+                AND ({visit}.interval_days IS NULL OR d.interval_days <> {visit}.interval_days)
+            )
+            """,  # noqa: S608
+            open_params,
+        )
+        rescheduled = cursor.rowcount
+        cursor.execute(
+            f"""
+            UPDATE {visit} SET status = %s
+            WHERE {open_plan} AND NOT EXISTS (
+                SELECT 1 FROM {DUE} d WHERE {own_due} AND d.license_expires_on >= {visit}.planned_on
+            )
+            """,  # noqa: S608
+            [VisitStatus.CANCELLED, *open_params],
+        )
+        cancelled = cursor.rowcount
+        cursor.execute(
+            f"""
+            UPDATE {visit} SET manager_id = (SELECT d.manager_id FROM {DUE} d WHERE {own_due})
+            WHERE {open_plan} AND EXISTS (
+                SELECT 1 FROM {DUE} d WHERE {own_due} AND d.manager_id <> {visit}.manager_id
+            )
+            """,  # noqa: S608
+            open_params,
+        )
+        reassigned = cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO {visit} (retailer_id, manager_id, kind, status, planned_on, interval_days, created_at)
+            SELECT d.retailer_id, d.manager_id, %s, %s, d.planned_on, d.interval_days, %s
+            FROM {DUE} d
+            WHERE d.license_expires_on >= d.planned_on AND NOT EXISTS (
+                SELECT 1 FROM {visit} WHERE {own_due} AND {open_plan}
+            )
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608
+            [*open_params, connection.ops.adapt_datetimefield_value(timezone.now()), *open_params],
+        )
+        created = cursor.rowcount
+        cursor.execute(f"DROP TABLE {DUE}")
+        cursor.execute(f"DROP TABLE {NEXT_WORKING_DAY}")
+    return {"created": created, "reassigned": reassigned, "rescheduled": rescheduled, "cancelled": cancelled}

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from visits.services import visits_plan
+
+
+@shared_task(name="visits.plan")
+def visits_plan_task() -> dict[str, int]:
+    """Beat entry, early each morning: plan the routine visits of every shop (safe to run twice)."""
+    return visits_plan()
