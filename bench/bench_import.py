@@ -291,7 +291,7 @@ def main() -> None:
         raise SystemExit("no admin user: run `manage.py seed_demo` once")
     ImportJob.objects.filter(
         original_name__startswith=JOB_NAME_PREFIX, status__in=[ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING]
-    ).update(status=ImportJob.Status.FAILED, message="left over by an interrupted benchmark")
+    ).update(status=ImportJob.Status.FAILED, text="left over by an interrupted benchmark")
     empty_retailers(wipe_any=args.wipe)
 
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 from crm_site.excel import Sheet, write_xlsx
+from crm_site.messages import EXPORT_FAILED, EXPORT_NOT_PERMITTED
 from crm_site.models import ExportJob, ExportLog
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def export_job_run(*, job_id: int) -> ExportJob:
     try:
         builder, permission, _label = _builders[job.kind]
         if not job.user.has_perm(permission):
-            job.status, job.message_code = ExportJob.Status.FAILED, "not_permitted"
+            job.status = ExportJob.Status.FAILED
+            EXPORT_NOT_PERMITTED.say().set_on(job)
         else:
             filename, sheets = builder(job.user, job.params)
             with tempfile.TemporaryDirectory() as folder:
@@ -87,8 +89,9 @@ def export_job_run(*, job_id: int) -> ExportJob:
             job.status = ExportJob.Status.SUCCEEDED
     except Exception as error:  # recorded on the job for the user to see
         logger.exception("export job %s failed", job_id)
-        job.status, job.message_code = ExportJob.Status.FAILED, "failed"
-        job.message_params = {"error": f"{type(error).__name__}: {error}"[:300]}
+        job.status = ExportJob.Status.FAILED
+        # short enough for the sentence around it to fit the job's text (300 characters)
+        EXPORT_FAILED.say(error=f"{type(error).__name__}: {error}"[:250]).set_on(job)
     job.finished_at = timezone.now()
     job.save()
     return job

@@ -3,14 +3,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.notes import note_text
-
-# What an export job's message says, by code (the parameters are stored with the job).
-EXPORT_MESSAGES = {
-    "failed": _("The export failed: %(error)s"),
-    "not_permitted": _("You may no longer export this list."),
-}
-
 
 class User(AbstractUser):
     """A member of staff. Roles are groups (see roles.py); service areas and regions hang off
@@ -61,10 +53,10 @@ class ExportJob(models.Model):
     file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
     # Rows written: counted up while the file is written, the total once it is done.
     row_count = models.PositiveIntegerField(_("rows"), default=0)
-    message_code = models.CharField(_("message"), max_length=30, blank=True)
-    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
-    # The plain text message of jobs recorded before messages were stored as a code (shown as it is).
-    message = models.CharField(_("message"), max_length=300, blank=True)
+    # What the job has to say (crm_site.messages), said in the reader's language; `text` holds it
+    # in the site's language, and is all that jobs from before the codes have (shown as it is).
+    message = models.JSONField(_("message"), default=dict, blank=True)
+    text = models.CharField(_("message text"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -75,11 +67,6 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
-
-    @property
-    def note(self) -> str:
-        """The job's message in the reader's language."""
-        return note_text(EXPORT_MESSAGES, self.message_code, self.message_params, fallback=self.message)
 
     @property
     def kind_label(self) -> str:

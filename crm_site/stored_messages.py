@@ -25,6 +25,7 @@ How an app uses it:
 
        said = OVERDUE.say(number=ticket.number, step=ticket.status, due=ticket.step_due_at)
        Event.objects.create(ticket=ticket, **said.fields())  # message=said.stored, text=fallback
+       said.set_on(run)  # the same on an instance, saved by the caller
 
    A notification: ``notifications_send(recipients=..., text=said, link=...)``.
 
@@ -146,6 +147,11 @@ class Said:
     def fields(self) -> dict[str, Any]:
         """``Model(**said.fields())`` for a model that names its two fields ``message`` and ``text``."""
         return {"message": self.stored, "text": self.fallback_text()}
+
+    def set_on(self, instance: models.Model) -> None:
+        """The same two fields set on a model instance (the caller saves it)."""
+        for name, value in self.fields().items():
+            setattr(instance, name, value)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ class GradingConfig(AppConfig):
     verbose_name = _("Grading")
 
     def ready(self) -> None:
+        from grading import messages  # noqa: F401  (registers the runs' notes)
         from grading.selectors import grading_timeline_events
         from retailers.dossier import DossierTab, register_dossier_tab
         from retailers.timeline import register_timeline_source

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from crm_site.notes import note_text
+from crm_site.stored_messages import render
 from retailers.models import Retailer, Tier
 
 
@@ -111,19 +111,6 @@ class RunStage(models.TextChoices):
     WRITING = "writing", _("Writing grades and tiers")
 
 
-# What a run's note says, by code; the parameters are stored with the run (note_params).
-RUN_NOTES = {
-    "split_as_targeted": _("Split as targeted."),
-    "split_off": _(
-        "Overrides push the split outside the tolerance: %(key)s key accounts against a target of "
-        "%(key_target)s, %(special)s special accounts against %(special_target)s."
-    ),
-    "failed": _("The run failed: %(error)s"),
-    "not_queued": _("The run could not be queued (is the task queue running?): %(error)s"),
-    "abandoned": _("Abandoned: no progress for %(hours)s hours."),
-}
-
-
 class GradingRun(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     trigger = models.CharField(
@@ -152,10 +139,10 @@ class GradingRun(models.Model):
     moved_up = models.PositiveIntegerField(_("moved up"), default=0)
     moved_down = models.PositiveIntegerField(_("moved down"), default=0)
     within_tolerance = models.BooleanField(_("split within tolerance"), default=True)
-    note_code = models.CharField(_("note"), max_length=30, blank=True)
-    note_params = models.JSONField(_("note parameters"), default=dict, blank=True)
-    # The plain text note of runs recorded before notes were stored as a code (shown as it is).
-    message = models.TextField(_("message"), blank=True)
+    # The run's note (grading.messages), said in the reader's language; `text` holds it in the
+    # site's language, and is all that runs from before the codes have (shown as it is).
+    message = models.JSONField(_("note"), default=dict, blank=True)
+    text = models.TextField(_("message"), blank=True)
     seconds = models.DecimalField(_("duration (s)"), max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
@@ -177,7 +164,7 @@ class GradingRun(models.Model):
     @property
     def note(self) -> str:
         """The run's note in the reader's language."""
-        return note_text(RUN_NOTES, self.note_code, self.note_params, fallback=self.message)
+        return render(self.message, fallback=self.text)
 
     @property
     def is_active(self) -> bool:

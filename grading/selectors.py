@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm_site.formatting import format_count, format_money, format_share
+from grading.messages import SPLIT_OFF
 from grading.models import (
     ELIGIBILITY_FIELDS,
     SPLIT_FIELDS,
@@ -98,7 +99,7 @@ class RunScope:
 
     def note(self, run: GradingRun) -> str:
         """The run's note; the company's split figures only for those who see the whole company."""
-        if run.note_code == "split_off" and not self.whole_company:
+        if run.message.get("code") == SPLIT_OFF.code and not self.whole_company:
             return str(_("Overrides push the company's split outside the tolerance."))
         return run.note
 

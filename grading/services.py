@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.bulk import insert_frame
+from grading import messages
 from grading.models import (
     GradingPolicy,
     GradingRun,
@@ -109,8 +110,7 @@ def grading_run_start(
         status__in=[RunStatus.PENDING, RunStatus.RUNNING], created_at__lt=timezone.now() - STALE_RUN_AFTER
     ).update(
         status=RunStatus.FAILED,
-        note_code="abandoned",
-        note_params={"hours": int(STALE_RUN_AFTER.total_seconds() // 3600)},
+        **messages.ABANDONED.say(hours=int(STALE_RUN_AFTER.total_seconds() // 3600)).fields(),
         finished_at=timezone.now(),
     )
     try:
@@ -136,8 +136,7 @@ def _enqueue(run: GradingRun) -> None:
         GradingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
             status=RunStatus.FAILED,
             finished_at=timezone.now(),
-            note_code="not_queued",
-            note_params={"error": str(error)},
+            **messages.NOT_QUEUED.say(error=str(error)).fields(),
         )
 
 
@@ -156,11 +155,8 @@ def grading_run_execute(*, run_id: int) -> GradingRun:
         _compute_and_apply(run)
     except Exception as error:
         logger.exception("grading run %s failed", run_id)
-        run.status, run.note_code, run.note_params = (
-            RunStatus.FAILED,
-            "failed",
-            {"error": f"{type(error).__name__}: {error}"},
-        )
+        run.status = RunStatus.FAILED
+        messages.FAILED.say(error=f"{type(error).__name__}: {error}").set_on(run)
     else:
         run.status = RunStatus.SUCCEEDED
     run.finished_at = timezone.now()
@@ -325,17 +321,17 @@ def _summarise(run: GradingRun, graded: pd.DataFrame, policy: GradingPolicy) -> 
         expected["special"] += targets.special
     tolerance = n * float(policy.tolerance_percent) / 100
     run.within_tolerance = all(abs(run.tier_counts[tier] - expected[tier]) <= tolerance for tier in expected)
-    run.note_code = "split_as_targeted" if run.within_tolerance else "split_off"
-    run.note_params = (
-        {}
+    said = (
+        messages.SPLIT_AS_TARGETED.say()
         if run.within_tolerance
-        else {
-            "key": run.tier_counts["key"],
-            "key_target": expected["key"],
-            "special": run.tier_counts["special"],
-            "special_target": expected["special"],
-        }
+        else messages.SPLIT_OFF.say(
+            key=run.tier_counts["key"],
+            key_target=expected["key"],
+            special=run.tier_counts["special"],
+            special_target=expected["special"],
+        )
     )
+    said.set_on(run)
 
 
 @transaction.atomic

@@ -8,7 +8,10 @@ class RetailersConfig(AppConfig):
     verbose_name = _("Retailers")
 
     def ready(self) -> None:
-        from retailers import signals  # noqa: F401  (records the change source on history rows)
+        from retailers import (
+            messages,  # noqa: F401  (registers the import messages)
+            signals,  # noqa: F401  (records the change source on history rows)
+        )
         from retailers.selectors import retailer_timeline_events
         from retailers.timeline import register_timeline_source
 

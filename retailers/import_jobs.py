@@ -2,7 +2,7 @@
 
 The job row carries the counts, a preview of what would change, the errors of the invalid rows
 and, once imported, the retailers it created or changed. What the job and its rows have to say is
-kept as message codes (retailers.imports.MESSAGES) and put into words for whoever reads the page
+kept as message codes (retailers.messages) and put into words for whoever reads the page
 or downloads the error report, in their language. Every step is safe to deliver twice.
 """
 
@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -35,13 +35,14 @@ from retailers.imports import (
     ImportRefused,
     cell_text,
     check_sheet,
-    describe,
+    describe_stored,
     import_check,
     listed,
     read_sheet,
     row_message,
     sheet_rows,
 )
+from retailers.messages import IMPORT_MESSAGES
 from retailers.models import ImportJob, Product, ServiceArea
 from retailers.selectors import retailers_visible_to, service_areas_visible_to
 from retailers.services import ImportHasErrors, import_apply
@@ -151,13 +152,14 @@ def import_template_file(kind: ImportKind, user):
 
 def import_job_message(job: ImportJob) -> str:
     """What the job says, in the active language (the stored words of a job from before codes)."""
-    if job.message_code:
-        return describe(job.message_code, job.message_params, IMPORT_KINDS.get(job.kind))
-    return job.message
+    return describe_stored(job.message, IMPORT_KINDS.get(job.kind), fallback=job.text)
 
 
 def _say(job: ImportJob, code: str, params: dict | None = None) -> None:
-    job.message_code, job.message_params, job.message = code, params or {}, ""
+    """The job's message (retailers.messages) and its words in the site's language."""
+    job.message = IMPORT_MESSAGES[code].say(**(params or {})).stored
+    with translation.override(settings.LANGUAGE_CODE):
+        job.text = import_job_message(job)
 
 
 def _busy(kind: str) -> str:

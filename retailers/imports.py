@@ -9,7 +9,8 @@ run, and `retailers.services.import_apply` carries out a checked sheet.
 
 Messages are kept as a code, the column they name and their parameters, one entry per distinct
 message (a row's errors are the numbers of its entries), and are put into words when somebody
-reads them (`describe`, `row_message`), in that person's language.
+reads them (`describe`, `row_message`), in that person's language: their templates and the kinds of
+their parameters are registered in retailers.messages (crm_site.stored_messages).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from crm_site.formatting import format_count
+from crm_site.stored_messages import render
+from retailers.messages import IMPORT_MESSAGES
 from retailers.models import (
     BusinessType,
     ComplianceKind,
@@ -53,7 +55,6 @@ from retailers.models import (
     ZoneType,
 )
 from retailers.validators import (
-    CREDIT_CODE_MESSAGES,
     LANDLINE_RE,
     LICENSE_RE,
     MOBILE_RE,
@@ -68,110 +69,46 @@ INTERN_SAMPLE = 1_000  # rows read before deciding which columns repeat enough t
 SEPARATOR = ";"  # between the message numbers of a row's errors
 MB = 1024 * 1024
 
-# Every message the import gives, by code. Parameters named in COUNT_PARAMS are counts, shown with
-# thousands separators; a "columns" parameter holds field names, shown as the columns' titles; the
-# "choice" message gets the column's choices in the reader's language.
-MESSAGES: dict[str, Promise] = {
-    # cells
-    "required": gettext_lazy("required"),
-    "required_new": gettext_lazy("required for a new record"),
-    "too_long": gettext_lazy("longer than %(n)s characters"),
-    "licence": gettext_lazy("must be 12 or 15 digits"),
-    "phone": gettext_lazy("a mobile number (11 digits starting with 1) or a landline such as 025-84561234"),
-    "choice": gettext_lazy("“%(value)s” is not one of: %(choices)s"),
-    "boolean": gettext_lazy("write 是 (yes) or 否 (no)"),
-    "integer": gettext_lazy("a whole number from 1 to 1,000,000"),
-    "decimal": gettext_lazy("a number ≥ 0 with at most %(places)s decimals"),
-    "area": gettext_lazy("no service area with this code or name"),
-    "retailer": gettext_lazy("no retailer with this licence number"),
-    "product": gettext_lazy("no product with this code"),
-    "date": gettext_lazy("not a date (use 2025-03-01, 2025/3/1 or 2025年3月1日)"),
-    **CREDIT_CODE_MESSAGES,
-    # rules across rows
-    "same_licence": gettext_lazy("the same licence is already in row %(row)s"),
-    "issued_after_expiry": gettext_lazy("after the expiry date"),
-    "same_product_code": gettext_lazy("the same product code is already in row %(row)s"),
-    "price_zero": gettext_lazy("must be more than 0"),
-    "below_wholesale": gettext_lazy("below the wholesale price"),
-    "order_other_header": gettext_lazy("row %(row)s has the same order number with another shop or date"),
-    "order_same_product": gettext_lazy("this order already has this product in row %(row)s"),
-    "order_amount": gettext_lazy("should be quantity × unit price = %(value)s"),
-    "order_spoiled": gettext_lazy("another line of this order (row %(row)s) is wrong, so the order is not imported"),
-    "order_ambiguous": gettext_lazy("this shop has several orders on this date; give the order number"),
-    "same_finding": gettext_lazy("the same finding (shop, date, kind) is already in row %(row)s"),
-    # the file as a whole
-    "file_empty": gettext_lazy("The file is empty (0 bytes); upload the saved workbook."),
-    "file_text": gettext_lazy(
-        "This is a text or CSV file renamed to a spreadsheet name, not a workbook: open it in Excel and save it "
-        "as an Excel workbook (.xlsx)."
-    ),
-    "file_unknown": gettext_lazy("This file is not a spreadsheet (.xlsx, .xls, .ods)."),
-    "file_zip_no_workbook": gettext_lazy(
-        "This file is a zip archive but holds no workbook (a document, or a zip of other files?); upload the "
-        "Excel file itself."
-    ),
-    "file_damaged": gettext_lazy(
-        "The workbook is truncated or damaged (an interrupted download or copy?); save it again from Excel and "
-        "upload that file."
-    ),
-    "file_password": gettext_lazy("The file is password-protected; save it without a password and try again."),
-    "file_unpacked_too_big": gettext_lazy(
-        "The workbook unpacks to %(mb)s MB, more than the %(limit_mb)s MB allowed; split it into smaller files."
-    ),
-    "file_sheet_too_big": gettext_lazy(
-        "The first sheet unpacks to %(mb)s MB, more than the %(limit_mb)s MB allowed; split it into smaller files."
-    ),
-    "file_bomb": gettext_lazy(
-        "The workbook is refused: a part of it unpacks to %(ratio)s times its packed size (the most allowed is "
-        "%(limit)s), as a zip bomb does."
-    ),
-    "file_too_many_cells": gettext_lazy(
-        "The first sheet declares %(cells)s cells (%(ref)s), more than the %(limit)s allowed; split it into "
-        "smaller files."
-    ),
-    "no_header": gettext_lazy(
-        "No header row found: the column names of the template must be in one of the first %(n)s rows."
-    ),
-    "missing_columns": gettext_lazy("Missing columns: %(columns)s"),
-    "too_many_rows": gettext_lazy("At most %(n)s rows can be imported at once."),
-    "no_data": gettext_lazy("The sheet has a header row but no data rows."),
-    # the job
-    "unexpected": gettext_lazy(
-        "Nothing was written: an unexpected error stopped the job; it has been logged for the administrators."
-    ),
-    "has_errors": gettext_lazy("Nothing was imported: the file has invalid rows (see the error report)."),
-    "data_changed": gettext_lazy(
-        "Nothing was imported: the data changed while the file was imported; upload it again."
-    ),
-}
-COUNT_PARAMS = {"n", "mb", "limit_mb", "cells", "limit", "ratio"}
-
 
 def listed(items: Iterable[str]) -> str:
     """Items one after the other as the language writes a list (、 in Chinese)."""
     return pgettext("list separator", ", ").join(items)
 
 
-def describe(code: str, params: dict | None = None, kind: ImportKind | None = None) -> str:
-    """A stored message in the active language."""
-    template = MESSAGES.get(code)
-    if template is None:  # a code from a newer or older version of this module
-        return code
-    shown = dict(params or {})
-    for name in COUNT_PARAMS & shown.keys():
-        shown[name] = format_count(shown[name])
-    if "columns" in shown and kind is not None:
+def describe_stored(
+    stored: dict | None, kind: ImportKind | None, *, column: ImportColumn | None = None, fallback: str = ""
+) -> str:
+    """A stored import message (retailers.messages) in the active language, through
+    crm_site.stored_messages.render(), with first what only the kind of sheet can put into words:
+    the titles of the columns a "columns" parameter names, and the choices of the column a
+    "choice" message is about."""
+    if not stored:
+        return fallback
+    shown = dict(stored.get("params") or {})
+    if kind is not None and isinstance(shown.get("columns"), list):
         shown["columns"] = listed(kind.column(name).label for name in shown["columns"])
-    return str(template) % shown if shown else str(template)
+    if column is not None and column.choices is not None and stored.get("code") == IMPORT_MESSAGES["choice"].code:
+        shown["choices"] = listed(str(label) for _code, label in column.choices.choices)
+    return render({**stored, "params": shown}, fallback)
+
+
+def describe(code: str, params: dict | None = None, kind: ImportKind | None = None) -> str:
+    """A message given by its short code ("too_long") and parameters, in the active language; the
+    code itself when this version of the import does not know it."""
+    return describe_stored(_stored(code, params), kind, fallback=code)
 
 
 def row_message(kind: ImportKind, field_name: str, code: str, params: dict | None = None) -> str:
     """A row's error as the page and the error report show it: the column, then what is wrong."""
     column = kind.column(field_name)
-    shown = dict(params or {})
-    if code == "choice":
-        shown["choices"] = listed(str(label) for _code, label in column.choices.choices)
-    return _("%(column)s: %(message)s") % {"column": column.label, "message": describe(code, shown)}
+    message = describe_stored(_stored(code, params), kind, column=column, fallback=code)
+    return _("%(column)s: %(message)s") % {"column": column.label, "message": message}
+
+
+def _stored(code: str, params: dict | None) -> dict | None:
+    """A message kept as (short code, parameters) as crm_site.stored_messages keeps one."""
+    message = IMPORT_MESSAGES.get(code)
+    return {"code": message.code, "params": params or {}} if message else None
 
 
 class ImportRefused(Exception):

@@ -550,11 +550,10 @@ class ImportJob(models.Model):
     checked_rows = models.FileField(_("checked rows"), upload_to="imports/%Y/%m/", blank=True, editable=False)
     # The retailers whose dossier the import created or changed (the products, for a product sheet).
     touched_ids = models.JSONField(_("records created or changed"), default=list, blank=True)
-    # What the job has to say, as a code of retailers.imports.MESSAGES and its parameters: put into
-    # words when the page is shown. `message` holds the words of jobs from before the codes.
-    message_code = models.CharField(_("message code"), max_length=40, blank=True)
-    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
-    message = models.CharField(_("message"), max_length=500, blank=True)
+    # What the job has to say (retailers.messages), put into words when the page is shown; `text`
+    # holds it in the site's language, and is all that jobs from before the codes have.
+    message = models.JSONField(_("message"), default=dict, blank=True)
+    text = models.CharField(_("message text"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
     )

@@ -9,14 +9,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        # The message as a stored message (crm_site.stored_messages): the text becomes its fallback.
+        migrations.RenameField(
             model_name="exportjob",
-            name="message_code",
-            field=models.CharField(blank=True, max_length=30, verbose_name="message"),
+            old_name="message",
+            new_name="text",
+        ),
+        migrations.AlterField(
+            model_name="exportjob",
+            name="text",
+            field=models.CharField(blank=True, max_length=300, verbose_name="message text"),
         ),
         migrations.AddField(
             model_name="exportjob",
-            name="message_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="message parameters"),
+            name="message",
+            field=models.JSONField(blank=True, default=dict, verbose_name="message"),
         ),
     ]

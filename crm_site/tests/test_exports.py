@@ -73,8 +73,7 @@ def test_my_exports_names_each_export_and_says_its_failure_in_the_pages_language
         user=admin,
         kind="orders",
         status=ExportJob.Status.FAILED,
-        message_code="failed",
-        message_params={"error": "OSError: disk full"},
+        message={"code": "crm_site.export_failed", "params": {"error": "OSError: disk full"}},
     )
     client = client_for(admin)
     page = client.get(reverse("export-jobs")).content.decode()
@@ -114,3 +113,22 @@ def test_an_export_job_records_its_rows_as_it_writes_them_and_the_page_polls_the
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, row_count=5000)
     partial = client.get(reverse("export-jobs"), HTTP_HX_REQUEST="true").content.decode()
     assert "5,000" in partial and 'hx-trigger="every 2s"' in partial
+
+
+def test_a_failed_export_keeps_its_message_as_a_code_and_its_words_in_the_sites_language(users, monkeypatch):
+    from crm_site import exports
+
+    refused = ExportJob.objects.create(user=users[Role.SALES_MANAGER], kind="retailers")
+    refused = exports.export_job_run(job_id=refused.pk)
+    assert refused.status == ExportJob.Status.FAILED
+    assert refused.message == {"code": "crm_site.export_not_permitted", "params": {}}
+    assert refused.text == "您已无权导出该列表。"
+
+    def broken(user, params):
+        raise OSError("disk full " * 50)
+
+    monkeypatch.setitem(exports._builders, "retailers", exports._builders["retailers"]._replace(builder=broken))
+    failed = ExportJob.objects.create(user=users[Role.ADMIN], kind="retailers")
+    failed = exports.export_job_run(job_id=failed.pk)
+    assert failed.message["code"] == "crm_site.export_failed"
+    assert failed.text.startswith("导出失败：OSError: disk full") and len(failed.text) <= 300

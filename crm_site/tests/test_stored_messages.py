@@ -141,6 +141,14 @@ def test_the_stored_text_is_in_the_sites_language_and_time_zone_whoever_says_it(
     assert fields["text"] == "王建国|运行中|2026-11-24 10:05|1,234,567|12,345.60|12.3%|2小时15分"
 
 
+def test_said_sets_the_same_two_fields_on_a_model_instance():
+    from crm_site.models import Notification
+
+    notification = Notification()
+    DAYS.say(n=3).set_on(notification)
+    assert (notification.message, notification.text) == (DAYS.say(n=3).stored, DAYS.say(n=3).fallback_text())
+
+
 @pytest.mark.django_db
 def test_a_notification_keeps_the_message_for_the_bell_and_mails_the_sites_language(
     django_capture_on_commit_callbacks,

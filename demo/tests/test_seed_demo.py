@@ -146,7 +146,7 @@ def test_a_grading_run_from_make_run_is_recorded_as_the_command_not_the_schedule
     call_command("seed_demo", retailers=30, months=1, until=UNTIL, stdout=io.StringIO())
     call_command("run_grading", "--if-never-run", stdout=io.StringIO())
     run = GradingRun.objects.get()
-    assert run.status == RunStatus.SUCCEEDED, run.message
+    assert run.status == RunStatus.SUCCEEDED, run.note
     assert (run.trigger, run.started_by) == (RunTrigger.COMMAND, None)
     with translation.override("zh-hans"):
         assert run.get_trigger_display() == "命令行" != str(RunTrigger.SCHEDULE.label)

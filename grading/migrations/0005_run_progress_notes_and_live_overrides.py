@@ -1,6 +1,6 @@
-"""Runs record their stage (progress), a translatable note and their figures per service area (so
-each user sees the figures of their own scope); live overrides become the shops' tier at once,
-and a daily job ends the overrides whose date has passed."""
+"""Runs record their stage (progress), a note said in the reader's language and their figures per
+service area (so each user sees the figures of their own scope); live overrides become the shops'
+tier at once, and a daily job ends the overrides whose date has passed."""
 
 from django.db import migrations, models
 from django.db.models import Count
@@ -70,15 +70,16 @@ class Migration(migrations.Migration):
             model_name="gradingrun",
             name="region_counts",
         ),
-        migrations.AddField(
+        # The note as a stored message (crm_site.stored_messages): the text becomes its fallback.
+        migrations.RenameField(
             model_name="gradingrun",
-            name="note_code",
-            field=models.CharField(blank=True, max_length=30, verbose_name="note"),
+            old_name="message",
+            new_name="text",
         ),
         migrations.AddField(
             model_name="gradingrun",
-            name="note_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="note parameters"),
+            name="message",
+            field=models.JSONField(blank=True, default=dict, verbose_name="note"),
         ),
         migrations.AddField(
             model_name="gradingrun",

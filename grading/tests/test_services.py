@@ -4,13 +4,14 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 
 from crm_site.roles import Role
 from grading.models import GradingRun, RetailerGrade, RunStatus, ServicePolicy
 from grading.selectors import grade_explanation, policy_settings, run_scope, service_policy_for
 from grading.services import (
+    STALE_RUN_AFTER,
     GradingRunAlreadyActive,
     grading_policy_get,
     grading_policy_update,
@@ -136,8 +137,10 @@ def test_overrides_beyond_tolerance_are_flagged(prefecture, twenty_shops):
         )
     run = run_now()
     assert not run.within_tolerance
-    assert run.note_code == "split_off"
-    assert run.note_params == {"key": 6, "key_target": 6, "special": 6, "special_target": 1}
+    assert run.message == {
+        "code": "grading.split_off",
+        "params": {"key": 6, "key_target": 6, "special": 6, "special_target": 1},
+    }
     with translation.override("zh-hans"):
         assert "6个特殊客户" in run.note
     with translation.override("en"):
@@ -247,7 +250,7 @@ def test_a_broker_failure_fails_the_run_instead_of_blocking_the_next_one(
 def test_a_tiny_scope_is_not_flagged_for_its_rounding(prefecture):
     run = run_now()  # three shops: 1 key (round 0.75), 0 special
     assert run.within_tolerance
-    assert run.note_code == "split_as_targeted"
+    assert run.message["code"] == "grading.split_as_targeted"
     with translation.override("zh-hans"):
         assert "比例符合目标" in run.note
     with translation.override("en"):
@@ -324,12 +327,12 @@ def test_a_run_records_each_stage_as_it_goes(prefecture, twenty_shops):
 def test_a_runs_note_is_said_in_the_readers_language_and_old_text_still_shows(prefecture, twenty_shops):
     with mock.patch("grading.services._apply_to_retailers", side_effect=RuntimeError("disk full")):
         failed = run_now()
-    assert (failed.note_code, failed.note_params) == ("failed", {"error": "RuntimeError: disk full"})
+    assert failed.message == {"code": "grading.failed", "params": {"error": "RuntimeError: disk full"}}
     with translation.override("en"):
         assert failed.note == "The run failed: RuntimeError: disk full"
     with translation.override("zh-hans"):
         assert failed.note.startswith("分级失败")
-    old = GradingRun(as_of=TODAY, message="比例符合目标：5个重点客户")
+    old = GradingRun(as_of=TODAY, text="比例符合目标：5个重点客户")
     assert old.note == "比例符合目标：5个重点客户"
 
 
@@ -372,11 +375,29 @@ def test_a_runs_figures_are_those_of_the_users_scope(prefecture, twenty_shops):
 def test_the_companys_split_figures_are_said_only_to_those_who_see_the_company(prefecture):
     run = GradingRun(
         as_of=TODAY,
-        note_code="split_off",
-        note_params={"key": 9, "key_target": 6, "special": 1, "special_target": 1},
+        message={"code": "grading.split_off", "params": {"key": 9, "key_target": 6, "special": 1, "special_target": 1}},
     )
     users = prefecture["users"]
     with translation.override("en"):
         assert "9 key accounts against a target of 6" in run_scope(user=users[Role.ADMIN]).note(run)
         scoped = run_scope(user=users[Role.SUPERVISOR]).note(run)
     assert scoped == "Overrides push the company's split outside the tolerance."
+
+
+def test_a_runs_note_keeps_its_words_in_the_sites_language_beside_the_code(prefecture, twenty_shops):
+    with mock.patch("grading.services._apply_to_retailers", side_effect=RuntimeError("disk full")):
+        failed = run_now()
+    assert failed.text == "分级失败：RuntimeError: disk full"  # for the admin and e-mail
+
+
+def test_a_run_stuck_for_hours_is_abandoned_with_a_note_in_the_readers_language(prefecture):
+    stuck = grading_run_start(as_of=TODAY, queue=False)
+    GradingRun.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - STALE_RUN_AFTER * 2)
+    grading_run_start(as_of=TODAY, queue=False)
+    stuck.refresh_from_db()
+    hours = int(STALE_RUN_AFTER.total_seconds() // 3600)
+    assert stuck.status == RunStatus.FAILED
+    assert stuck.message == {"code": "grading.abandoned", "params": {"hours": hours}}
+    assert stuck.text == f"已放弃：{hours}小时无进展。"
+    with translation.override("en"):
+        assert stuck.note == f"Abandoned: no progress for {hours} hours."

@@ -219,7 +219,9 @@ def test_a_run_started_on_the_page_shows_its_progress_then_its_result(client_for
 
 def test_a_failed_run_is_shown_clearly(client_for, users, prefecture):
     run = GradingRun.objects.create(
-        as_of=datetime.date.today(), status=RunStatus.FAILED, note_code="failed", note_params={"error": "boom"}
+        as_of=datetime.date.today(),
+        status=RunStatus.FAILED,
+        message={"code": "grading.failed", "params": {"error": "boom"}},
     )
     content = client_for(users[Role.ADMIN]).get(reverse("grading:index"), {"watch": run.pk}).content.decode()
     assert "alert-danger" in content and "boom" in content and "hx-trigger" not in content

@@ -15,14 +15,20 @@ class Migration(migrations.Migration):
             name='error_rows',
             field=models.FileField(blank=True, upload_to='imports/%Y/%m/', verbose_name='errors of the invalid rows'),
         ),
-        migrations.AddField(
+        # The message as a stored message (crm_site.stored_messages): the text becomes its fallback.
+        migrations.RenameField(
             model_name='importjob',
-            name='message_code',
-            field=models.CharField(blank=True, max_length=40, verbose_name='message code'),
+            old_name='message',
+            new_name='text',
+        ),
+        migrations.AlterField(
+            model_name='importjob',
+            name='text',
+            field=models.CharField(blank=True, max_length=500, verbose_name='message text'),
         ),
         migrations.AddField(
             model_name='importjob',
-            name='message_params',
-            field=models.JSONField(blank=True, default=dict, verbose_name='message parameters'),
+            name='message',
+            field=models.JSONField(blank=True, default=dict, verbose_name='message'),
         ),
     ]

@@ -5,12 +5,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from crm_site.roles import Role
-from retailers.import_jobs import import_job_message
+from retailers.import_jobs import import_job_check, import_job_message
 from retailers.imports import IMPORT_KINDS, read_sheet
 from retailers.models import ImportJob, Retailer
-from retailers.tests.test_imports import row, write_sheet
+from retailers.tests.test_imports import HEADER, row, write_sheet
 
 pytestmark = pytest.mark.django_db
 
@@ -297,7 +298,7 @@ def test_jobs_stored_before_the_codes_still_show_their_words(prefecture, client_
     settings.MEDIA_ROOT = tmp_path / "media"
     job = ImportJob.objects.create(
         file="x.xlsx", original_name="x.xlsx", created_by=prefecture["users"][Role.ADMIN], status="refused",
-        message="文件已损坏。", rows_read=1, rows_invalid=1,
+        text="文件已损坏。", rows_read=1, rows_invalid=1,
         preview=[{"row": 2, "action": "invalid", "key": "1", "label": "店", "changes": {}, "errors": ["电话：错"]}],
     )  # fmt: skip
     html = client_for(prefecture["users"][Role.ADMIN]).get(reverse("retailers:import-detail", args=[job.pk]))
@@ -327,3 +328,22 @@ def test_a_job_checked_before_the_codes_serves_the_report_written_then(prefectur
     response = client_for(prefecture["users"][Role.ADMIN]).get(reverse("retailers:import-errors", args=[job.pk]))
     assert b"".join(response.streaming_content) == b"PK old report"
     assert "errors-old.xlsx" in response["Content-Disposition"]
+
+
+def test_a_refused_jobs_message_is_stored_as_a_code_and_said_with_the_kinds_column_titles(
+    prefecture, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    path = write_sheet(tmp_path / "short.xlsx", [row(prefecture["areas"]["a"])[:9]], HEADER[:9])
+    with open(path, "rb") as handle:
+        job = ImportJob.objects.create(
+            file=SimpleUploadedFile("short.xlsx", handle.read()),
+            original_name="short.xlsx",
+            created_by=prefecture["users"][Role.ADMIN],
+        )
+    job = import_job_check(job_id=job.pk)
+    assert job.status == "refused"
+    assert job.message == {"code": "retailers.import.missing_columns", "params": {"columns": ["service_area"]}}
+    assert job.text == "缺少必填列：营销片区"  # the site's language, for the admin and old readers
+    with translation.override("en"):
+        assert import_job_message(job) == "Missing columns: Service area (营销片区)"
