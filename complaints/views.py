@@ -33,6 +33,7 @@ from complaints.services import (
     ticket_move,
 )
 from crm_site.excel import Column, Sheet, xlsx_download
+from crm_site.exports import list_state
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
@@ -107,7 +108,7 @@ def ticket_export(request: HttpRequest) -> HttpResponse:
         kind="tickets",
         filename="tickets",
         sheets=[Sheet(_("Tickets"), TICKET_EXPORT_COLUMNS, rows)],
-        filters={key: value for key, value in request.GET.items() if key != "after"},
+        filters=list_state(request.GET),
     )
 
 

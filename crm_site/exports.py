@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,6 +54,13 @@ def export_label(kind: str) -> str:
 def may_export_anything(user) -> bool:
     """Whether the user may start any background export (and so has a 'My exports' page to visit)."""
     return any(user.has_perm(export.permission) for export in _builders.values())
+
+
+def list_state(query: Mapping[str, str], *, without: Collection[str] = ("after",)) -> dict[str, str]:
+    """A list page's filter state as an export keeps it (in its job and its log): the query's
+    parameters less `without` (the paging cursor …), with NUL characters dropped: PostgreSQL stores
+    none in JSON, no filter accepts one, and a typed URL must not turn an export into a 500."""
+    return {key.replace("\x00", ""): value.replace("\x00", "") for key, value in query.items() if key not in without}
 
 
 def export_job_start(*, user, kind: str, params: dict) -> ExportJob:

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.exports import UnknownExportKind, export_job_start
+from crm_site.exports import UnknownExportKind, export_job_start, list_state
 from crm_site.home import home_lines
 from crm_site.models import ExportJob
 from crm_site.navigation import AREAS_BY_KEY, area_required
@@ -40,7 +40,7 @@ def export_jobs(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def export_job_create(request: HttpRequest) -> HttpResponse:
-    params = QueryDict(request.POST.get("query", "")).dict()
+    params = list_state(QueryDict(request.POST.get("query", "")))
     try:
         export_job_start(user=request.user, kind=request.POST.get("kind", ""), params=params)
     except UnknownExportKind as error:

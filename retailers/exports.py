@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from crm_site.excel import Column, Sheet
+from crm_site.exports import list_state
 from crm_site.roles import may_see_full_phones
 from retailers.filters import order_filter_for, retailer_filter_for
 from retailers.selectors import (
@@ -21,7 +22,7 @@ DIRECT_EXPORT_LIMIT = 2_000
 
 def export_params(query) -> dict:
     """The filter state of the list, without the paging cursor and the sort."""
-    return {key: value for key, value in query.items() if key not in {"after", "sort"}}
+    return list_state(query, without=("after", "sort"))
 
 
 def retailer_export_sheets(user, params: dict) -> tuple[str, list[Sheet]]:

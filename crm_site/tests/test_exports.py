@@ -132,3 +132,13 @@ def test_a_failed_export_keeps_its_message_as_a_code_and_its_words_in_the_sites_
     failed = exports.export_job_run(job_id=failed.pk)
     assert failed.message["code"] == "crm_site.export_failed"
     assert failed.text.startswith("导出失败：OSError: disk full") and len(failed.text) <= 300
+
+
+def test_an_exports_list_state_drops_the_cursor_and_nul_characters():
+    from django.http import QueryDict
+
+    from crm_site.exports import list_state
+
+    query = QueryDict("q=%E7%8E%8B%00&after=abc&sort=name&tier=key")
+    assert list_state(query) == {"q": "王", "sort": "name", "tier": "key"}
+    assert list_state(query, without=("after", "sort")) == {"q": "王", "tier": "key"}
