@@ -37,6 +37,7 @@ from crm_site.exports import list_state
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
+from crm_site.roles import may_see_full_phones
 from retailers.models import Region
 from retailers.selectors import retailers_matching, retailers_visible_to, service_areas_visible_to
 
@@ -118,7 +119,7 @@ def retailer_lookup(request: HttpRequest) -> HttpResponse:
     term = request.GET.get("q", "")
     shops = (
         retailers_matching(
-            retailers_visible_to(request.user), term, by_phone=request.user.has_perm("retailers.view_retailer_phone")
+            retailers_visible_to(request.user), term, by_phone=may_see_full_phones(request.user)
         ).select_related("service_area")[:10]
         if len(term.strip()) >= 2
         else []

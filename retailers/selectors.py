@@ -103,8 +103,9 @@ def orders_visible_to(user) -> QuerySet[Order]:
 def retailers_matching(retailers: QuerySet[Retailer], term: str, *, by_phone: bool = True) -> QuerySet[Retailer]:
     """Free-text search as managers type it: name, owner, licence, phone, or the pinyin (full or
     initials) of shop and owner, so 王记便利店 is found by "wjbld". Users who see masked phones
-    get by_phone=False: a prefix search would let them read a number digit by digit."""
-    term = to_half_width(term or "").strip()
+    get by_phone=False: a prefix search would let them read a number digit by digit. NUL
+    characters are dropped (no shop has one, and PostgreSQL refuses them in a query)."""
+    term = to_half_width(term or "").replace("\x00", "").strip()
     if not term:
         return retailers
     lowered = term.lower().replace(" ", "")

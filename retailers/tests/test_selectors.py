@@ -3,7 +3,7 @@ import pytest
 from crm_site.roles import Role
 from crm_site.tests.factories import UserFactory
 from retailers.models import Retailer
-from retailers.selectors import retailer_history, retailers_visible_to, service_areas_visible_to
+from retailers.selectors import retailer_history, retailers_matching, retailers_visible_to, service_areas_visible_to
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +95,9 @@ def test_purchase_summary_has_twelve_months_in_order_with_zeros_for_months_witho
     with override("en"):
         assert monthly_chart_data(monthly)["labels"][-1] == this_month.strftime("%Y-%m")
     assert isinstance(monthly[0]["month"], datetime.date)
+
+
+@pytest.mark.django_db
+def test_a_search_term_with_a_nul_character_finds_what_the_rest_finds(prefecture):
+    found = retailers_matching(Retailer.objects.all(), "王记\x00")
+    assert list(found) == [prefecture["shops"]["a"]]
