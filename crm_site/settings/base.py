@@ -245,3 +245,4 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # anyone can send that header). Without it, behind a proxy every user would share one address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "crm_site.security.client_ip"
+AXES_VERBOSE = False  # no "AXES: BEGIN" line at the start of every command and worker

@@ -21,7 +21,7 @@ from grading.services import (
     tier_override_revoke,
     tier_overrides_expire,
 )
-from retailers.models import Retailer
+from retailers.models import Retailer, Tier
 from retailers.tests.factories import ComplianceRecordFactory, OrderFactory, RetailerFactory
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +230,9 @@ def test_run_grading_command_grades_once(prefecture, twenty_shops, capsys):
 
     call_command("run_grading", "--if-never-run")
     assert GradingRun.objects.get().status == RunStatus.SUCCEEDED
-    assert "Graded 23 shops" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Graded 23 shops" in out
+    assert str(Tier.KEY.label) in out and "{" not in out  # tier labels, not a raw dict of codes
     call_command("run_grading", "--if-never-run")
     assert GradingRun.objects.count() == 1
     assert "already" in capsys.readouterr().out

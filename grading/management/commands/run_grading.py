@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from crm_site.formatting import format_duration
 from grading.models import GradingRun, RunStatus, RunTrigger
 from grading.services import GradingRunAlreadyActive, grading_run_execute, grading_run_start
+from retailers.models import Tier
 
 
 class Command(BaseCommand):
@@ -21,4 +23,5 @@ class Command(BaseCommand):
         run = grading_run_execute(run_id=run.pk)
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(run.note)
-        self.stdout.write(f"Graded {run.graded_count:,} shops in {run.seconds} s: {run.tier_counts}")
+        tiers = ", ".join(f"{Tier(tier).label} {count:,}" for tier, count in run.tier_counts.items())
+        self.stdout.write(f"Graded {run.graded_count:,} shops in {format_duration(run.seconds)}: {tiers}")
