@@ -48,7 +48,7 @@ def format_share(value: Number | None, decimals: int = 1) -> str:
 
 def format_duration(value: timedelta | Number | None) -> str:
     """A length of time (a timedelta, or seconds) in the two largest units that matter:
-    "3天4小时", "2小时15分", "17秒" in Chinese; "3 d 4 h", "2 h 15 min", "17 s" in English."""
+    "3天4小时", "2小时15分", "30分钟", "17秒" in Chinese; "3 d 4 h", "2 h 15 min", "17 s" in English."""
     if value is None or value == "":
         return "—"
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
@@ -68,6 +68,8 @@ def format_duration(value: timedelta | Number | None) -> str:
     if not parts:
         return units[-1][1] % {"n": 0}
     if len(parts) == 1:
+        if units[first][0] == minutes and first == 2:  # "30分" alone reads as points in Chinese: "30分钟"
+            return sign + pgettext("minutes alone, not after hours", "%(n)s min") % {"n": format_count(minutes)}
         return sign + parts[0]
     return sign + pgettext("a duration in two units", "%(larger)s %(smaller)s") % {
         "larger": parts[0],

@@ -55,6 +55,7 @@ def access(roles, **objects: str) -> Access:
 # parameter called `pk` names its object here (pk="ticket"), others are looked up in PARAMETERS.
 ACCESS: dict[str, Access] = {
     "home": access(ANY_USER),
+    "favicon": access(PUBLIC),
     "export-jobs": access(ANY_USER),
     "export-job-create": access(ANY_USER),
     "export-job-download": access(ANY_USER, pk="export_job"),

@@ -29,11 +29,13 @@ def test_durations_read_in_words_never_as_a_timedelta():
         assert format_duration(timedelta(hours=2, minutes=15, seconds=9)) == "2小时15分"
         assert format_duration(timedelta(days=3, hours=4, minutes=1)) == "3天4小时"
         assert format_duration(timedelta(days=2)) == "2天"
+        assert format_duration(timedelta(minutes=30)) == "30分钟"  # "30分" alone would read as points
         assert format_duration(0) == "0秒"
         assert format_duration(None) == "—"
     with translation.override("en"):
         assert format_duration(timedelta(hours=2, minutes=15)) == "2 h 15 min"
         assert format_duration(5400) == "1 h 30 min"
+        assert format_duration(1800) == "30 min"
 
 
 def test_template_filters_format_the_same_way():

@@ -116,3 +116,9 @@ def test_form_errors_message_names_fields_and_can_carry_the_details():
 def test_home_says_how_many_shops_the_user_can_see(client_for, users, role, count):
     """A line that retailers registers (crm_site/home.py): the home page imports no higher app."""
     assert f"您可查看 {count} 户零售客户。" in client_for(users[role]).get(reverse("home")).content.decode()
+
+
+def test_the_browsers_favicon_request_finds_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("favicon.svg")

@@ -136,3 +136,25 @@ def test_dossier_chart_fills_its_column_once_its_tab_is_shown(browser, live_serv
     assert column_width > 300
     assert abs(canvas_width - column_width) <= 2, (canvas_width, column_width)
     assert bars == 12
+
+
+def test_every_dossier_tab_fits_a_phone_screen(browser, live_server, prefecture):
+    """At 360 px the page itself never scrolls sideways: wide tables scroll inside their card."""
+    from retailers.tests.factories import ComplianceRecordFactory, OrderFactory
+
+    shop = prefecture["shops"]["a"]
+    for _ in range(3):
+        OrderFactory(retailer=shop)
+    ComplianceRecordFactory(retailer=shop)
+    browser.set_window_size(360, 780)
+    log_in(browser, live_server, Role.SALES_MANAGER.value)
+    browser.get(f"{live_server.url}/retailers/{shop.pk}/")
+    tabs = browser.find_elements(By.CSS_SELECTOR, "[data-bs-toggle='tab']")
+    assert len(tabs) >= 4
+    for tab in tabs:
+        click(browser, tab)
+        WebDriverWait(browser, 5).until(lambda driver, tab=tab: "active" in tab.get_attribute("class"))
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, (tab.text, overflow)
