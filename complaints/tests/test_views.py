@@ -253,3 +253,23 @@ def test_the_queue_export_link_carries_the_filters_on_screen(client_for, users, 
     page = client_for(users[Role.ADMIN]).get(reverse("complaints:index"), {"q": "王记"}).content.decode()
     assert f'href="{reverse("complaints:ticket-export")}?q=' in page
     assert "??" not in page
+
+
+@pytest.mark.parametrize(("language", "label"), [("zh-hans", "{d.year}年{d.month}月"), ("en", "{d:%Y-%m}")])
+def test_report_and_its_export_label_all_twelve_months_like_the_dossier_chart(
+    client_for, users, tickets, language, label
+):
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    client = client_for(users[Role.ADMIN])
+    client.cookies["django_language"] = language
+    months = [timezone.localdate().replace(day=1) - relativedelta(months=n) for n in range(11, -1, -1)]
+    labels = [label.format(d=month) for month in months]
+    page = client.get(reverse("complaints:report")).content.decode()
+    header = page.split('id="by-category"')[1].split("</thead>")[0]
+    assert all(f">{text}</th>" in header for text in labels), header
+    export = client.get(reverse("complaints:report-export"))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    assert [cell.value for cell in sheet[1]][1:-1] == labels
+    assert [cell.value for cell in sheet[2]][1:] == [0] * 11 + [3, 3]

@@ -45,6 +45,12 @@ def duration(value):
 
 
 @register.filter
+def month(value):
+    """{{ first_day|month }} -> 2026年3月 / 2026-03."""
+    return formatting.format_month(value)
+
+
+@register.filter
 def say(stored, fallback=""):
     """{{ event.message|say:event.text }}: a stored message in the reader's language, or the
     stored text when it has no code (see crm_site.stored_messages)."""
