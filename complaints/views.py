@@ -1,4 +1,3 @@
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -228,9 +227,11 @@ def ticket_attach_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a file to attach."))
     else:
         try:
-            ticket_attach(ticket=ticket, upload=upload, user=request.user)
+            attachment = ticket_attach(ticket=ticket, upload=upload, user=request.user)
         except (TicketMoveRefused, ValidationError) as error:
             _refusal(request, error)
+        else:
+            messages.success(request, _("Attached “%(file)s”.") % {"file": attachment.filename})
     return redirect("complaints:ticket-detail", pk=pk)
 
 
