@@ -226,7 +226,7 @@ def _create_regions_and_areas(rng: np.random.Generator, n_retailers: int) -> tup
     )
     staff = []
     for area in areas:
-        staff.append(User(username=f"mgr_{area.code}", display_name=f"{rng.choice(SURNAMES)}经理（{area.name}）"))
+        staff.append(User(username=f"mgr_{area.code}", display_name=f"{rng.choice(SURNAMES)}经理"))
     for region in regions:
         staff.append(User(username=f"sup_{region.code}", display_name=f"{region.name}营销主管"))
     for user in staff:
