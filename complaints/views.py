@@ -227,11 +227,11 @@ def ticket_attach_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a file to attach."))
     else:
         try:
-            attachment = ticket_attach(ticket=ticket, upload=upload, user=request.user)
+            ticket_attach(ticket=ticket, upload=upload, user=request.user)
         except (TicketMoveRefused, ValidationError) as error:
             _refusal(request, error)
         else:
-            messages.success(request, _("Attached “%(file)s”.") % {"file": attachment.filename})
+            messages.success(request, _("Attached “%(file)s”.") % {"file": upload.name})
     return redirect("complaints:ticket-detail", pk=pk)
 
 

@@ -294,7 +294,7 @@ def _create_retailers(
         )
     )
     branch = rng.random(n) < 0.15
-    names = names.where(~branch, names + "(" + pd.Series(rng.integers(2, 9, n)).astype(str) + "店)")
+    names = names.where(~branch, names + "（" + pd.Series(rng.integers(2, 9, n)).astype(str) + "店）")
     owners = pd.Series(surnames) + _pick(rng, GIVEN, n) + np.where(rng.random(n) < 0.7, _pick(rng, GIVEN, n), "")
     serial = np.arange(n)
     # Licences run five years; about 2% have lapsed (issued more than five years ago).
