@@ -1,5 +1,3 @@
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -34,6 +32,7 @@ from complaints.services import (
 )
 from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.exports import list_state
+from crm_site.formatting import format_month
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
@@ -231,6 +230,8 @@ def ticket_attach_view(request: HttpRequest, pk: int) -> HttpResponse:
             ticket_attach(ticket=ticket, upload=upload, user=request.user)
         except (TicketMoveRefused, ValidationError) as error:
             _refusal(request, error)
+        else:
+            messages.success(request, _("Attached “%(file)s”.") % {"file": upload.name})
     return redirect("complaints:ticket-detail", pk=pk)
 
 
@@ -256,8 +257,7 @@ def retailer_tickets_panel(request: HttpRequest, retailer_pk: int) -> HttpRespon
 def _report(request: HttpRequest) -> dict:
     if not request.user.has_perm("complaints.view_ticket_report"):
         raise PermissionDenied
-    since = timezone.localdate() - datetime.timedelta(days=365)
-    return complaints_report(tickets=tickets_visible_to(request.user), since=since)
+    return complaints_report(tickets=tickets_visible_to(request.user))
 
 
 @area_required("complaints")
@@ -268,7 +268,7 @@ def report(request: HttpRequest) -> HttpResponse:
 @area_required("complaints")
 def report_export(request: HttpRequest) -> HttpResponse:
     data = _report(request)
-    months = [month.strftime("%Y-%m") for month in data["months"]]
+    months = [format_month(month) for month in data["months"]]
     by_category = Sheet(
         _("By category and month"),
         [

@@ -9,10 +9,11 @@ these functions.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, pgettext
 
 Number = int | float | Decimal
@@ -44,6 +45,16 @@ def format_share(value: Number | None, decimals: int = 1) -> str:
     return (
         number_format(_rounded(Decimal(str(value)) * 100, decimals), decimals, use_l10n=True, force_grouping=True) + "%"
     )
+
+
+def format_month(value: date) -> str:
+    """A month (its first day) as charts and reports label it: "2026年3月" / "2026-03"."""
+    return date_format(value, pgettext("a month on a chart, as a date format", "Y-m"))
+
+
+def format_list(items: Iterable[object]) -> str:
+    """Items one after the other as the language writes a list: "甲、乙" / "A, B"."""
+    return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
 def format_duration(value: timedelta | Number | None) -> str:

@@ -56,3 +56,9 @@ def log_in(browser, live_server, username: str, password: str = TEST_PASSWORD) -
     browser.find_element(By.NAME, "password").send_keys(password)
     click(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     WebDriverWait(browser, 10).until(EC.url_to_be(f"{live_server.url}/"))
+
+
+def ignored_filter_warnings_on(response) -> list[str]:
+    """The texts of a list page's warnings about filter values it ignored (partials/ignored_filters.html)."""
+    content = response.content.decode()
+    return [part.split("</i>", 1)[1].split("</div>")[0].strip() for part in content.split("ignored-filter")[1:]]

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -72,3 +73,9 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     ids = [int(value) for value in values if value.isdigit() and len(value) < 19] if values else None
     notifications_mark_read(user=request.user, ids=ids)
     return redirect("notifications")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links to: send them to the icon we have
+    (resolved per request: the hashed static name exists only after collectstatic)."""
+    return redirect(static("favicon.svg"))

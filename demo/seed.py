@@ -226,7 +226,7 @@ def _create_regions_and_areas(rng: np.random.Generator, n_retailers: int) -> tup
     )
     staff = []
     for area in areas:
-        staff.append(User(username=f"mgr_{area.code}", display_name=f"{rng.choice(SURNAMES)}经理（{area.name}）"))
+        staff.append(User(username=f"mgr_{area.code}", display_name=f"{rng.choice(SURNAMES)}经理"))
     for region in regions:
         staff.append(User(username=f"sup_{region.code}", display_name=f"{region.name}营销主管"))
     for user in staff:
@@ -294,7 +294,7 @@ def _create_retailers(
         )
     )
     branch = rng.random(n) < 0.15
-    names = names.where(~branch, names + "(" + pd.Series(rng.integers(2, 9, n)).astype(str) + "店)")
+    names = names.where(~branch, names + "（" + pd.Series(rng.integers(2, 9, n)).astype(str) + "店）")
     owners = pd.Series(surnames) + _pick(rng, GIVEN, n) + np.where(rng.random(n) < 0.7, _pick(rng, GIVEN, n), "")
     serial = np.arange(n)
     # Licences run five years; about 2% have lapsed (issued more than five years ago).

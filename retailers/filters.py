@@ -112,6 +112,9 @@ class OrderFilter(django_filters.FilterSet):
     # answers another user's shop with no rows, without a query to validate the id.
     retailer = IdFilter(label=_("Retailer"), field_name="retailer_id", min_value=1, max_value=2**63 - 1)
 
+    # A damaged shop id shows no shop's orders rather than all of them (and says so).
+    strict_filters = ("retailer",)
+
     class Meta:
         model = Order
         fields: list[str] = []
@@ -122,8 +125,8 @@ class OrderFilter(django_filters.FilterSet):
         self.filters["region"].queryset = Region.objects.filter(pk__in=service_areas.values("region_id"))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if "retailer" in self.form.errors:
-            return queryset.none()  # a damaged shop id shows no shop's orders rather than all of them
+        if self.form.errors.keys() & set(self.strict_filters):
+            return queryset.none()
         return super().filter_queryset(queryset)
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.roles import may_see_full_phones
 from retailers.models import Retailer, ServiceArea
-from retailers.selectors import account_manager_choices, service_areas_visible_to
+from retailers.selectors import account_manager_choices, account_manager_label, service_areas_visible_to
 from retailers.services import PERSONAL_CARD_FIELDS, PROFILE_FIELDS, STRUCTURAL_FIELDS, retailer_editable_fields
 from retailers.templatetags.retailer_tags import masked_phone
 
@@ -55,6 +55,7 @@ class RetailerForm(forms.ModelForm):
             field.queryset = account_manager_choices(
                 areas=self.fields["service_area"].queryset if area is None else [area]
             )
+            field.label_from_instance = account_manager_label
             field.error_messages["invalid_choice"] = _("Choose a sales manager of the shop's service area.")
         self.phones_hidden = bool(self.instance.pk) and not may_see_full_phones(user)
         if self.phones_hidden:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from crm_site.excel import Column, Sheet, write_xlsx
+from crm_site.formatting import format_list
 from retailers.imports import (
     IMPORT_KINDS,
     CheckedSheet,
@@ -37,7 +38,6 @@ from retailers.imports import (
     check_sheet,
     describe_stored,
     import_check,
-    listed,
     read_sheet,
     row_message,
     sheet_rows,
@@ -86,7 +86,7 @@ def _column_need(column: ImportColumn) -> str:
 
 def _column_accepts(column: ImportColumn) -> str:
     if column.choices is not None:
-        return listed(str(label) for _code, label in column.choices.choices)
+        return format_list(str(label) for _code, label in column.choices.choices)
     return {
         "date": _("a date: 2025-03-01, 2025/3/1 or 2025年3月1日"),
         "boolean": _("是 (yes) or 否 (no)"),

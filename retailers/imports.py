@@ -33,8 +33,9 @@ from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
+from crm_site.formatting import format_list
 from crm_site.stored_messages import render
 from retailers.messages import IMPORT_MESSAGES
 from retailers.models import (
@@ -70,11 +71,6 @@ SEPARATOR = ";"  # between the message numbers of a row's errors
 MB = 1024 * 1024
 
 
-def listed(items: Iterable[str]) -> str:
-    """Items one after the other as the language writes a list (、 in Chinese)."""
-    return pgettext("list separator", ", ").join(items)
-
-
 def describe_stored(
     stored: dict | None, kind: ImportKind | None, *, column: ImportColumn | None = None, fallback: str = ""
 ) -> str:
@@ -86,9 +82,9 @@ def describe_stored(
         return fallback
     shown = dict(stored.get("params") or {})
     if kind is not None and isinstance(shown.get("columns"), list):
-        shown["columns"] = listed(kind.column(name).label for name in shown["columns"])
+        shown["columns"] = format_list(kind.column(name).label for name in shown["columns"])
     if column is not None and column.choices is not None and stored.get("code") == IMPORT_MESSAGES["choice"].code:
-        shown["choices"] = listed(str(label) for _code, label in column.choices.choices)
+        shown["choices"] = format_list(str(label) for _code, label in column.choices.choices)
     return render({**stored, "params": shown}, fallback)
 
 

@@ -19,9 +19,9 @@ from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, Q, Q
 from django.db.models.functions import Coalesce, Concat, Replace, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
-from crm_site.formatting import format_count
+from crm_site.formatting import format_count, format_list
 from retailers.models import ComplianceRecord, Order, OrderLine, Retailer, RetailerDistinctPair, ServiceArea
 from retailers.timeline import TimelineEvent
 from retailers.validators import normalize_phone, to_half_width
@@ -76,7 +76,20 @@ def account_manager_choices(*, areas: QuerySet[ServiceArea] | list[ServiceArea])
         User.objects.filter(is_active=True, groups__name=Role.SALES_MANAGER, service_areas__in=areas)
         .distinct()
         .order_by("username")
+        .prefetch_related("service_areas")  # every area each one serves, for account_manager_label
     )
+
+
+def account_manager_label(manager) -> str:
+    """How a manager reads in a choice: the name and the areas they serve, "宋经理（玄武一片、玄武二片）"
+    / "Song (Area 1, Area 2)"; the areas come from account_manager_choices' prefetch."""
+    areas = manager.service_areas.all()
+    if not areas:
+        return str(manager)
+    return pgettext("a user and the service areas they serve", "%(name)s (%(areas)s)") % {
+        "name": manager,
+        "areas": format_list(areas),
+    }
 
 
 def retailers_visible_to(user) -> QuerySet[Retailer]:

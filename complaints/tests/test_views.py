@@ -138,8 +138,11 @@ def test_attachments_are_checked(client_for, users, tickets, settings, tmp_path)
     settings.MEDIA_ROOT = tmp_path
     client = client_for(users[Role.COMPLAINT_CLERK])
     url = reverse("complaints:ticket-attach", args=[tickets["a"].pk])
-    client.post(url, {"file": SimpleUploadedFile("photo.png", png_bytes(), content_type="image/png")})
+    response = client.post(
+        url, {"file": SimpleUploadedFile("photo.png", png_bytes(), content_type="image/png")}, follow=True
+    )
     assert tickets["a"].attachments.count() == 1
+    assert [str(message) for message in response.context["messages"]] == ["已添加附件“photo.png”。"]
     response = client.post(
         url, {"file": SimpleUploadedFile("x.exe", b"MZ", content_type="application/x-msdownload")}, follow=True
     )
@@ -253,3 +256,58 @@ def test_the_queue_export_link_carries_the_filters_on_screen(client_for, users, 
     page = client_for(users[Role.ADMIN]).get(reverse("complaints:index"), {"q": "王记"}).content.decode()
     assert f'href="{reverse("complaints:ticket-export")}?q=' in page
     assert "??" not in page
+
+
+@pytest.mark.parametrize(("language", "label"), [("zh-hans", "{d.year}年{d.month}月"), ("en", "{d:%Y-%m}")])
+def test_report_and_its_export_label_all_twelve_months_like_the_dossier_chart(
+    client_for, users, tickets, language, label
+):
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    client = client_for(users[Role.ADMIN])
+    client.cookies["django_language"] = language
+    months = [timezone.localdate().replace(day=1) - relativedelta(months=n) for n in range(11, -1, -1)]
+    labels = [label.format(d=month) for month in months]
+    page = client.get(reverse("complaints:report")).content.decode()
+    header = page.split('id="by-category"')[1].split("</thead>")[0]
+    assert all(f">{text}</th>" in header for text in labels), header
+    export = client.get(reverse("complaints:report-export"))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    assert [cell.value for cell in sheet[1]][1:-1] == labels
+    assert [cell.value for cell in sheet[2]][1:] == [0] * 11 + [3, 3]
+
+
+def test_queue_names_a_bad_filter_value_and_applies_the_others(client_for, users, tickets, prefecture):
+    from crm_site.testing import ignored_filter_warnings_on
+
+    client = client_for(users[Role.ADMIN])
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("complaints:index"), {"category": "nope", "region": prefecture["regions"][1].pk})
+    assert response.status_code == 200
+    assert numbers(response) == {tickets["c"].number}
+    assert ignored_filter_warnings_on(response) == [
+        "Category: “nope” is not one of the choices; this filter was ignored."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", ["平均办结用时：", "回访满意度：", "回访次数：", "不满意回访占比："]),
+        ("en", ["Mean time from received to closed: ", "Follow-ups: ", "Unsatisfied follow-ups: "]),
+    ],
+)
+def test_report_and_ticket_labels_use_the_languages_punctuation(client_for, users, tickets, language, expected):
+    client = client_for(users[Role.ADMIN])
+    client.cookies["django_language"] = language
+    page = client.get(reverse("complaints:report")).content.decode()
+    figures = page.split('id="in-time"')[1].split("Every follow-up")[0].split("</table>")[1]
+    assert all(label in figures for label in expected), figures
+    ticket = client.get(reverse("complaints:ticket-detail", args=[tickets["a"].pk])).content.decode()
+    shop = tickets["a"].retailer
+    if language == "zh-hans":
+        assert "(" not in figures and ": " not in figures
+        assert "承办人：" in ticket and f"{shop.name}（{shop.license_no}）" in ticket
+    else:
+        assert f"{shop.name} ({shop.license_no})" in ticket

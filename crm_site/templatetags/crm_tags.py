@@ -3,6 +3,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from crm_site import formatting, stored_messages
+from crm_site.forms import ignored_filter_warnings
 
 register = template.Library()
 
@@ -42,6 +43,18 @@ def share(value, decimals=1):
 def duration(value):
     """{{ timedelta|duration }} -> 2小时15分 / 2 h 15 min."""
     return formatting.format_duration(value)
+
+
+@register.filter
+def ignored_filters(filterset) -> list[str]:
+    """{% for warning in filter|ignored_filters %}: see crm_site.forms.ignored_filter_warnings."""
+    return ignored_filter_warnings(filterset)
+
+
+@register.filter
+def month(value):
+    """{{ first_day|month }} -> 2026年3月 / 2026-03."""
+    return formatting.format_month(value)
 
 
 @register.filter

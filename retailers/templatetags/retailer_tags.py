@@ -2,9 +2,9 @@ import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+
+from crm_site.formatting import format_month
 
 LICENSE_WARNING_DAYS = 60
 
@@ -40,9 +40,8 @@ def license_state(retailer) -> str:
 @register.filter
 def monthly_chart_data(monthly: list[dict]) -> dict:
     """The dossier chart's data: one bar per month, labelled 2026-03 / 2026年3月."""
-    label_format = pgettext("a month on a chart, as a date format", "Y-m")
     return {
-        "labels": [date_format(row["month"], label_format) for row in monthly],
+        "labels": [format_month(row["month"]) for row in monthly],
         "amounts": [float(row["amount"]) for row in monthly],
         "cartons": [row["cartons"] for row in monthly],
         "amount_label": str(_("Amount (yuan)")),

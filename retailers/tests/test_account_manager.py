@@ -79,3 +79,23 @@ def test_changing_the_area_refreshes_the_manager_choices(client_for, prefecture)
     url = reverse("retailers:retailer-update", args=[prefecture["shops"]["a"].pk])
     content = client.get(url, {"service_area": prefecture["areas"]["c"].pk}, headers={"HX-Request": "true"})
     assert f'value="{prefecture["other_manager"].pk}"' in content.content.decode()
+
+
+def test_manager_choices_read_alike_name_and_areas_served(client_for, prefecture):
+    """Every choice is "name (areas)", full-width brackets and 、 in Chinese, ASCII in English."""
+    from django.utils.translation import override
+
+    manager = prefecture["users"][Role.SALES_MANAGER]
+    prefecture["areas"]["b"].managers.add(manager)
+    shop, admin = prefecture["shops"]["a"], prefecture["users"][Role.ADMIN]
+    name = str(manager)
+    with override("zh-hans"):
+        field = RetailerForm(instance=shop, user=admin)["account_manager"]
+        assert [label for _value, label in field.field.choices][1:] == [f"{name}（玄武一片、玄武二片）"]
+    with override("en"):
+        field = RetailerForm(instance=shop, user=admin)["account_manager"]
+        assert [label for _value, label in field.field.choices][1:] == [f"{name} (玄武一片, 玄武二片)"]
+    client = client_for(admin)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("retailers:retailer-update", args=[shop.pk])).content.decode()
+    assert f"{name}（玄武一片、玄武二片）</option>" in page

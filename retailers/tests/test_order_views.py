@@ -274,3 +274,21 @@ def test_retailer_list_links_keep_the_filters(client_for, users):
     content = client_for(users[Role.ADMIN]).get(reverse("retailers:retailer-list"), {"q": "超市"}).content.decode()
     assert f'href="{reverse("retailers:retailer-export")}?q=%E8%B6%85%E5%B8%82"' in content
     assert "??" not in content
+
+
+def test_a_bad_filter_value_is_named_and_the_page_keeps_its_queries(
+    client_for, prefecture, orders, django_assert_num_queries
+):
+    from crm_site.testing import ignored_filter_warnings_on
+
+    client = client_for(prefecture["users"][Role.ADMIN])
+    client.cookies["django_language"] = "zh-hans"
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(LIST_URL, {"date_from": "2026-13-45", "region": "x"})
+    assert response.status_code == 200 and len(listed(response)) == 3
+    assert ignored_filter_warnings_on(response) == [
+        "起始日期：“2026-13-45”无效，已忽略此筛选条件。",
+        "区域：“x”不是可选项，已忽略此筛选条件。",
+    ]
+    refused = client.get(LIST_URL, {"retailer": "abc"})
+    assert listed(refused) == [] and ignored_filter_warnings_on(refused) == ["零售客户：“abc”无效，未列出任何结果。"]

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm_site.roles import Role
+from crm_site.testing import ignored_filter_warnings_on
 from retailers.tests.factories import ComplianceRecordFactory, OrderFactory, RetailerFactory
 
 pytestmark = pytest.mark.django_db
@@ -377,3 +378,28 @@ def test_dossier_and_order_list_format_numbers_alike(client_for, prefecture):
     assert "26.7%" in dossier and "8.1%" in dossier  # high-end and low-tar shares, one decimal
     orders = client.get(reverse("retailers:order-list")).content.decode()
     assert "12,345.60" in orders and "1,234" in orders
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", ["客户类别：“bogus”不是可选项，已忽略此筛选条件。", "N周未订货：“abc”无效，已忽略此筛选条件。"]),
+        ("en", ["Tier: “bogus” is not one of the choices; this filter was ignored.",
+                "No order for (weeks): “abc” is not valid; this filter was ignored."]),
+    ],
+)  # fmt: skip
+def test_a_bad_filter_value_is_named_and_ignored_the_others_still_apply(client_for, prefecture, language, expected):
+    client = client_for(prefecture["users"][Role.ADMIN])
+    client.cookies["django_language"] = language
+    area_b = prefecture["areas"]["b"].pk
+    response = client.get(LIST_URL, {"tier": "bogus", "no_order_weeks": "abc", "service_area": area_b})
+    assert response.status_code == 200
+    assert listed_names(response) == {"李家超市"}
+    assert ignored_filter_warnings_on(response) == expected
+    assert ignored_filter_warnings_on(client.get(LIST_URL, {"tier": "key"})) == []
+
+
+def test_a_bad_filter_value_is_named_also_when_htmx_swaps_the_results(client_for, users):
+    response = client_for(users[Role.ADMIN]).get(LIST_URL, {"tier": "<b>x</b>"}, headers={"HX-Request": "true"})
+    content = response.content.decode()
+    assert "“&lt;b&gt;x&lt;/b&gt;”" in content and "<b>x</b>" not in content
