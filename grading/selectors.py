@@ -249,7 +249,46 @@ def retailer_live_override(*, retailer: Retailer) -> TierOverride | None:
 
 
 def grading_timeline_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
-    """Tier changes of a shop, for its dossier timeline."""
+    """Tier changes of a shop, for its dossier timeline: the runs that moved it, and its overrides
+    pinned, revoked or run out. Two queries."""
+    return _grade_events(retailer, limit) + _override_events(retailer, limit)
+
+
+def _override_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
+    overrides = retailer.tier_overrides.select_related("created_by", "revoked_by").order_by("-created_at")[:limit]
+    events = []
+    for override in overrides:
+        tier = override.get_tier_display()
+        detail = " · ".join([str(_("until %(date)s") % {"date": override.expires_on.isoformat()}), override.reason])
+        events.append(
+            TimelineEvent(
+                at=override.created_at,
+                kind="grading",
+                title=str(_("Tier pinned by override: %(tier)s") % {"tier": tier}),
+                detail=detail,
+                icon="bi-pin-angle",
+                actor=str(override.created_by),
+            )
+        )
+        if override.revoked_at is None:
+            continue
+        events.append(
+            TimelineEvent(
+                at=override.revoked_at,
+                kind="grading",
+                title=str(
+                    (_("Override ran out: %(tier)s") if override.expired else _("Override revoked: %(tier)s"))
+                    % {"tier": tier}
+                ),
+                detail=detail,
+                icon="bi-pin",
+                actor=str(override.revoked_by or ""),
+            )
+        )
+    return events
+
+
+def _grade_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
     grades = retailer.grades.exclude(movement=Movement.SAME).select_related("run").order_by("-run__created_at")[:limit]
     return [
         TimelineEvent(
