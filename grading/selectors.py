@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -164,10 +165,10 @@ def policy_settings(snapshot: dict) -> list[PolicySection]:
         if name == "window_months":
             return ngettext("%(n)s month", "%(n)s months", value) % {"n": format_count(value)}
         if isinstance(value, bool):
-            return str(_("yes") if value else _("no"))
+            return str(_("Yes") if value else _("No"))
         return format_count(value)
 
-    label = {field.name: str(field.verbose_name) for field in GradingPolicy._meta.fields}
+    label = {field.name: capfirst(str(field.verbose_name)) for field in GradingPolicy._meta.fields}
     sections = []
     for title, names in (
         (_("Weights (points out of 100)"), WEIGHT_FIELDS),

@@ -344,12 +344,12 @@ def test_the_policy_a_run_used_reads_as_labelled_settings(prefecture, twenty_sho
         settings = {
             label: value for section in policy_settings(run.policy_snapshot) for label, value in section.settings
         }
-    assert settings["weight: 12-month purchase amount"] == "40%"
-    assert settings["key accounts (%)"] == "25%"
-    assert settings["tolerance of the split (percentage points)"] == "2.0"
-    assert settings["ranking scope"] == "The whole company"
-    assert settings["months of orders considered"] == "12 months"
-    assert settings["grade only active shops"] == "yes"
+    assert settings["Weight: 12-month purchase amount"] == "40%"
+    assert settings["Key accounts (%)"] == "25%"
+    assert settings["Tolerance of the split (percentage points)"] == "2.0"
+    assert settings["Ranking scope"] == "The whole company"
+    assert settings["Months of orders considered"] == "12 months"
+    assert settings["Grade only active shops"] == "Yes"
     assert settings["Nightly run at"] == "02:30"
     with translation.override("zh-hans"):
         sections = policy_settings(run.policy_snapshot)

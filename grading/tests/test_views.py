@@ -369,3 +369,13 @@ def test_the_dossier_keeps_its_query_count_as_overrides_pile_up(
     pinned_run(prefecture, graded)
     with django_assert_num_queries(len(few)):
         client.get(url)
+
+
+def test_labels_and_badges_are_sentence_case_in_english_and_stay_chinese(client_for, users, graded):
+    client = client_for(users[Role.ADMIN])
+    url = reverse("grading:run-detail", args=[graded.pk])
+    content = client.get(url).content.decode()
+    assert "比例在容差内" in content and "权重：订货量（条）" in content
+    content = english(client).get(url).content.decode()
+    assert "Split within tolerance" in content and "split within tolerance" not in content
+    assert '<th class="fw-normal">Weight: cartons</th>' in content and "weight: cartons" not in content
