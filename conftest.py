@@ -1,10 +1,19 @@
 """Fixtures shared by every app's tests: one user per role, wired to a small prefecture."""
 
 import pytest
+from django.utils import translation
 
 from crm_site.roles import Role
 from crm_site.tests.factories import UserFactory
 from retailers.tests.factories import RegionFactory, RetailerFactory, ServiceAreaFactory
+
+
+@pytest.fixture(autouse=True)
+def _site_language_after_each_test():
+    """A request in English leaves English active in the thread (LocaleMiddleware does not undo
+    it): every test starts in the site's language whatever the test before asked for."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

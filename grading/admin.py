@@ -39,7 +39,7 @@ class TierOverrideAdmin(admin.ModelAdmin):
     """Read only: an override is made and revoked on the dossier (grading.services), which also
     sets the shop's tier at once; a row saved here would not."""
 
-    list_display = ["retailer", "tier", "reason", "expires_on", "created_by", "revoked_at"]
+    list_display = ["retailer", "tier", "reason", "expires_on", "created_by", "revoked_at", "revoked_by"]
     raw_id_fields = ["retailer"]
 
     def has_add_permission(self, request) -> bool:

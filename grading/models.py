@@ -247,6 +247,15 @@ class TierOverride(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Who ended it (a revoke, or a new override of the shop); empty when it ran out on its date.
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -260,6 +269,15 @@ class TierOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.retailer_id} → {self.tier}"
+
+    @property
+    def expired(self) -> bool:
+        """It ran out on its date (the daily job ended it), rather than being revoked by someone."""
+        return (
+            self.revoked_at is not None
+            and self.revoked_by_id is None
+            and timezone.localdate(self.revoked_at) > self.expires_on
+        )
 
 
 class ServicePolicy(models.Model):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -164,10 +165,10 @@ def policy_settings(snapshot: dict) -> list[PolicySection]:
         if name == "window_months":
             return ngettext("%(n)s month", "%(n)s months", value) % {"n": format_count(value)}
         if isinstance(value, bool):
-            return str(_("yes") if value else _("no"))
+            return str(_("Yes") if value else _("No"))
         return format_count(value)
 
-    label = {field.name: str(field.verbose_name) for field in GradingPolicy._meta.fields}
+    label = {field.name: capfirst(str(field.verbose_name)) for field in GradingPolicy._meta.fields}
     sections = []
     for title, names in (
         (_("Weights (points out of 100)"), WEIGHT_FIELDS),
@@ -249,7 +250,46 @@ def retailer_live_override(*, retailer: Retailer) -> TierOverride | None:
 
 
 def grading_timeline_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
-    """Tier changes of a shop, for its dossier timeline."""
+    """Tier changes of a shop, for its dossier timeline: the runs that moved it, and its overrides
+    pinned, revoked or run out. Two queries."""
+    return _grade_events(retailer, limit) + _override_events(retailer, limit)
+
+
+def _override_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
+    overrides = retailer.tier_overrides.select_related("created_by", "revoked_by").order_by("-created_at")[:limit]
+    events = []
+    for override in overrides:
+        tier = override.get_tier_display()
+        detail = " · ".join([str(_("until %(date)s") % {"date": override.expires_on.isoformat()}), override.reason])
+        events.append(
+            TimelineEvent(
+                at=override.created_at,
+                kind="grading",
+                title=str(_("Tier pinned by override: %(tier)s") % {"tier": tier}),
+                detail=detail,
+                icon="bi-pin-angle",
+                actor=str(override.created_by),
+            )
+        )
+        if override.revoked_at is None:
+            continue
+        events.append(
+            TimelineEvent(
+                at=override.revoked_at,
+                kind="grading",
+                title=str(
+                    (_("Override ran out: %(tier)s") if override.expired else _("Override revoked: %(tier)s"))
+                    % {"tier": tier}
+                ),
+                detail=detail,
+                icon="bi-pin",
+                actor=str(override.revoked_by or ""),
+            )
+        )
+    return events
+
+
+def _grade_events(retailer: Retailer, limit: int) -> list[TimelineEvent]:
     grades = retailer.grades.exclude(movement=Movement.SAME).select_related("run").order_by("-run__created_at")[:limit]
     return [
         TimelineEvent(

@@ -187,7 +187,10 @@ def _compute_and_apply(run: GradingRun) -> None:
 
 
 def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame:
-    """One row per eligible shop with its raw signals, from order headers (never order lines)."""
+    """One row per eligible shop with its raw signals, from order headers (never order lines).
+
+    previous_tier is the tier of the shop's latest grade (its tier now if it was never graded), so a
+    grade's movement reads against the grade before it, also when an override came in between."""
     since = as_of - relativedelta(months=policy.window_months)
     # Parameters in the order they appear: order window, finding window, live overrides, eligibility.
     conditions, params = ["1 = 1"], [since, as_of, since, as_of, as_of]
@@ -198,7 +201,9 @@ def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame
         conditions.append("r.license_expires_on >= %s")
         params.append(as_of)
     sql = f"""
-        SELECT r.id, r.license_no, a.region_id, r.service_area_id, r.partner_since, r.credit_level, r.tier,
+        SELECT r.id, r.license_no, a.region_id, r.service_area_id, r.partner_since, r.credit_level,
+               COALESCE((SELECT g.tier FROM grading_retailergrade g WHERE g.retailer_id = r.id
+                         ORDER BY g.run_id DESC LIMIT 1), r.tier),
                COALESCE(o.amount, 0), COALESCE(o.cartons, 0), COALESCE(o.orders, 0),
                COALESCE(o.high_end, 0), COALESCE(o.low_tar, 0), COALESCE(o.brands, 0), COALESCE(c.findings, 0),
                ov.tier
@@ -345,7 +350,9 @@ def tier_override_create(
         raise PermissionDenied
     if expires_on <= timezone.localdate():
         raise ValidationError({"expires_on": _("The expiry date must be in the future.")})
-    TierOverride.objects.filter(retailer=retailer, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    TierOverride.objects.filter(retailer=retailer, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=created_by
+    )
     override = TierOverride(
         retailer=retailer, tier=tier, reason=reason.strip(), expires_on=expires_on, created_by=created_by
     )
@@ -362,8 +369,8 @@ def tier_override_revoke(*, override: TierOverride, revoked_by) -> TierOverride:
     if not revoked_by.has_perm("grading.change_tieroverride"):
         raise PermissionDenied
     if override.revoked_at is None:
-        override.revoked_at = timezone.now()
-        override.save(update_fields=["revoked_at"])
+        override.revoked_at, override.revoked_by = timezone.now(), revoked_by
+        override.save(update_fields=["revoked_at", "revoked_by"])
         _tiers_restore(retailer_ids=[override.retailer_id])
     return override
 

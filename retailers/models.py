@@ -580,6 +580,13 @@ class ImportJob(models.Model):
         return self.rows_read - self.rows_invalid
 
     @property
+    def status_label(self) -> str:
+        """The status as the pages say it: a check that found no valid row has nothing to confirm."""
+        if self.status == self.Status.CHECKED and not self.rows_valid:
+            return str(_("Checked: no valid rows to import"))
+        return self.get_status_display()
+
+    @property
     def progress(self) -> int:
         """Percent for the progress bar: reading, checking (rows counted), importing, done."""
         if self.status == self.Status.CHECKING:

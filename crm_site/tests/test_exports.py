@@ -142,3 +142,28 @@ def test_an_exports_list_state_drops_the_cursor_and_nul_characters():
     query = QueryDict("q=%E7%8E%8B%00&after=abc&sort=name&tier=key")
     assert list_state(query) == {"q": "王", "sort": "name", "tier": "key"}
     assert list_state(query, without=("after", "sort")) == {"q": "王", "tier": "key"}
+
+
+@pytest.mark.parametrize(
+    ("language", "notice"),
+    [
+        ("zh-hans", "正在生成导出文件，完成后将显示在下方。"),
+        ("en", "The export is being written; it appears below when ready."),
+    ],
+)
+def test_the_export_notice_is_part_of_the_polled_list_and_goes_when_the_export_is_done(
+    client_for, users, language, notice
+):
+    client = client_for(users[Role.SUPERVISOR])
+    client.cookies["django_language"] = language
+    page = client.post(reverse("export-job-create"), {"kind": "retailers", "query": ""}, follow=True).content.decode()
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.PENDING  # the worker has not run it yet (no commit in the test)
+    before, polled = page.split('id="jobs"')
+    assert notice not in before and notice in polled  # the poll refreshes it with the list
+    partial = client.get(reverse("export-jobs"), HTTP_HX_REQUEST="true").content.decode()
+    assert notice in partial
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.SUCCEEDED, row_count=3)
+    partial = client.get(reverse("export-jobs"), HTTP_HX_REQUEST="true").content.decode()
+    assert notice not in partial and "download-link" in partial
+    assert notice not in client.get(reverse("export-jobs")).content.decode()

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 
 from crm_site.roles import Role
-from grading.models import GradingRun, RetailerGrade, RunStatus, ServicePolicy
+from grading.models import GradingRun, Movement, RetailerGrade, RunStatus, ServicePolicy
 from grading.selectors import grade_explanation, policy_settings, run_scope, service_policy_for
 from grading.services import (
     STALE_RUN_AFTER,
@@ -344,12 +344,12 @@ def test_the_policy_a_run_used_reads_as_labelled_settings(prefecture, twenty_sho
         settings = {
             label: value for section in policy_settings(run.policy_snapshot) for label, value in section.settings
         }
-    assert settings["weight: 12-month purchase amount"] == "40%"
-    assert settings["key accounts (%)"] == "25%"
-    assert settings["tolerance of the split (percentage points)"] == "2.0"
-    assert settings["ranking scope"] == "The whole company"
-    assert settings["months of orders considered"] == "12 months"
-    assert settings["grade only active shops"] == "yes"
+    assert settings["Weight: 12-month purchase amount"] == "40%"
+    assert settings["Key accounts (%)"] == "25%"
+    assert settings["Tolerance of the split (percentage points)"] == "2.0"
+    assert settings["Ranking scope"] == "The whole company"
+    assert settings["Months of orders considered"] == "12 months"
+    assert settings["Grade only active shops"] == "Yes"
     assert settings["Nightly run at"] == "02:30"
     with translation.override("zh-hans"):
         sections = policy_settings(run.policy_snapshot)
@@ -403,3 +403,23 @@ def test_a_run_stuck_for_hours_is_abandoned_with_a_note_in_the_readers_language(
     assert stuck.text == f"已放弃：{hours}小时无进展。"
     with translation.override("en"):
         assert stuck.note == f"Abandoned: no progress for {hours} hours."
+
+
+def test_movement_is_judged_against_the_shops_previous_grade_even_when_an_override_came_between(
+    prefecture, twenty_shops
+):
+    first = run_now()
+    shop = twenty_shops[0]
+    assert RetailerGrade.objects.get(run=first, retailer=shop).tier == "ordinary"
+    pin(shop, "key", by=prefecture["users"][Role.SUPERVISOR])  # the shop is a key account at once
+    second = run_now()
+    grade = RetailerGrade.objects.get(run=second, retailer=shop)
+    assert (grade.previous_tier, grade.tier, grade.computed_tier, grade.overridden) == (
+        "ordinary",
+        "key",
+        "ordinary",
+        True,
+    )
+    assert grade.movement == Movement.UP  # as the history reads it: 普通客户 in the run before, 重点客户 now
+    third = run_now()
+    assert RetailerGrade.objects.get(run=third, retailer=shop).movement == Movement.SAME

@@ -11,7 +11,13 @@ from django.urls import reverse
 from crm_site.models import ExportLog
 from crm_site.roles import Role
 from grading.models import GradingRun, RetailerGrade, RunStatus, TierOverride
-from grading.services import grading_run_execute, grading_run_start
+from grading.services import (
+    grading_run_execute,
+    grading_run_start,
+    tier_override_create,
+    tier_override_revoke,
+    tier_overrides_expire,
+)
 from retailers.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +268,114 @@ def test_run_page_for_roles_with_grading(client_for, users, graded, role):
 def test_run_page_refused_to_clerk(client_for, users, graded):
     response = client_for(users[Role.COMPLAINT_CLERK]).get(reverse("grading:run-detail", args=[graded.pk]))
     assert response.status_code == 403
+
+
+def pinned_run(prefecture, graded):
+    """Shop a, graded ordinary, pinned to key by the supervisor, then graded again."""
+    shop = prefecture["shops"]["a"]
+    assert RetailerGrade.objects.get(run=graded, retailer=shop).tier != "key"
+    override = tier_override_create(
+        retailer=shop,
+        tier="key",
+        reason="新店扶持",
+        expires_on=datetime.date.today() + datetime.timedelta(days=30),
+        created_by=prefecture["users"][Role.SUPERVISOR],
+    )
+    grading_run_execute(run_id=GradingRun.objects.create(as_of=datetime.date.today()).pk)
+    return shop, override
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_grading_history_has_a_header_and_says_which_tier_came_from_an_override(
+    client_for, prefecture, graded, language
+):
+    shop, _override = pinned_run(prefecture, graded)
+    client = client_for(prefecture["users"][Role.SUPERVISOR])
+    client.cookies["django_language"] = language
+    content = client.get(reverse("grading:retailer-panel", args=[shop.pk])).content.decode()
+    history = content.split('id="grade-history"')[1].split("</table>")[0]
+    words = {
+        "zh-hans": ["批次", "日期", "客户类别", "档位", "星级", "得分", "变动", "人工指定", "按得分：普通客户", "升级"],
+        "en": [
+            "Run",
+            "Date",
+            "Tier",
+            "Level",
+            "Stars",
+            "Score",
+            "Movement",
+            "Set by override",
+            "By score: Ordinary",
+            "Moved up",
+        ],
+    }[language]
+    assert "<thead>" in history
+    for word in words:
+        assert word in history, word
+    assert history.count('class="badge') == 1  # only the run after the override
+
+
+def test_the_grading_panel_keeps_its_query_count_as_runs_and_overrides_pile_up(
+    client_for, prefecture, graded, django_assert_num_queries
+):
+    shop = prefecture["shops"]["a"]
+    client = client_for(prefecture["users"][Role.SUPERVISOR])
+    url = reverse("grading:retailer-panel", args=[shop.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    pinned_run(prefecture, graded)
+    grading_run_execute(run_id=GradingRun.objects.create(as_of=datetime.date.today()).pk)
+    with django_assert_num_queries(len(few)):
+        client.get(url)
+
+
+def test_overrides_are_on_the_dossier_timeline_with_who_why_and_until_when(client_for, prefecture, graded):
+    shop, override = pinned_run(prefecture, graded)
+    supervisor = prefecture["users"][Role.SUPERVISOR]
+    tier_override_revoke(override=override, revoked_by=supervisor)
+    tier_override_create(
+        retailer=shop,
+        tier="special",
+        reason="试点",
+        expires_on=datetime.date.today() + datetime.timedelta(days=1),
+        created_by=supervisor,
+    )
+    TierOverride.objects.filter(tier="special").update(expires_on=datetime.date.today() - datetime.timedelta(days=1))
+    tier_overrides_expire()  # the daily job, the day after its last day
+    client = client_for(supervisor)
+    url = reverse("retailers:retailer-detail", args=[shop.pk])
+    timeline = client.get(url).content.decode().split('id="tab-timeline"')[1]
+    until = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    assert f"人工指定档位：重点客户</strong>：至 {until} · 新店扶持" in timeline
+    assert f"撤销人工指定：重点客户</strong>：至 {until} · 新店扶持" in timeline
+    assert "人工指定到期：特殊客户" in timeline
+    assert str(supervisor) in timeline
+    english(client)
+    timeline = client.get(url).content.decode().split('id="tab-timeline"')[1]
+    assert f"Override revoked: Key account</strong>：until {until} · 新店扶持" in timeline
+    assert "Override ran out: Special" in timeline
+
+
+def test_the_dossier_keeps_its_query_count_as_overrides_pile_up(
+    client_for, prefecture, graded, django_assert_num_queries
+):
+    shop = prefecture["shops"]["a"]
+    client = client_for(prefecture["users"][Role.SUPERVISOR])
+    url = reverse("retailers:retailer-detail", args=[shop.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    pinned_run(prefecture, graded)
+    with django_assert_num_queries(len(few)):
+        client.get(url)
+
+
+def test_labels_and_badges_are_sentence_case_in_english_and_stay_chinese(client_for, users, graded):
+    client = client_for(users[Role.ADMIN])
+    url = reverse("grading:run-detail", args=[graded.pk])
+    content = client.get(url).content.decode()
+    assert "比例在容差内" in content and "权重：订货量（条）" in content
+    content = english(client).get(url).content.decode()
+    assert "Split within tolerance" in content and "split within tolerance" not in content
+    assert '<th class="fw-normal">Weight: cartons</th>' in content and "weight: cartons" not in content

@@ -11,6 +11,7 @@ from crm_site.roles import Role
 from retailers.import_jobs import import_job_check, import_job_message
 from retailers.imports import IMPORT_KINDS, read_sheet
 from retailers.models import ImportJob, Retailer
+from retailers.tests.factories import RetailerFactory
 from retailers.tests.test_imports import HEADER, row, write_sheet
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +348,64 @@ def test_a_refused_jobs_message_is_stored_as_a_code_and_said_with_the_kinds_colu
     assert job.text == "缺少必填列：营销片区"  # the site's language, for the admin and old readers
     with translation.override("en"):
         assert import_job_message(job) == "Missing columns: Service area (营销片区)"
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "touched"),
+    [
+        ("zh-hans", ["<td>新增</td>", '<span class="text-danger">有误</span>'], "王记便利店（330100000001）"),
+        ("en", ["<td>Create</td>", '<span class="text-danger">Invalid</span>'], "王记便利店 (330100000001)"),
+    ],
+)
+def test_the_preview_actions_and_the_touched_shops_read_well_in_both_languages(
+    prefecture, settings, tmp_path, client_for, language, words, touched
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    area = prefecture["areas"]["a"]
+    job = checked_job(
+        prefecture, tmp_path, [row(area, license_no="330100000001"), row(area, license_no="330100000002", phone="12")]
+    )
+    client = client_for(prefecture["users"][Role.ADMIN])
+    client.cookies["django_language"] = language
+    preview = client.get(reverse("retailers:import-detail", args=[job.pk])).content.decode().split('id="preview"')[1]
+    for word in words:
+        assert word in preview
+    shop = RetailerFactory(service_area=area, name="王记便利店", license_no="330100000001")
+    ImportJob.objects.filter(pk=job.pk).update(status="succeeded", touched_ids=[shop.pk], created=1)
+    page = client.get(reverse("retailers:import-detail", args=[job.pk])).content.decode()
+    assert touched in page.split('id="touched"')[1].split("</div>")[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "nothing", "waiting"),
+    [
+        ("zh-hans", "已校验：没有可导入的行", "已校验，待确认"),
+        ("en", "Checked: no valid rows to import", "Checked: waiting for confirmation"),
+    ],
+)
+def test_a_check_without_valid_rows_says_nothing_can_be_imported_on_the_job_and_the_list(
+    prefecture, settings, tmp_path, client_for, language, nothing, waiting
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    area = prefecture["areas"]["a"]
+    job = checked_job(prefecture, tmp_path, [row(area, phone="12")])
+    assert (job.status, job.rows_valid) == ("checked", 0)
+    client = client_for(prefecture["users"][Role.ADMIN])
+    client.cookies["django_language"] = language
+    detail = client.get(reverse("retailers:import-detail", args=[job.pk])).content.decode()
+    state = detail.split('id="job-state"')[1].split("</span>")[0]
+    assert nothing in state and waiting not in state
+    listing = client.get(reverse("retailers:import-list")).content.decode()
+    assert nothing in listing and waiting not in listing
+    ImportJob.objects.filter(pk=job.pk).update(rows_invalid=0)  # one valid row: there is something to confirm
+    assert waiting in client.get(reverse("retailers:import-list")).content.decode()
+
+
+def test_a_jobs_status_label_says_when_a_check_left_nothing_to_import(db):
+    job = ImportJob(status=ImportJob.Status.CHECKED, rows_read=2, rows_invalid=2)
+    with translation.override("en"):
+        assert job.status_label == "Checked: no valid rows to import"
+        job.rows_invalid = 1
+        assert job.status_label == "Checked: waiting for confirmation"
+        job.status = ImportJob.Status.SUCCEEDED
+        assert job.status_label == "Imported"
