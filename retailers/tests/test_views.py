@@ -403,3 +403,17 @@ def test_a_bad_filter_value_is_named_also_when_htmx_swaps_the_results(client_for
     response = client_for(users[Role.ADMIN]).get(LIST_URL, {"tier": "<b>x</b>"}, headers={"HX-Request": "true"})
     content = response.content.decode()
     assert "“&lt;b&gt;x&lt;/b&gt;”" in content and "<b>x</b>" not in content
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "wrong"),
+    [("zh-hans", "违规记录：", "违规记录: "), ("en", "Compliance finding: ", "：")],
+)
+def test_timeline_lines_use_the_pages_own_punctuation(client_for, prefecture, language, expected, wrong):
+    shop = prefecture["shops"]["a"]
+    ComplianceRecordFactory(retailer=shop)
+    client = client_for(prefecture["users"][Role.SALES_MANAGER])
+    content = client.get(detail_url(shop), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    timeline = content[content.index('id="tab-timeline"') :].split("</ul>")[0]
+    assert expected in timeline
+    assert wrong not in timeline
