@@ -6,6 +6,8 @@ from django.db import migrations, models
 from django.db.models import Count
 from django.utils import timezone
 
+from crm_site.schedules import daily_task
+
 
 def area_counts_from_grades(apps, schema_editor):
     """Existing runs: their figures per service area, from their grades (the shops' areas now)."""
@@ -39,17 +41,6 @@ def live_overrides_to_tiers(apps, schema_editor):
         "retailer_id", "tier"
     ):
         Retailer.objects.filter(pk=retailer_id).exclude(tier=tier).update(tier=tier)
-
-
-def expiry_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    schedule, _ = CrontabSchedule.objects.get_or_create(
-        minute="5", hour="0", day_of_week="*", day_of_month="*", month_of_year="*", timezone="Asia/Shanghai"
-    )
-    PeriodicTask.objects.get_or_create(
-        name="grading: end expired tier overrides", defaults={"task": "grading.expire_overrides", "crontab": schedule}
-    )
 
 
 class Migration(migrations.Migration):
@@ -106,5 +97,8 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(live_overrides_to_tiers, migrations.RunPython.noop),
-        migrations.RunPython(expiry_schedule, migrations.RunPython.noop),
+        migrations.RunPython(
+            daily_task("grading: end expired tier overrides", "grading.expire_overrides", hour=0, minute=5),
+            migrations.RunPython.noop,
+        ),
     ]

@@ -353,7 +353,7 @@ def test_overrides_are_on_the_dossier_timeline_with_who_why_and_until_when(clien
     assert str(supervisor) in timeline
     english(client)
     timeline = client.get(url).content.decode().split('id="tab-timeline"')[1]
-    assert f"Override revoked: Key account</strong>：until {until} · 新店扶持" in timeline
+    assert f"Override revoked: Key account</strong>: until {until} · 新店扶持" in timeline
     assert "Override ran out: Special" in timeline
 
 

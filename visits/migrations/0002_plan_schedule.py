@@ -2,16 +2,7 @@
 
 from django.db import migrations
 
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    schedule, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="5", day_of_week="*", day_of_month="*", month_of_year="*", timezone="Asia/Shanghai"
-    )
-    PeriodicTask.objects.get_or_create(
-        name="visits: plan routine visits", defaults={"task": "visits.plan", "crontab": schedule}
-    )
+from crm_site.schedules import daily_task
 
 
 class Migration(migrations.Migration):
@@ -20,4 +11,9 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(
+            daily_task("visits: plan routine visits", "visits.plan", hour=5, minute=0),
+            migrations.RunPython.noop,
+        )
+    ]
