@@ -196,6 +196,15 @@ class Retailer(models.Model):
 
     # The personal card (个人名片): what a good manager remembers about the owner.
     birthday = models.DateField(_("owner's birthday"), null=True, blank=True)
+    # A birthday kept by the lunar calendar (农历生日): month 1–12, day 1–30, and whether it is in
+    # a leap month (闰月). visits.care_dates says which solar day it falls on in a given year.
+    lunar_birthday_month = models.PositiveSmallIntegerField(
+        _("lunar birthday: month"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    lunar_birthday_day = models.PositiveSmallIntegerField(
+        _("lunar birthday: day"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    lunar_birthday_leap = models.BooleanField(_("lunar birthday in a leap month"), default=False)
     hobbies = models.CharField(_("hobbies and preferences"), max_length=200, blank=True)
     family_notes = models.TextField(_("family"), blank=True)
     circle_contacts = models.TextField(_("business-circle contacts"), blank=True)
@@ -272,6 +281,18 @@ class Retailer(models.Model):
             models.CheckConstraint(
                 condition=Q(order_weekday__gte=1, order_weekday__lte=7),
                 name="retailer_order_weekday_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    lunar_birthday_month__isnull=True, lunar_birthday_day__isnull=True, lunar_birthday_leap=False
+                )
+                | Q(
+                    lunar_birthday_month__gte=1,
+                    lunar_birthday_month__lte=12,
+                    lunar_birthday_day__gte=1,
+                    lunar_birthday_day__lte=30,
+                ),
+                name="retailer_lunar_birthday_whole",
             ),
         ]
 

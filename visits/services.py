@@ -1,11 +1,13 @@
-"""Visit writes: the routine planner (one set-based pass over every shop)."""
+"""Visit writes: the routine planner (one set-based pass over every shop) and single plans."""
 
 from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from complaints.business_hours import is_working_day
 from grading.selectors import service_policy_for
@@ -182,3 +184,82 @@ def visits_plan(*, today: datetime.date | None = None) -> dict[str, int]:
         cursor.execute(f"DROP TABLE {DUE}")
         cursor.execute(f"DROP TABLE {NEXT_WORKING_DAY}")
     return {"created": created, "reassigned": reassigned, "rescheduled": rescheduled, "cancelled": cancelled}
+
+
+class VisitError(ValidationError):
+    """A visit action refused for a business reason; the message names the field or the rule."""
+
+
+def working_day_on_or_after(day: datetime.date) -> datetime.date:
+    """`day` itself if it is a working day (the complaints' holiday calendar), else the next one."""
+    while not is_working_day(day):
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def _servable(retailer: Retailer, on: datetime.date) -> bool:
+    return retailer.status == RetailerStatus.ACTIVE and retailer.license_expires_on >= on
+
+
+@transaction.atomic
+def visit_plan_one(
+    *,
+    retailer: Retailer,
+    kind: str,
+    planned_on: datetime.date,
+    manager=None,
+    purpose: str = "",
+    created_by=None,
+    campaign=None,
+    previous: Visit | None = None,
+) -> Visit:
+    """Plan one visit of a shop (a care visit from a reminder, a follow-up, a visit asked for from
+    analytics …), for the shop's manager unless another is named.
+
+    A routine plan is the planner's: asking for one moves the shop's open routine plan to the
+    date instead of adding a second. Refused (VisitError) for a shop that cannot be served on
+    that day (closed, licence expired), a day in the past, or a shop with no manager."""
+    today = timezone.localdate()
+    if planned_on < today:
+        raise VisitError({"planned_on": _("A visit cannot be planned in the past.")})
+    if not _servable(retailer, planned_on):
+        raise VisitError({"planned_on": _("The shop cannot be served on that day (closed or licence expired).")})
+    manager = manager or retailer.account_manager
+    if manager is None:
+        raise VisitError({"manager": _("The shop has no account manager to visit it.")})
+    if kind == VisitKind.ROUTINE:
+        routine = (
+            Visit.objects.select_for_update()
+            .filter(retailer=retailer, kind=VisitKind.ROUTINE, status=VisitStatus.PLANNED)
+            .first()
+        )
+        if routine is not None:
+            routine.planned_on, routine.manager = planned_on, manager
+            routine.save(update_fields=["planned_on", "manager"])
+            return routine
+    visit = Visit(
+        retailer=retailer,
+        manager=manager,
+        kind=kind,
+        planned_on=planned_on,
+        purpose=purpose,
+        created_by=created_by,
+        campaign=campaign,
+        previous=previous,
+        interval_days=service_policy_for(retailer.tier).visit_interval_days if kind == VisitKind.ROUTINE else None,
+    )
+    visit.full_clean()
+    visit.save()
+    return visit
+
+
+def visit_plan_next_routine(*, retailer: Retailer, visited_on: datetime.date) -> Visit | None:
+    """After a routine visit is logged: the shop's next routine plan, at its tier's interval from
+    the visit, on a working day, never before today; none if the shop cannot be served then.
+
+    The same rule as `visits_plan` (which would find it on its next pass), for one shop at once."""
+    interval = service_policy_for(retailer.tier).visit_interval_days
+    due = working_day_on_or_after(max(visited_on + datetime.timedelta(days=interval), timezone.localdate()))
+    if not _servable(retailer, due) or retailer.account_manager is None:
+        return None
+    return visit_plan_one(retailer=retailer, kind=VisitKind.ROUTINE, planned_on=due)
