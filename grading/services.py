@@ -622,7 +622,7 @@ def allocation_create(
     allocation.full_clean()
     allocation.save()
     if compute:
-        allocation_compute(allocation=allocation, computed_by=created_by)
+        allocation = allocation_compute(allocation=allocation, computed_by=created_by)
     return allocation
 
 
@@ -639,7 +639,7 @@ def allocation_update(
     allocation.full_clean()
     allocation.save(update_fields=["cartons", "rule_set"])
     if compute:
-        allocation_compute(allocation=allocation, computed_by=changed_by)
+        allocation = allocation_compute(allocation=allocation, computed_by=changed_by)
     return allocation
 
 
@@ -837,6 +837,7 @@ def allocation_uptake_refresh(*, allocation: Allocation) -> Allocation:
     """After the period: how many cartons of the product each shop of a published allocation
     ordered in the period (from its orders), kept beside the frozen cartons for the next
     allocation's history factor. Safe to run again (the orders may arrive late)."""
+    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
     if allocation.status == AllocationStatus.DRAFT:
         raise ValidationError(_("Uptake is read for a published allocation."))
     ordered = (

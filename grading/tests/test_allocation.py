@@ -197,9 +197,7 @@ def test_groups_share_by_demand_when_no_shares_are_given_and_each_group_is_exact
 
 def test_named_shops_get_their_fixed_quantities_within_total_and_caps():
     population = shops([1, 2, 3])
-    rules = Rules(
-        mode="named", named={"320100000000": 4, "320100000002": 9}, cap=6, period_end=PERIOD_END
-    )
+    rules = Rules(mode="named", named={"320100000000": 4, "320100000002": 9}, cap=6, period_end=PERIOD_END)
     outcome = allocate_frame(population, rules, 20)
     assert cartons_of(outcome) == [4, 0, 6]
     assert outcome.lines["exclusion"].tolist() == ["", NOT_NAMED, ""]
