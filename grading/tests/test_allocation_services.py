@@ -253,3 +253,37 @@ def test_uptake_after_the_period_counts_what_was_ordered(graded, users):
     )
     assert following.lines.get(retailer=graded["c"]).history_factor == 0.6
     assert following.lines.get(retailer=graded["a"]).history_factor == 0.0
+
+
+def test_allocate_command_prints_levels_and_total_and_dry_run_writes_nothing(graded):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    scarce_product(code="6901000777")
+    out = StringIO()
+    call_command(
+        "allocate", "--product", "6901000777", "--cartons", "10", "--period", "2026-W50", "--dry-run", stdout=out
+    )
+    text = out.getvalue()
+    assert "Total: 10 of 10 cartons; left over 0" in text and "dry run" in text
+    assert not Allocation.objects.exists()
+    out = StringIO()
+    call_command("allocate", "--product", "6901000777", "--cartons", "7", "--period", "2026-12-07", stdout=out)
+    allocation = Allocation.objects.get()
+    assert allocation.period_start == PERIOD and allocation.allocated == 7
+    assert "Total: 7 of 7 cartons" in out.getvalue()
+
+
+def test_allocate_command_refuses_bad_input(graded):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    scarce_product(code="6901000777")
+    for args in (
+        ["--product", "nope", "--cartons", "1"],
+        ["--product", "6901000777", "--cartons", "-1"],
+        ["--product", "6901000777", "--cartons", "1", "--period", "2026-W99"],
+    ):
+        with pytest.raises(CommandError):
+            call_command("allocate", *args)
