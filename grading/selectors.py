@@ -613,3 +613,75 @@ def retailer_allocation_lines(*, retailer: Retailer, limit: int = 12) -> list[Al
 
 def allocation_rule_sets() -> list[AllocationRuleSet]:
     return list(AllocationRuleSet.objects.prefetch_related("regions"))
+
+
+def allocation_rules_summary(snapshot: dict, regions: dict[int, str] | None = None) -> list[tuple[str, str]]:
+    """The rules an allocation used (its snapshot), as labelled settings in the reader's language."""
+    if not snapshot:
+        return []
+    from grading.models import HistorySource, QuotaKind
+    from retailers.models import ComplianceKind, PriceClass
+
+    regions = regions or {}
+    quotas = {int(level): value for level, value in snapshot.get("quotas", {}).items()}
+    runs: list[list] = []
+    for level in sorted(quotas):
+        if runs and runs[-1][1] == level - 1 and runs[-1][2] == quotas[level]:
+            runs[-1][1] = level
+        else:
+            runs.append([level, level, quotas[level]])
+    quota_text = "；".join(
+        f"{level_label(a)}{'–' + str(b) if b != a else ''}: {format_money(v) if v != int(v) else format_count(int(v))}"
+        for a, b, v in runs
+    )
+    every = str(_("all"))
+    kinds, tiers, types = dict(ComplianceKind.choices), dict(Tier.choices), dict(BusinessType.choices)
+    rows = [
+        (_("Rule set"), snapshot.get("name", "")),
+        (_("Mode"), str(AllocationMode(snapshot["mode"]).label)),
+        (_("Quota table holds"), str(QuotaKind(snapshot["quota_kind"]).label)),
+    ]
+    if snapshot["mode"] == AllocationMode.NAMED:
+        rows.append((_("Named shops"), format_count(len(snapshot.get("named_quantities", {})))))
+    else:
+        rows.append((_("Quota per level"), quota_text or "—"))
+    if snapshot.get("use_priority_weight"):
+        weights = snapshot.get("priority_weights", {})
+        rows.append(
+            (
+                _("Scarce-supply priority weight"),
+                "；".join(f"{tiers[t]} × {format_money(weights[t])}" for t in Tier.values if t in weights),
+            )
+        )
+    history = HistorySource(snapshot.get("history_source", "none"))
+    if history != HistorySource.NONE:
+        rows.append((_("History factor"), f"{history.label} ({format_money(snapshot.get('history_floor', 0))}–1)"))
+    rows.append((_("Cap per shop"), format_count(snapshot["cap_per_shop"]) if snapshot.get("cap_per_shop") else "—"))
+    if snapshot.get("price_classes"):
+        labels = dict(PriceClass.choices)
+        rows.append((_("Price classes (价位段)"), "、".join(str(labels.get(c, c)) for c in snapshot["price_classes"])))
+    if snapshot.get("excluded_finding_kinds"):
+        rows.append(
+            (
+                _("Findings that exclude"),
+                str(_("%(kinds)s in the last %(months)s months"))
+                % {
+                    "kinds": "、".join(str(kinds.get(k, k)) for k in snapshot["excluded_finding_kinds"]),
+                    "months": format_count(snapshot.get("finding_months", 0)),
+                },
+            )
+        )
+    rows.append(
+        (_("Tiers included"), "、".join(str(tiers.get(t, t)) for t in snapshot.get("included_tiers", [])) or every)
+    )
+    if snapshot.get("excluded_business_types"):
+        rows.append(
+            (_("Business types excluded"), "、".join(str(types.get(t, t)) for t in snapshot["excluded_business_types"]))
+        )
+    included = "、".join(regions.get(r, str(r)) for r in snapshot.get("regions", []))
+    rows.append((_("Regions included"), included or every))
+    rows.append((_("Only active shops"), str(_("Yes") if snapshot.get("require_active") else _("No"))))
+    rows.append(
+        (_("Licence valid through the period"), str(_("Yes") if snapshot.get("require_valid_licence") else _("No")))
+    )
+    return [(str(label), value) for label, value in rows]
