@@ -155,13 +155,13 @@ class World:
     """The objects the probes ask for: one of each in area A (region 1) and in area C (region 2)."""
 
     def __init__(self, prefecture) -> None:
-        from complaints.services import ticket_create
-        from complaints.tests.factories import ticket_data
         from django.utils import timezone
 
+        from complaints.services import ticket_create
+        from complaints.tests.factories import ticket_data
         from grading.models import Allocation, AllocationRuleSet, GradingRun, TierOverride
-        from retailers.tests.factories import ProductFactory
         from retailers.models import ImportJob
+        from retailers.tests.factories import ProductFactory
 
         self.prefecture = prefecture
         users = prefecture["users"]
