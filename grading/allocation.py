@@ -258,7 +258,7 @@ def _shares(
         weight_sum = np.bincount(codes[free], weights=weights[free], minlength=g)
         per_unit = np.divide(remaining, weight_sum, out=np.zeros(g), where=weight_sum > 0)
         tentative = weights * per_unit[codes]
-        over = free & (tentative >= upper - EPS)
+        over = free & (tentative > upper + EPS)
         if not over.any():
             share[free] = tentative[free]
             break

@@ -1,9 +1,10 @@
-"""A default allocation rule set (by 档位, a weight per level) and the role groups re-synced:
+"""A default allocation rule set, the daily beat entry that reads the uptake (by 档位, a weight per level) and the role groups re-synced:
 supervisors create and publish allocations and edit rule sets, managers read their shops' lines."""
 
 from django.db import migrations
 
 from crm_site.roles import sync_role_groups
+from crm_site.schedules import daily_task
 
 # 档位 1–5 get nothing; from 6 up the weight rises with the level.
 DEFAULT_QUOTAS = {str(level): (0 if level <= 5 else level - 5) for level in range(1, 31)}
@@ -30,6 +31,13 @@ class Migration(migrations.Migration):
     dependencies = [
         ("grading", "0007_allocation"),
         ("crm_site", "0011_roles_for_axes"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_defaults, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(create_defaults, migrations.RunPython.noop),
+        migrations.RunPython(
+            daily_task("grading: allocation uptake", "grading.allocation_uptake", hour=4, minute=20),
+            migrations.RunPython.noop,
+        ),
+    ]
