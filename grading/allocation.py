@@ -201,7 +201,8 @@ def allocate_frame(shops: pd.DataFrame, rules: Rules, cartons: int) -> Outcome:
     frame["share"] = np.round(share, 6)
     frame["cartons"] = whole
     frame["rounded_up"] = whole > np.floor(share + EPS)
-    frame["limit"] = np.where(fixed & (demand > 0), limit, "")
+    at_bound = (fixed | (share >= upper - EPS)) & (demand > 0) & (share > 0)
+    frame["limit"] = np.where(at_bound, limit, "")
     allocated = int(whole.sum())
     return Outcome(
         lines=frame,

@@ -106,8 +106,8 @@ ALLOC_SHARE = sm.register(
 ALLOC_BOUND_CAP = sm.register(
     "grading.alloc.bound_cap",
     _(
-        "That is more than the cap of %(cap)s cartons per shop: the share is held at the cap and the rest "
-        "goes to the others."
+        "The share reaches the cap of %(cap)s cartons per shop: it is held there and what is above it goes "
+        "to the others."
     ),
     cap=sm.COUNT,
 )
