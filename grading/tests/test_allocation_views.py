@@ -75,11 +75,12 @@ def test_admin_page_shows_totals_chart_rules_and_explanation_in_chinese(client_f
     content = response.content.decode()
     assert response.context["chart"]["cartons"] == [2, 4, 4]  # 10, 20, 30 → 1.67, 3.33, 5 → cap 4: 2, 4, 4
     assert 'id="allocation-chart-data"' in content and "js/allocation_chart.js" in content
-    assert "档位 30" in content or "第30档" in content
     steps = dict((line.retailer.name, steps) for line, steps in response.context["rows"])
-    assert any("上限" in step for step in steps["张老烟酒店"])
-    assert any("四舍" in step or "余数" in step for step in steps["王记便利店"])
-    assert "{" not in " ".join(steps["王记便利店"])  # no raw dicts or codes
+    assert steps["张老烟酒店"][0] == "档位 30：配额表规定权重 30.00。"
+    assert "分得量达到每户上限 4 条：按上限投放，超出部分分给其他客户。" in steps["张老烟酒店"]
+    assert steps["王记便利店"][-2:] == ["无需取整：正好 2 条。", "投放：2 条。"]
+    assert "{" not in " ".join(steps["王记便利店"])  # said in words, no raw dicts
+    assert "按档位" in content and "各档权重" in content  # the rules used, by their labels
 
 
 def test_the_explanation_in_english(client_for, users, allocation):
