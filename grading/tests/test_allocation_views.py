@@ -163,7 +163,7 @@ def test_exports_for_the_ordering_platform_excel_and_csv(client_for, users, publ
     response = client.get(reverse("grading:allocation-export", args=[published.pk]))
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("许可证号", "卷烟编码", "周期", "条数") or len(rows[0]) == 4
+    assert rows[0] == ("许可证号", "卷烟编码", "周期", "数量（条）")
     assert sorted(row[3] for row in rows[1:]) == [2, 4, 4]
     assert {row[1] for row in rows[1:]} == {"6901000123"} and {row[2] for row in rows[1:]} == {"2026-W50"}
     response = client.get(reverse("grading:allocation-export-csv", args=[published.pk]))
