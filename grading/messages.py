@@ -1,10 +1,34 @@
 """What a grading run's note says, said in the reader's language when shown (see
 crm_site.stored_messages). Imported by GradingConfig.ready()."""
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext_lazy as _
 
 from crm_site import stored_messages as sm
+from crm_site.formatting import format_list
 from retailers.models import ComplianceKind, Tier
+
+
+@dataclass(frozen=True)
+class _RuleFields:
+    """Names of AllocationRuleSet fields, kept as names and said as their labels in the reader's language."""
+
+    def store(self, value) -> str:
+        return ",".join(value)
+
+    def show(self, stored) -> str:
+        from grading.models import AllocationRuleSet
+
+        labels = {
+            field.name: field.verbose_name
+            for field in AllocationRuleSet._meta.get_fields()
+            if hasattr(field, "verbose_name")
+        }
+        return format_list(labels.get(name, name) for name in str(stored).split(",") if name)
+
+
+RULE_FIELDS = _RuleFields()
 
 SPLIT_AS_TARGETED = sm.register("grading.split_as_targeted", _("Split as targeted."))
 SPLIT_OFF = sm.register(
@@ -149,7 +173,7 @@ ALLOC_CHANGED_CARTONS = sm.register(
 ALLOC_CHANGED_RULE_SET = sm.register(
     "grading.alloc.changed_rule_set", _("Rule set: %(before)s → %(after)s."), before=sm.TEXT, after=sm.TEXT
 )
-ALLOC_CHANGED_RULES = sm.register("grading.alloc.changed_rules", _("Rules changed: %(fields)s."), fields=sm.TEXT)
+ALLOC_CHANGED_RULES = sm.register("grading.alloc.changed_rules", _("Rules changed: %(fields)s."), fields=RULE_FIELDS)
 ALLOC_CHANGED_SHOPS = sm.register(
     "grading.alloc.changed_shops",
     _("%(shops)s shops get a different number of cartons: %(more)s cartons more and %(fewer)s fewer in all."),

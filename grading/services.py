@@ -750,20 +750,13 @@ def _changes(allocation: Allocation, lines: pd.DataFrame) -> list[dict]:
     if old_rules.get("rule_set_id") != new_rules.get("rule_set_id"):
         said.append(messages.ALLOC_CHANGED_RULE_SET.say(before=old_rules.get("name", ""), after=new_rules["name"]))
     else:
-        labels = {
-            field.name: str(field.verbose_name)
-            for field in AllocationRuleSet._meta.get_fields()
-            if hasattr(field, "verbose_name")
-        }
         changed = [
             name for name in (*RULE_FIELDS, "regions") if name != "name" and old_rules.get(name) != new_rules.get(name)
         ]
         if old_rules.get("priority_weights") != new_rules.get("priority_weights"):
             changed.append("use_priority_weight")
         if changed:
-            said.append(
-                messages.ALLOC_CHANGED_RULES.say(fields="、".join(dict.fromkeys(labels.get(n, n) for n in changed)))
-            )
+            said.append(messages.ALLOC_CHANGED_RULES.say(fields=list(dict.fromkeys(changed))))
     before = dict(AllocationLine.objects.filter(allocation=corrected).values_list("retailer_id", "cartons"))
     previous = lines["retailer_id"].map(before).fillna(0).astype(int)
     delta = lines["cartons"].astype(int) - previous

@@ -287,3 +287,27 @@ def test_allocate_command_refuses_bad_input(graded):
     ):
         with pytest.raises(CommandError):
             call_command("allocate", *args)
+
+
+def test_a_correction_names_the_rules_that_changed_in_the_readers_language(graded, users):
+    from django.utils import translation
+
+    from crm_site.stored_messages import render
+
+    supervisor = users[Role.SUPERVISOR]
+    rules = rule_set()
+    allocation = allocation_create(
+        product=scarce_product(), period_kind="week", period_start=PERIOD, cartons=10, rule_set=rules
+    )
+    allocation = allocation_publish(allocation=allocation, published_by=supervisor)
+    allocation_rule_set_save(rule_set=rules, data={"cap_per_shop": 3, "history_weeks": 6}, saved_by=supervisor)
+    correction = allocation_correct(allocation=allocation, created_by=supervisor, note="加上限")
+    said = correction.changes[0]
+    with translation.override("en"):
+        assert render(said) == "Rules changed: weeks of purchases considered, cap per shop (cartons)."
+    with translation.override("zh-hans"):
+        assert render(said) == "规则变更：统计购进周数、每户上限（条）。"
+    # cap 3: 2, 3, 5 become 3, 3, 3 (one carton is left over)
+    with translation.override("zh-hans"):
+        assert render(correction.changes[1]) == "2 户的条数有变化：共增加 1 条、减少 2 条。"
+    assert correction.leftover == 1
