@@ -125,9 +125,10 @@ class KeyedNumbersField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 4, "class": "font-monospace"})
 
-    def __init__(self, *args, choices=None, whole: bool = False, **kwargs) -> None:
+    def __init__(self, *args, choices=None, whole: bool = False, licence_keys: bool = False, **kwargs) -> None:
         self.choices = choices
         self.whole = whole
+        self.licence_keys = licence_keys
         super().__init__(*args, **kwargs)
 
     def _choices(self) -> dict[str, str]:
@@ -140,7 +141,7 @@ class KeyedNumbersField(forms.CharField):
         return value
 
     def to_python(self, value) -> dict:
-        text = super().to_python(value) or ""
+        text = (super().to_python(value) or "").replace("\x00", "")
         labels = self._choices()
         by_label = {str(label): key for key, label in labels.items()}
         result: dict[str, float] = {}
@@ -152,6 +153,9 @@ class KeyedNumbersField(forms.CharField):
             key, amount = key.strip(), amount.strip()
             if not key or not re.fullmatch(_NUMBER, amount):
                 raise ValidationError(_("Line %(number)s: write “name: number”.") % {"number": number})
+            if self.licence_keys and not re.fullmatch(r"[0-9A-Za-z]{1,15}", key):
+                message = _("Line %(number)s: “%(key)s” is not a licence number.")
+                raise ValidationError(message % {"number": number, "key": key})
             if labels:
                 key = by_label.get(key, key)
                 if key not in labels:
@@ -187,6 +191,7 @@ class AllocationRuleSetForm(forms.ModelForm):
         label=_("Named shops and their cartons"),
         required=False,
         whole=True,
+        licence_keys=True,
         help_text=_("For 选点定量: “licence number: cartons”, one shop a line."),
     )
     price_classes = forms.TypedMultipleChoiceField(

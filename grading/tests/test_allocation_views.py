@@ -274,3 +274,23 @@ def test_create_page_computes_a_draft(client_for, users, prefecture):
         },
     )
     assert again.status_code == 200 and again.context["form"].non_field_errors()
+
+
+def test_rule_editor_refuses_nul_and_bad_licence_numbers(client_for, users):
+    client = client_for(users[Role.ADMIN])
+    data = {
+        "name": "选点",
+        "mode": "named",
+        "quota_kind": "cartons",
+        "quotas": "1-30: 1",
+        "history_source": "none",
+        "history_weeks": 8,
+        "history_floor": "0.5",
+        "finding_months": 6,
+        "named_quantities": "320102000001\x00: 3\n<script>: 2",
+    }
+    response = client.post(reverse("grading:allocation-rules-create"), data)
+    assert response.status_code == 200 and response.context["form"].errors["named_quantities"]
+    data["named_quantities"] = "320102000001: 3\n320102000002: 2"
+    assert client.post(reverse("grading:allocation-rules-create"), data).status_code == 302
+    assert AllocationRuleSet.objects.get(name="选点").named_quantities == {"320102000001": 3, "320102000002": 2}
