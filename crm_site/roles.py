@@ -57,6 +57,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_tieroverride",
         "grading.add_tieroverride",
         "grading.change_tieroverride",
+        "grading.view_allocation",
+        "grading.add_allocation",
+        "grading.change_allocation",
+        "grading.publish_allocation",
+        "grading.view_allocationruleset",
+        "grading.add_allocationruleset",
+        "grading.change_allocationruleset",
         "complaints.view_ticket",
         "complaints.add_ticket",
         "complaints.work_ticket",
@@ -73,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_gradingrun",
         "grading.view_retailergrade",
         "grading.view_servicepolicy",
+        "grading.view_allocation",
         "complaints.view_ticket",
         "complaints.add_ticket",
     ),
@@ -125,7 +133,11 @@ def sync_role_groups(apps: Apps) -> None:
         wanted = [code.split(".", 1) for code in codes]
         permissions = []
         for app_label, codename in wanted:
-            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            # A permission whose model a later migration creates is not there yet when an early
+            # migration syncs: that later migration syncs again (grading's 0008 for allocations).
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is not None:
+                permissions.append(permission)
         group.permissions.set(permissions)
 
 

@@ -24,7 +24,7 @@ from complaints.models import Ticket, TicketAttachment, TicketEvent
 from crm_site.bulk import history_insert, insert_frame
 from crm_site.models import Notification, User
 from crm_site.roles import Role
-from grading.models import GradingRun, RetailerGrade, TierOverride
+from grading.models import Allocation, AllocationLine, AllocationRuleSet, GradingRun, RetailerGrade, TierOverride
 from retailers.models import (
     ChangeSource,
     ComplianceRecord,
@@ -159,7 +159,7 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
 
 def seed_demo(
     *, retailers: int, months: int, seed: int, until: datetime.date, line_weeks: int | None = None,
-    reset: bool = False, log=print,
+    reset: bool = False, log=print, allocation: bool = True,
 ) -> SeedSummary:  # fmt: skip
     summary = SeedSummary()
     if Retailer.objects.exists():
@@ -184,6 +184,9 @@ def seed_demo(
         _create_compliance(rng, shops, until)
         history_insert(Retailer, ids=None, history_type="+", change_source=ChangeSource.DEMO)
         timer.lap("last orders, compliance, history")
+    if allocation:
+        _create_demo_allocation(until, log)
+        timer.lap("grading and the demo allocation")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for model in (Region, ServiceArea, Product, Retailer, Order, OrderLine, HistoricalRetailer):
@@ -196,6 +199,34 @@ def seed_demo(
     return summary
 
 
+def _create_demo_allocation(until: datetime.date, log) -> None:
+    """One published allocation of a scarce product for next week (grading the shops first if
+    they never were), so the demo shows an allocation with its lines and explanations."""
+    from grading.models import RunStatus, RunTrigger
+    from grading.services import (
+        allocation_create,
+        allocation_publish,
+        grading_run_execute,
+        grading_run_start,
+        period_bounds,
+    )
+
+    if not GradingRun.objects.filter(status=RunStatus.SUCCEEDED).exists():
+        run = grading_run_start(trigger=RunTrigger.COMMAND, queue=False)
+        grading_run_execute(run_id=run.pk)
+    product = Product.objects.filter(is_scarce=True).order_by("-wholesale_price", "code").first()
+    rule_set = AllocationRuleSet.objects.order_by("pk").first()
+    if product is None or rule_set is None:
+        return
+    start, _end = period_bounds(kind="week", day=until + datetime.timedelta(days=7))
+    cartons = max(1, Retailer.objects.count() // 2)
+    allocation = allocation_create(
+        product=product, period_kind="week", period_start=start, cartons=cartons, rule_set=rule_set
+    )
+    allocation_publish(allocation=allocation, published_by=None)
+    log(f"  demo allocation: {product} {start}: {allocation.allocated:,} of {cartons:,} cartons")
+
+
 def _delete_master_data() -> None:
     """Demo reset: everything that hangs off retailers (and the notifications about it), then the
     master data (not users)."""
@@ -203,7 +234,8 @@ def _delete_master_data() -> None:
         raise RuntimeError("the demo reset is not available in production")
     with transaction.atomic():
         for model in (
-            Notification, TicketAttachment, TicketEvent, Ticket, RetailerGrade, GradingRun, TierOverride,
+            Notification, TicketAttachment, TicketEvent, Ticket, AllocationLine, Allocation, RetailerGrade, GradingRun,
+            TierOverride,
             RetailerMerge, OrderLine, Order, ComplianceRecord, HistoricalRetailer, Retailer,
             ServiceArea.managers.through, ServiceArea, Region.supervisors.through, Region,
             Product.history.model, Product,

@@ -14,3 +14,6 @@ class GradingConfig(AppConfig):
 
         register_timeline_source(grading_timeline_events)
         register_dossier_tab(DossierTab("grading", _("Tier and score"), "grading:retailer-panel", "grading"))
+        register_dossier_tab(
+            DossierTab("allocations", _("Scarce supply"), "grading:allocation-retailer-panel", "grading")
+        )

@@ -7,11 +7,12 @@ import logging
 import time
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -19,9 +20,17 @@ from django.utils.translation import gettext as _
 
 from crm_site.bulk import insert_frame
 from grading import messages
+from grading.allocation import Outcome, Rules, allocate_frame, totals_by
 from grading.models import (
+    Allocation,
+    AllocationLine,
+    AllocationMode,
+    AllocationRuleSet,
+    AllocationStatus,
     GradingPolicy,
     GradingRun,
+    HistorySource,
+    PeriodKind,
     RankingScope,
     RetailerGrade,
     RunStage,
@@ -31,7 +40,7 @@ from grading.models import (
     TierOverride,
 )
 from grading.scoring import grade_frame
-from retailers.models import Retailer
+from retailers.models import ComplianceRecord, OrderLine, Product, Retailer, ServiceArea
 
 logger = logging.getLogger(__name__)
 
@@ -406,3 +415,453 @@ def service_policy_update(*, policy: ServicePolicy, data: dict, changed_by) -> S
     policy._history_user = changed_by
     policy.save()
     return policy
+
+
+# ---------------------------------------------------------------------------------------------
+# Scarce-supply allocation (货源投放). The computation is grading.allocation (pure pandas); these
+# functions read its inputs in a few set-based queries, write its lines in one bulk insert and
+# move an allocation through draft → published (→ superseded by a correction).
+
+
+class AllocationFrozen(Exception):
+    """A published (or superseded) allocation never changes; a correction is a new version."""
+
+
+RULE_FIELDS = (
+    "name", "mode", "quota_kind", "quotas", "price_classes", "group_shares", "named_quantities",
+    "use_priority_weight", "history_source", "history_weeks", "history_floor", "cap_per_shop", "require_active",
+    "require_valid_licence", "excluded_finding_kinds", "finding_months", "included_tiers", "excluded_business_types",
+)  # fmt: skip
+
+
+def period_bounds(*, kind: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The week (Monday to Sunday) or calendar month that holds `day`."""
+    if kind == PeriodKind.MONTH:
+        start = day.replace(day=1)
+        return start, start + relativedelta(months=1) - datetime.timedelta(days=1)
+    start = day - datetime.timedelta(days=day.weekday())
+    return start, start + datetime.timedelta(days=6)
+
+
+@transaction.atomic
+def allocation_rule_set_save(
+    *, rule_set: AllocationRuleSet | None, data: dict, regions=None, saved_by
+) -> AllocationRuleSet:
+    """Create or edit a rule set (supervisors and admins). Allocations already computed keep the
+    snapshot of the rules they used; drafts use the new rules when next computed."""
+    needed = "grading.change_allocationruleset" if rule_set else "grading.add_allocationruleset"
+    if not saved_by.has_perm(needed):
+        raise PermissionDenied
+    rule_set = rule_set or AllocationRuleSet(created_by=saved_by)
+    for name, value in data.items():
+        setattr(rule_set, name, value)
+    rule_set.full_clean()
+    if rule_set.mode == AllocationMode.NAMED and not rule_set.named_quantities:
+        raise ValidationError({"named_quantities": _("Name at least one shop and its cartons.")})
+    if rule_set.mode == AllocationMode.PRICE_BAND and not rule_set.price_classes:
+        raise ValidationError({"price_classes": _("Choose the price classes the rule set applies to.")})
+    if rule_set.mode != AllocationMode.NAMED and not any(float(v) > 0 for v in rule_set.quotas.values()):
+        raise ValidationError({"quotas": _("Give at least one level a quota above zero.")})
+    rule_set._history_user = saved_by
+    rule_set.save()
+    if regions is not None:
+        rule_set.regions.set(regions)
+    return rule_set
+
+
+def allocation_rules_snapshot(*, rule_set: AllocationRuleSet) -> dict:
+    """The rules as the computation will use them: the rule set's fields, its regions and the
+    tiers' scarce-supply priority weights of the service policy now."""
+    snapshot = {name: getattr(rule_set, name) for name in RULE_FIELDS}
+    snapshot["history_floor"] = float(rule_set.history_floor)
+    snapshot["rule_set_id"] = rule_set.pk
+    snapshot["regions"] = sorted(rule_set.regions.values_list("pk", flat=True))
+    snapshot["priority_weights"] = {
+        policy.tier: float(policy.scarce_priority_weight) for policy in ServicePolicy.objects.all()
+    }
+    return snapshot
+
+
+def rules_from_snapshot(snapshot: dict, *, period_end: datetime.date) -> Rules:
+    return Rules(
+        mode=snapshot["mode"],
+        quota_kind=snapshot["quota_kind"],
+        quotas={int(level): float(value) for level, value in snapshot["quotas"].items()},
+        priority_weights=snapshot["priority_weights"] if snapshot["use_priority_weight"] else None,
+        history=snapshot["history_source"],
+        history_floor=float(snapshot["history_floor"]),
+        cap=snapshot["cap_per_shop"],
+        group_shares={str(key): float(value) for key, value in snapshot["group_shares"].items()},
+        named={str(key): int(value) for key, value in snapshot["named_quantities"].items()},
+        period_end=period_end,
+        require_active=snapshot["require_active"],
+        require_valid_licence=snapshot["require_valid_licence"],
+        exclude_findings=bool(snapshot["excluded_finding_kinds"]),
+        tiers=tuple(snapshot["included_tiers"]),
+        business_types_excluded=tuple(snapshot["excluded_business_types"]),
+        regions=tuple(snapshot["regions"]),
+    )
+
+
+def allocation_shops(
+    *, product: Product, snapshot: dict, period_start: datetime.date, grading_run: GradingRun | None
+) -> pd.DataFrame:
+    """One row per shop with what the computation reads (grading.allocation.SHOP_COLUMNS): its
+    档位 and score from the grading run, its tier now (overrides included), the latest finding
+    of an excluded kind in the window and its history with the product (or its price band)."""
+    run_id = grading_run.pk if grading_run else 0
+    sql = f"""
+        SELECT r.id, r.license_no, g.level, g.score, r.tier, a.region_id, r.business_type, r.market_type,
+               r.status, r.license_expires_on
+        FROM {Retailer._meta.db_table} r
+        JOIN {ServiceArea._meta.db_table} a ON a.id = r.service_area_id
+        LEFT JOIN {RetailerGrade._meta.db_table} g ON g.retailer_id = r.id AND g.run_id = %s
+        ORDER BY r.license_no
+    """  # noqa: S608  (no user input in the SQL text)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run_id])
+        rows = cursor.fetchall()
+    columns = ["retailer_id", "license_no", "level", "score", "tier", "region_id", "business_type", "market_type",
+               "status", "license_expires_on"]  # fmt: skip
+    shops = pd.DataFrame.from_records(rows, columns=columns)
+    shops["level"] = shops["level"].astype(float)
+    shops["score"] = shops["score"].astype(float)
+    shops["license_expires_on"] = pd.to_datetime(shops["license_expires_on"]).dt.date
+
+    findings = pd.DataFrame(columns=["retailer_id", "finding_kind", "finding_on"])
+    if snapshot["excluded_finding_kinds"]:
+        since = period_start - relativedelta(months=snapshot["finding_months"])
+        findings = pd.DataFrame.from_records(
+            ComplianceRecord.objects.filter(kind__in=snapshot["excluded_finding_kinds"], found_on__gte=since)
+            .order_by("retailer_id", "-found_on", "-id")
+            .values_list("retailer_id", "kind", "found_on"),
+            columns=["retailer_id", "finding_kind", "finding_on"],
+        ).drop_duplicates("retailer_id")
+    shops = shops.merge(findings, on="retailer_id", how="left")
+    shops["history_value"] = shops["retailer_id"].map(_history_values(product, snapshot, period_start))
+    return shops
+
+
+def _history_values(product: Product, snapshot: dict, period_start: datetime.date) -> dict[int, float]:
+    """Per shop: cartons of the product (of its price band in price-band mode) bought in the
+    weeks before the period, or the share of the previous published allocation it ordered."""
+    source = snapshot["history_source"]
+    if source == HistorySource.PURCHASES:
+        since = period_start - datetime.timedelta(weeks=snapshot["history_weeks"])
+        if snapshot["mode"] == AllocationMode.PRICE_BAND:
+            products = Product.objects.filter(price_class__in=snapshot["price_classes"] or [product.price_class])
+        else:
+            products = Product.objects.filter(pk=product.pk)
+        bought = (
+            OrderLine.objects.filter(
+                product__in=products, order__ordered_on__gte=since, order__ordered_on__lt=period_start
+            )
+            .values("order__retailer_id")
+            .annotate(cartons=Sum("quantity"))
+            .values_list("order__retailer_id", "cartons")
+        )
+        return {retailer_id: float(cartons) for retailer_id, cartons in bought}
+    if source == HistorySource.UPTAKE:
+        previous = (
+            Allocation.objects.filter(
+                product=product,
+                status=AllocationStatus.PUBLISHED,
+                period_start__lt=period_start,
+                uptake_at__isnull=False,
+            )
+            .order_by("-period_start")
+            .first()
+        )
+        if previous is None:
+            return {}
+        lines = previous.lines.filter(cartons__gt=0, ordered__isnull=False).values_list(
+            "retailer_id", "cartons", "ordered"
+        )
+        return {retailer_id: min(ordered, cartons) / cartons for retailer_id, cartons, ordered in lines}
+    return {}
+
+
+def allocation_preview(
+    *, product: Product, cartons: int, rule_set: AllocationRuleSet, period_start: datetime.date,
+    period_end: datetime.date,
+) -> Outcome:  # fmt: skip
+    """Compute without writing anything (the command's --dry-run, and the draft's computation)."""
+    from grading.selectors import latest_run
+
+    snapshot = allocation_rules_snapshot(rule_set=rule_set)
+    shops = allocation_shops(product=product, snapshot=snapshot, period_start=period_start, grading_run=latest_run())
+    return allocate_frame(shops, rules_from_snapshot(snapshot, period_end=period_end), cartons)
+
+
+def _check_product(product: Product, rule_set: AllocationRuleSet) -> None:
+    if not product.is_scarce:
+        raise ValidationError({"product": _("Only a scarce product is allocated.")})
+    if rule_set.mode == AllocationMode.PRICE_BAND and product.price_class not in rule_set.price_classes:
+        raise ValidationError({"rule_set": _("The rule set applies to other price classes than this product's.")})
+
+
+@transaction.atomic
+def allocation_create(
+    *, product: Product, period_kind: str, period_start: datetime.date, cartons: int,
+    rule_set: AllocationRuleSet, created_by=None, compute: bool = True,
+) -> Allocation:  # fmt: skip
+    """A draft allocation of a scarce product for the period holding `period_start` (computed at
+    once unless told). A product and period that already has one is refused: correct it instead."""
+    if created_by is not None and not created_by.has_perm("grading.add_allocation"):
+        raise PermissionDenied
+    _check_product(product, rule_set)
+    start, end = period_bounds(kind=period_kind, day=period_start)
+    if Allocation.objects.filter(product=product, period_start=start).exists():
+        raise ValidationError(
+            _("This product already has an allocation for this period: open it, and correct it if it is published.")
+        )
+    allocation = Allocation(
+        product=product, period_kind=period_kind, period_start=start, period_end=end, cartons=cartons,
+        rule_set=rule_set, created_by=created_by,
+    )  # fmt: skip
+    allocation.full_clean()
+    allocation.save()
+    if compute:
+        allocation = allocation_compute(allocation=allocation, computed_by=created_by)
+    return allocation
+
+
+@transaction.atomic
+def allocation_update(
+    *, allocation: Allocation, cartons: int, rule_set: AllocationRuleSet, changed_by, compute: bool = True
+) -> Allocation:
+    """Change a draft's cartons or rule set (and recompute it)."""
+    if changed_by is not None and not changed_by.has_perm("grading.change_allocation"):
+        raise PermissionDenied
+    allocation = _lock_draft(allocation)
+    _check_product(allocation.product, rule_set)
+    allocation.cartons, allocation.rule_set = cartons, rule_set
+    allocation.full_clean()
+    allocation.save(update_fields=["cartons", "rule_set"])
+    if compute:
+        allocation = allocation_compute(allocation=allocation, computed_by=changed_by)
+    return allocation
+
+
+def _lock_draft(allocation: Allocation) -> Allocation:
+    locked = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    if locked.is_frozen:
+        raise AllocationFrozen(_("A published allocation never changes: correct it with a new version."))
+    return locked
+
+
+LINE_COLUMNS = (
+    "allocation_id", "retailer_id", "license_no", "level", "score", "tier", "region_id", "group_key", "exclusion",
+    "exclusion_kind", "exclusion_on", "base_quota", "priority_weight", "history_value", "history_factor", "demand",
+    "share", "rounded_up", "limit", "cap", "cartons", "previous_cartons", "ordered",
+)  # fmt: skip
+
+
+@transaction.atomic
+def allocation_compute(*, allocation: Allocation, computed_by=None) -> Allocation:
+    """(Re)compute a draft from its rule set, the latest grading run and the shops now: its lines
+    are replaced, each remembering its cartons in the previous draft (for a correction's first
+    draft: in the version it corrects), and the totals of the preview are stored."""
+    from grading.selectors import latest_run
+
+    if computed_by is not None and not computed_by.has_perm("grading.change_allocation"):
+        raise PermissionDenied
+    allocation = _lock_draft(allocation)
+    run = latest_run()
+    snapshot = allocation_rules_snapshot(rule_set=allocation.rule_set)
+    shops = allocation_shops(
+        product=allocation.product, snapshot=snapshot, period_start=allocation.period_start, grading_run=run
+    )
+    outcome = allocate_frame(shops, rules_from_snapshot(snapshot, period_end=allocation.period_end), allocation.cartons)
+
+    before = dict(allocation.lines.values_list("retailer_id", "cartons"))
+    if not before and allocation.corrects_id:
+        before = dict(
+            AllocationLine.objects.filter(allocation_id=allocation.corrects_id).values_list("retailer_id", "cartons")
+        )
+    lines = outcome.lines
+    previous = lines["retailer_id"].map(before) if before else pd.Series(np.nan, index=lines.index)
+    frame = lines.assign(
+        allocation_id=allocation.pk,
+        exclusion_kind=np.where(lines["exclusion"] == "compliance", lines["finding_kind"].fillna(""), ""),
+        exclusion_on=_exclusion_dates(lines),
+        tier=lines["tier"].fillna(""),
+        previous_cartons=previous.astype("Int64"),
+        ordered=pd.Series(pd.NA, index=lines.index, dtype="Int64"),
+        level=lines["level"].astype("Int64"),
+        cap=lines["cap"].astype("Int64")
+        if snapshot["cap_per_shop"] is not None
+        else pd.Series(pd.NA, index=lines.index, dtype="Int64"),
+        history_value=lines["history_value"].astype(float).round(4),
+    )
+    allocation.lines.all().delete()
+    insert_frame(AllocationLine._meta.db_table, _db_values(frame[list(LINE_COLUMNS)]))
+
+    changed = int(((previous.fillna(-1) != lines["cartons"]) & previous.notna()).sum()) if before else 0
+    allocation.rules_snapshot = snapshot
+    allocation.grading_run = run
+    allocation.computed_count += 1
+    allocation.computed_at = timezone.now()
+    allocation.allocated, allocation.leftover = outcome.allocated, outcome.leftover
+    allocation.eligible_count = int((lines["exclusion"] == "").sum())
+    allocation.excluded_count = len(lines) - allocation.eligible_count
+    allocation.totals = {
+        "level": totals_by(lines, "level"),
+        "region": totals_by(lines, "region_id"),
+        "tier": totals_by(lines, "tier"),
+        "group": outcome.groups,
+        "exclusion": {key: value["shops"] for key, value in totals_by(lines.assign(shop=1), "exclusion").items()},
+        "excluded": lines.loc[lines["exclusion"] != "", "exclusion"].value_counts().to_dict(),
+        "changed": changed,
+        "compared": bool(before),
+    }
+    allocation.totals.pop("exclusion")
+    allocation.changes = _changes(allocation, lines) if allocation.corrects_id else []
+    allocation.full_clean()
+    allocation.save()
+    return allocation
+
+
+def _exclusion_dates(lines: pd.DataFrame) -> pd.Series:
+    dates = pd.Series(None, index=lines.index, dtype=object)
+    licence = lines["exclusion"] == "licence"
+    dates[licence] = lines.loc[licence, "license_expires_on"]
+    finding = lines["exclusion"] == "compliance"
+    dates[finding] = lines.loc[finding, "finding_on"]
+    return dates
+
+
+def _db_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as the bulk loader writes them: None for missing, ISO dates, plain ints and floats."""
+    out = frame.astype(object).where(frame.notna(), None)
+    out["exclusion_on"] = [value.isoformat() if value is not None else None for value in out["exclusion_on"]]
+    for column in ("rounded_up",):
+        out[column] = frame[column].astype(bool)
+    return out
+
+
+def _changes(allocation: Allocation, lines: pd.DataFrame) -> list[dict]:
+    """What a correction changes against the version it corrects: cartons, rule set, rules, shops."""
+    corrected = allocation.corrects
+    said = []
+    if corrected.cartons != allocation.cartons:
+        said.append(messages.ALLOC_CHANGED_CARTONS.say(before=corrected.cartons, after=allocation.cartons))
+    old_rules, new_rules = corrected.rules_snapshot, allocation.rules_snapshot
+    if old_rules.get("rule_set_id") != new_rules.get("rule_set_id"):
+        said.append(messages.ALLOC_CHANGED_RULE_SET.say(before=old_rules.get("name", ""), after=new_rules["name"]))
+    else:
+        changed = [
+            name for name in (*RULE_FIELDS, "regions") if name != "name" and old_rules.get(name) != new_rules.get(name)
+        ]
+        if old_rules.get("priority_weights") != new_rules.get("priority_weights"):
+            changed.append("use_priority_weight")
+        if changed:
+            said.append(messages.ALLOC_CHANGED_RULES.say(fields=list(dict.fromkeys(changed))))
+    before = dict(AllocationLine.objects.filter(allocation=corrected).values_list("retailer_id", "cartons"))
+    previous = lines["retailer_id"].map(before).fillna(0).astype(int)
+    delta = lines["cartons"].astype(int) - previous
+    if (delta != 0).any():
+        said.append(
+            messages.ALLOC_CHANGED_SHOPS.say(
+                shops=int((delta != 0).sum()), more=int(delta[delta > 0].sum()), fewer=int(-delta[delta < 0].sum())
+            )
+        )
+    else:
+        said.append(messages.ALLOC_CHANGED_NOTHING.say(version=corrected.version))
+    return [item.stored for item in said]
+
+
+@transaction.atomic
+def allocation_publish(*, allocation: Allocation, published_by) -> Allocation:
+    """Freeze a computed draft: from now on it never changes. A correction supersedes the version
+    it corrects (one allocation is in force per product and period)."""
+    if published_by is not None and not published_by.has_perm("grading.publish_allocation"):
+        raise PermissionDenied
+    allocation = _lock_draft(allocation)
+    if not allocation.computed_count:
+        raise ValidationError(_("Compute the allocation before publishing it."))
+    if allocation.corrects_id:
+        Allocation.objects.filter(pk=allocation.corrects_id, status=AllocationStatus.PUBLISHED).update(
+            status=AllocationStatus.SUPERSEDED
+        )
+    allocation.status = AllocationStatus.PUBLISHED
+    allocation.published_by, allocation.published_at = published_by, timezone.now()
+    allocation.save(update_fields=["status", "published_by", "published_at"])
+    return allocation
+
+
+@transaction.atomic
+def allocation_correct(
+    *, allocation: Allocation, created_by, note: str, cartons: int | None = None,
+    rule_set: AllocationRuleSet | None = None,
+) -> Allocation:  # fmt: skip
+    """A correction of a published allocation: a new draft version of the same product and period
+    (computed at once), which says what changed when it is computed and replaces the published
+    one when it is published. One open correction at a time."""
+    if created_by is not None and not created_by.has_perm("grading.add_allocation"):
+        raise PermissionDenied
+    published = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    if published.status != AllocationStatus.PUBLISHED:
+        raise ValidationError(_("Only the published allocation in force can be corrected."))
+    if not note.strip():
+        raise ValidationError({"note": _("Say why the allocation is corrected.")})
+    open_draft = published.corrections.filter(status=AllocationStatus.DRAFT).first()
+    if open_draft is not None:
+        raise ValidationError(
+            _("Version %(version)s, a correction, is still a draft: finish it first.") % {"version": open_draft.version}
+        )
+    latest = Allocation.objects.filter(product=published.product, period_start=published.period_start).aggregate(
+        version=Max("version")
+    )["version"]
+    rule_set = rule_set or published.rule_set
+    _check_product(published.product, rule_set)
+    correction = Allocation(
+        product=published.product, period_kind=published.period_kind, period_start=published.period_start,
+        period_end=published.period_end, cartons=published.cartons if cartons is None else cartons,
+        rule_set=rule_set, version=latest + 1, corrects=published, note=note.strip(), created_by=created_by,
+    )  # fmt: skip
+    correction.full_clean()
+    correction.save()
+    return allocation_compute(allocation=correction, computed_by=created_by)
+
+
+@transaction.atomic
+def allocation_uptake_refresh(*, allocation: Allocation) -> Allocation:
+    """After the period: how many cartons of the product each shop of a published allocation
+    ordered in the period (from its orders), kept beside the frozen cartons for the next
+    allocation's history factor. Safe to run again (the orders may arrive late)."""
+    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    if allocation.status == AllocationStatus.DRAFT:
+        raise ValidationError(_("Uptake is read for a published allocation."))
+    ordered = (
+        OrderLine.objects.filter(
+            product_id=allocation.product_id,
+            order__ordered_on__gte=allocation.period_start,
+            order__ordered_on__lte=allocation.period_end,
+            order__retailer_id=OuterRef("retailer_id"),
+        )
+        .values("product_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    allocation.lines.update(ordered=Coalesce(Subquery(ordered), Value(0)))
+    allocation.ordered = allocation.lines.filter(cartons__gt=0).aggregate(total=Sum("ordered"))["total"] or 0
+    allocation.uptake_at = timezone.now()
+    allocation.save(update_fields=["ordered", "uptake_at"])
+    return allocation
+
+
+def allocation_uptake_due(*, today: datetime.date | None = None) -> int:
+    """The daily job: read the uptake of published allocations whose period ended in the last
+    four weeks (late orders included). Returns how many were read; safe to run twice."""
+    today = today or timezone.localdate()
+    due = Allocation.objects.filter(
+        status__in=[AllocationStatus.PUBLISHED, AllocationStatus.SUPERSEDED],
+        period_end__lt=today,
+        period_end__gte=today - datetime.timedelta(weeks=4),
+    )
+    count = 0
+    for allocation in due:
+        allocation_uptake_refresh(allocation=allocation)
+        count += 1
+    return count

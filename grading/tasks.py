@@ -23,3 +23,12 @@ def tier_overrides_expire_task() -> int:
     """Beat entry, just after midnight: overrides past their date end and their shops go back to
     the tier by score."""
     return tier_overrides_expire()
+
+
+@shared_task(name="grading.allocation_uptake")
+def allocation_uptake_task() -> int:
+    """Beat entry, early morning: the uptake of the allocations whose period ended in the last
+    four weeks, read again from the orders (late orders included). Safe to run twice."""
+    from grading.services import allocation_uptake_due
+
+    return allocation_uptake_due()

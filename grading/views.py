@@ -1,22 +1,62 @@
+import csv
+import datetime
+import itertools
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.forms import form_errors_message
+from crm_site.models import ExportLog
 from crm_site.navigation import area_required
-from grading.forms import GradingPolicyForm, ServicePolicyFormSet, TierOverrideForm
-from grading.models import GradingRun, Movement, RunStatus, ServicePolicy, TierOverride
+from crm_site.pagination import keyset_paginate
+from grading.forms import (
+    AllocationCorrectForm,
+    AllocationCreateForm,
+    AllocationLineSearchForm,
+    AllocationRuleSetForm,
+    AllocationUpdateForm,
+    GradingPolicyForm,
+    ServicePolicyFormSet,
+    TierOverrideForm,
+)
+from grading.models import (
+    Allocation,
+    AllocationRuleSet,
+    AllocationStatus,
+    GradingRun,
+    Movement,
+    RunStatus,
+    ServicePolicy,
+    TierOverride,
+)
 from grading.selectors import (
     RunScope,
+    allocation_changes,
+    allocation_chart_data,
+    allocation_export_rows,
+    allocation_lines_filtered,
+    allocation_lines_visible,
+    allocation_period_code,
+    allocation_rule_sets,
+    allocation_rules_summary,
+    allocation_totals,
+    allocations_recent,
+    allocations_visible_to,
     grade_explanation,
     latest_run,
+    line_explanation,
     live_overrides,
     policy_settings,
+    region_names,
+    retailer_allocation_lines,
     retailer_grades,
     retailer_live_override,
     run_active,
@@ -26,7 +66,15 @@ from grading.selectors import (
     runs_recent,
 )
 from grading.services import (
+    AllocationFrozen,
     GradingRunAlreadyActive,
+    allocation_correct,
+    allocation_create,
+    allocation_publish,
+    allocation_rule_set_save,
+    allocation_rules_snapshot,
+    allocation_update,
+    allocation_uptake_refresh,
     grading_policy_get,
     grading_policy_update,
     grading_run_start,
@@ -247,3 +295,268 @@ def override_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     tier_override_revoke(override=override, revoked_by=request.user)
     messages.success(request, _("Override revoked: the shop is back at the tier its score gave."))
     return redirect("retailers:retailer-detail", pk=override.retailer_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scarce-supply allocation (货源投放): /grading/allocations/…
+
+LINES_PAGE_SIZE = 50
+
+
+def _need(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _allocation_or_404(request: HttpRequest, pk: int) -> Allocation:
+    """An allocation the user may open (managers: published ones only)."""
+    _need(request, "grading.view_allocation")
+    return get_object_or_404(allocations_visible_to(request.user), pk=pk)
+
+
+@area_required("grading")
+def allocation_list(request: HttpRequest) -> HttpResponse:
+    _need(request, "grading.view_allocation")
+    return render(request, "grading/allocation_list.html", {"allocations": allocations_recent(user=request.user)})
+
+
+@area_required("grading")
+def allocation_create_view(request: HttpRequest) -> HttpResponse:
+    _need(request, "grading.add_allocation")
+    today = timezone.localdate()
+    initial = {"period_start": today + datetime.timedelta(days=7 - today.weekday()), "rule_set": _default_rule_set()}
+    form = AllocationCreateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            allocation = allocation_create(created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Draft computed: check the preview, recompute as often as needed, then publish.")
+            )
+            return redirect("grading:allocation-detail", pk=allocation.pk)
+    return render(request, "grading/allocation_form.html", {"form": form})
+
+
+def _default_rule_set() -> AllocationRuleSet | None:
+    return AllocationRuleSet.objects.order_by("pk").first()
+
+
+@area_required("grading")
+def allocation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The allocation: its rules, totals per 档位 (with the chart), region and tier, the shops whose
+    amount changed since the previous draft, and the per-shop table (search, keyset pages)."""
+    allocation = _allocation_or_404(request, pk)
+    search = AllocationLineSearchForm(request.GET)
+    query = search.cleaned_data if search.is_valid() else {"q": "", "only": ""}
+    lines = allocation_lines_filtered(allocation=allocation, user=request.user, search=query["q"], only=query["only"])
+    page = keyset_paginate(lines, order_by="license_no", cursor=request.GET.get("after"), size=LINES_PAGE_SIZE)
+    regions = region_names()
+    context = {
+        "allocation": allocation,
+        "page": page,
+        "rows": [(line, line_explanation(line, allocation, regions)) for line in page.rows],
+        "search": search,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "grading/allocation_detail.html#results", context)
+    totals = allocation_totals(allocation=allocation, user=request.user)
+    may_change = allocation.is_draft and request.user.has_perm("grading.change_allocation")
+    changed = allocation_lines_filtered(allocation=allocation, user=request.user, only="changed")
+    context.update(
+        totals=totals,
+        chart=allocation_chart_data(totals),
+        rules=allocation_rules_summary(allocation.rules_snapshot, regions),
+        changes=allocation_changes(allocation),
+        changed_lines=list(changed.order_by("license_no")[:20]) if allocation.totals.get("compared") else [],
+        update_form=AllocationUpdateForm(instance=allocation) if may_change else None,
+        may_publish=allocation.is_draft and request.user.has_perm("grading.publish_allocation"),
+        correct_form=(
+            AllocationCorrectForm(initial={"cartons": allocation.cartons, "rule_set": allocation.rule_set})
+            if allocation.status == AllocationStatus.PUBLISHED and request.user.has_perm("grading.add_allocation")
+            else None
+        ),
+        may_read_uptake=allocation.is_frozen and request.user.has_perm("grading.change_allocation"),
+        versions=list(
+            Allocation.objects.filter(product=allocation.product, period_start=allocation.period_start)
+            .order_by("version")
+            .values("pk", "version", "status")
+        ),
+    )
+    return render(request, "grading/allocation_detail.html", context)
+
+
+@require_POST
+@area_required("grading")
+def allocation_compute_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Recompute a draft (with the cartons and rule set of the form)."""
+    _need(request, "grading.change_allocation")
+    allocation = _allocation_or_404(request, pk)
+    form = AllocationUpdateForm(request.POST, instance=Allocation.objects.get(pk=allocation.pk))
+    if not form.is_valid():
+        messages.error(request, form_errors_message(form, with_details=True))
+        return redirect("grading:allocation-detail", pk=allocation.pk)
+    try:
+        allocation_update(
+            allocation=allocation,
+            cartons=form.cleaned_data["cartons"],
+            rule_set=form.cleaned_data["rule_set"],
+            changed_by=request.user,
+        )
+    except (ValidationError, AllocationFrozen) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Draft recomputed."))
+    return redirect("grading:allocation-detail", pk=allocation.pk)
+
+
+def _error_text(error: Exception) -> str:
+    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+@require_POST
+@area_required("grading")
+def allocation_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _need(request, "grading.publish_allocation")
+    allocation = _allocation_or_404(request, pk)
+    try:
+        allocation_publish(allocation=allocation, published_by=request.user)
+    except (ValidationError, AllocationFrozen) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, _("Published: the allocation is frozen and can be exported to the ordering platform.")
+        )
+    return redirect("grading:allocation-detail", pk=allocation.pk)
+
+
+@require_POST
+@area_required("grading")
+def allocation_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A correction of a published allocation: a new draft version."""
+    _need(request, "grading.add_allocation")
+    allocation = _allocation_or_404(request, pk)
+    form = AllocationCorrectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_message(form, with_details=True))
+        return redirect("grading:allocation-detail", pk=allocation.pk)
+    try:
+        correction = allocation_correct(allocation=allocation, created_by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("grading:allocation-detail", pk=allocation.pk)
+    messages.success(
+        request,
+        _("Version %(version)s drafted: publish it to replace the one in force.") % {"version": correction.version},
+    )
+    return redirect("grading:allocation-detail", pk=correction.pk)
+
+
+@require_POST
+@area_required("grading")
+def allocation_uptake_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read the uptake now (a daily job also does it for the periods just ended)."""
+    _need(request, "grading.change_allocation")
+    allocation = _allocation_or_404(request, pk)
+    try:
+        allocation_uptake_refresh(allocation=allocation)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Uptake read from the orders of the period."))
+    return redirect("grading:allocation-detail", pk=allocation.pk)
+
+
+# What the ordering platform reads (gettext_lazy by its name: makemessages does not know the _l alias).
+EXPORT_COLUMNS = [
+    Column(gettext_lazy("Licence number"), 16), Column(gettext_lazy("Product code"), 14),
+    Column(gettext_lazy("Period"), 10), Column(gettext_lazy("Cartons"), 10, "number"),
+]  # fmt: skip
+
+
+def _export_name(allocation: Allocation) -> str:
+    return f"allocation-{allocation.product.code}-{allocation_period_code(allocation)}-v{allocation.version}"
+
+
+@area_required("grading")
+def allocation_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """For the ordering platform: licence number, product code, period, cartons (Excel)."""
+    allocation = _allocation_or_404(request, pk)
+    return xlsx_download(
+        user=request.user,
+        kind="allocation",
+        filename=_export_name(allocation),
+        sheets=[
+            Sheet(_("Allocation"), EXPORT_COLUMNS, allocation_export_rows(allocation=allocation, user=request.user))
+        ],
+        filters={"allocation": allocation.pk, "version": allocation.version},
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@area_required("grading")
+def allocation_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same rows as CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese headers)."""
+    allocation = _allocation_or_404(request, pk)
+    lines = allocation_lines_visible(allocation=allocation, user=request.user).filter(cartons__gt=0)
+    ExportLog.objects.create(
+        user=request.user,
+        kind="allocation-csv",
+        filters={"allocation": allocation.pk, "version": allocation.version},
+        row_count=lines.count(),
+    )
+    writer = csv.writer(_Echo())
+    header = [str(column.header) for column in EXPORT_COLUMNS]
+    rows = allocation_export_rows(allocation=allocation, user=request.user)
+    stream = itertools.chain(["\ufeff" + writer.writerow(header)], (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(allocation)}.csv"'
+    return response
+
+
+@area_required("grading")
+def allocation_rules_list(request: HttpRequest) -> HttpResponse:
+    _need(request, "grading.view_allocationruleset")
+    regions = region_names()
+    rule_sets = [
+        (rule_set, allocation_rules_summary(allocation_rules_snapshot(rule_set=rule_set), regions))
+        for rule_set in allocation_rule_sets()
+    ]
+    return render(request, "grading/allocation_rules_list.html", {"rule_sets": rule_sets})
+
+
+@area_required("grading")
+def allocation_rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The rule editor: create a rule set, or edit one (drafts use it when next computed;
+    published allocations keep the rules they were made by)."""
+    rule_set = get_object_or_404(AllocationRuleSet, pk=pk) if pk is not None else None
+    _need(request, "grading.change_allocationruleset" if rule_set else "grading.add_allocationruleset")
+    form = AllocationRuleSetForm(request.POST or None, instance=rule_set)
+    if request.method == "POST" and form.is_valid():
+        data = {name: value for name, value in form.cleaned_data.items() if name != "regions"}
+        try:
+            saved = allocation_rule_set_save(
+                rule_set=rule_set, data=data, regions=form.cleaned_data["regions"], saved_by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Rule set “%(name)s” saved.") % {"name": saved.name})
+            return redirect("grading:allocation-rules")
+    return render(request, "grading/allocation_rules_form.html", {"form": form, "rule_set": rule_set})
+
+
+@area_required("grading")
+def allocation_retailer_panel(request: HttpRequest, retailer_pk: int) -> HttpResponse:
+    """The dossier's allocations tab (loaded by htmx): the shop's published allocations, each
+    with the explanation of its number."""
+    retailer = get_object_or_404(retailers_visible_to(request.user), pk=retailer_pk)
+    regions = region_names()
+    lines = retailer_allocation_lines(retailer=retailer) if request.user.has_perm("grading.view_allocation") else []
+    rows = [(line, line_explanation(line, line.allocation, regions)) for line in lines]
+    return render(request, "grading/allocation_retailer_panel.html", {"retailer": retailer, "rows": rows})

@@ -86,6 +86,19 @@ ACCESS: dict[str, Access] = {
     "grading:retailer-panel": access(GRADING_ROLES),
     "grading:override-create": access(GRADING_ROLES),  # an empty form is refused before the permission
     "grading:override-revoke": access({ADMIN, SUPERVISOR}, pk="override"),
+    "grading:allocation-list": access(GRADING_ROLES),
+    "grading:allocation-create": access({ADMIN, SUPERVISOR}),
+    "grading:allocation-detail": access(GRADING_ROLES, pk="allocation"),  # managers: their shops' lines
+    "grading:allocation-compute": access({ADMIN, SUPERVISOR}, pk="allocation"),
+    "grading:allocation-publish": access({ADMIN, SUPERVISOR}, pk="allocation"),
+    "grading:allocation-correct": access({ADMIN, SUPERVISOR}, pk="allocation"),
+    "grading:allocation-uptake": access({ADMIN, SUPERVISOR}, pk="allocation"),
+    "grading:allocation-export": access(GRADING_ROLES, pk="allocation"),
+    "grading:allocation-export-csv": access(GRADING_ROLES, pk="allocation"),
+    "grading:allocation-rules": access({ADMIN, SUPERVISOR}),
+    "grading:allocation-rules-create": access({ADMIN, SUPERVISOR}),
+    "grading:allocation-rules-edit": access({ADMIN, SUPERVISOR}, pk="rule_set"),
+    "grading:allocation-retailer-panel": access(GRADING_ROLES),
     "complaints:index": access(EVERY_ROLE),
     "complaints:ticket-export": access(EVERY_ROLE),
     "complaints:ticket-create": access(EVERY_ROLE),
@@ -142,10 +155,13 @@ class World:
     """The objects the probes ask for: one of each in area A (region 1) and in area C (region 2)."""
 
     def __init__(self, prefecture) -> None:
+        from django.utils import timezone
+
         from complaints.services import ticket_create
         from complaints.tests.factories import ticket_data
-        from grading.models import GradingRun, TierOverride
+        from grading.models import Allocation, AllocationRuleSet, GradingRun, TierOverride
         from retailers.models import ImportJob
+        from retailers.tests.factories import ProductFactory
 
         self.prefecture = prefecture
         users = prefecture["users"]
@@ -177,6 +193,12 @@ class World:
                 "override": override.pk,
             }
         self.run = GradingRun.objects.create(as_of="2026-01-01", status="succeeded").pk
+        rule_set = AllocationRuleSet.objects.order_by("pk").first()  # the default of grading's migration
+        self.rule_set = rule_set.pk
+        self.allocation = Allocation.objects.create(
+            product=ProductFactory(is_scarce=True), period_start="2026-12-07", period_end="2026-12-13", cartons=10,
+            rule_set=rule_set, status="published", published_at=timezone.now(), computed_count=1,
+        ).pk  # fmt: skip
         job = ImportJob.objects.create(
             file=ContentFile(b"x", name="in.xlsx"), original_name="in.xlsx", created_by=users[ADMIN], status="checked"
         )
@@ -233,6 +255,8 @@ OBJECTS: dict[str, Callable] = {
     "attachment": _scoped("attachment"),
     "override": _scoped("override"),
     "run": _global("run"),
+    "allocation": _global("allocation"),
+    "rule_set": _global("rule_set"),
     "import_job": _global("import_job"),
     "export_job": _own_export_job,
     "import_kind": _literal("retailers", "no-such-kind"),

@@ -18,6 +18,9 @@ class Command(BaseCommand):
             "--until", type=datetime.date.fromisoformat, default=None, help="last order date (YYYY-MM-DD)"
         )
         parser.add_argument("--reset", action="store_true", help="delete the previous demo master data first")
+        parser.add_argument(
+            "--no-allocation", action="store_true", help="no demo allocation (so no grading run either)"
+        )
 
     def handle(self, *args, **options) -> None:
         if options["retailers"] < 1 or options["months"] < 1:
@@ -30,6 +33,7 @@ class Command(BaseCommand):
             line_weeks=options["line_weeks"],
             reset=options["reset"],
             log=self.stdout.write,
+            allocation=not options["no_allocation"],
         )
         if not summary.skipped:
             counts = f"{summary.retailers:,} retailers, {summary.orders:,} orders, {summary.order_lines:,} order lines"
