@@ -26,10 +26,9 @@ def ensure_seeded(*, retailers: int, months: int = 12, line_weeks: int = 4) -> N
     if present == retailers:
         return
     started = time.perf_counter()
-    call_command(
-        "seed_demo", retailers=retailers, months=months, seed=1, line_weeks=line_weeks, reset=present > 0
-    )
-    print(f"seed_demo --retailers {retailers} --months {months}: {time.perf_counter() - started:.1f} s; {load_average()}")
+    call_command("seed_demo", retailers=retailers, months=months, seed=1, line_weeks=line_weeks, reset=present > 0)
+    seconds = time.perf_counter() - started
+    print(f"seed_demo --retailers {retailers} --months {months}: {seconds:.1f} s; {load_average()}")
 
 
 def print_ratio(name: str, value: float, *, goal: str) -> None:

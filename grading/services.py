@@ -186,6 +186,16 @@ def _compute_and_apply(run: GradingRun) -> None:
     _summarise(run, graded, policy)
 
 
+def orders_by_shop() -> str:
+    """The orders table for an aggregate per shop over a date range, read through the shop-first
+    covering index: its entries come in shop order with every total, so the GROUP BY streams
+    without a sort. SQLite's planner, left alone, takes the date index and then sorts millions of
+    headers in a temporary B-tree (twice as slow at 300,000 shops); PostgreSQL chooses well."""
+    if connection.vendor == "sqlite":
+        return "retailers_order INDEXED BY order_retailer_cover"
+    return "retailers_order"
+
+
 def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame:
     """One row per eligible shop with its raw signals, from order headers (never order lines).
 
@@ -212,7 +222,7 @@ def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame
         LEFT JOIN (
             SELECT retailer_id, SUM(amount) AS amount, SUM(cartons) AS cartons, COUNT(*) AS orders,
                    SUM(high_end_amount) AS high_end, SUM(low_tar_cartons) AS low_tar, AVG(brand_count) AS brands
-            FROM retailers_order WHERE ordered_on > %s AND ordered_on <= %s GROUP BY retailer_id
+            FROM {orders_by_shop()} WHERE ordered_on > %s AND ordered_on <= %s GROUP BY retailer_id
         ) o ON o.retailer_id = r.id
         LEFT JOIN (
             SELECT retailer_id, COUNT(*) AS findings FROM retailers_compliancerecord
