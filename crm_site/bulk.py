@@ -33,6 +33,11 @@ def indexes_deferred(*models) -> Iterator[None]:
     editor.deferred_sql = []
     foreign_keys: list[tuple[str, str, str]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Rows written earlier in the transaction have deferred checks queued on the tables
+            # involved, and PostgreSQL alters no table with pending trigger events: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for model in models:
             for index in model._meta.indexes:
                 cursor.execute(str(index.remove_sql(model, editor)))

@@ -126,8 +126,10 @@ class _Timer:
         now = time.perf_counter()
         seconds = now - self.started
         self.summary.seconds[phase] = round(seconds, 2)
-        rates = "".join(f"; {table} {count:,} ({count / seconds:,.0f} rows/s)" for table, count in rows.items())
-        self.log(f"  {phase}: {seconds:.1f} s{rates}")
+        written = sum(rows.values())
+        tables = ", ".join(f"{table} {count:,}" for table, count in rows.items())
+        rate = f"; {written:,} rows ({tables}), {written / seconds:,.0f} rows/s" if rows else ""
+        self.log(f"  {phase}: {seconds:.1f} s{rate}")
         self.started = now
 
 
