@@ -1,4 +1,6 @@
-"""Benchmark: our retailer import beside django-import-export, on the same file, in the same run.
+"""Benchmark: our retailer import beside django-import-export, on the same file, in the same run,
+and beside the reference: the bare python-calamine read of that file (`ratio import_vs_read`,
+ours ÷ bare read for the slowest step, goal ≤ 2.5).
 
 Writes an N-row (default 100,000), 15-column Chinese retailer sheet, then for each engine, on an
 empty retailers table (service areas kept), times:
@@ -50,6 +52,8 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+
+from bench.common import load_average, print_ratio  # noqa: E402
 
 # The template's headers, written out here (not taken from our importer's internals, which change).
 HEADERS = (
@@ -175,9 +179,21 @@ def _dje_step(step: str, args) -> dict:
     return {"seconds": seconds, "read": read, "baseline_mb": baseline, "counts": counts, "rows": len(dataset)}
 
 
+def _bare_read(step: str, args) -> dict:
+    """The reference: python-calamine reads the sheet into Python rows, nothing else."""
+    from python_calamine import CalamineWorkbook
+
+    baseline = peak_mb()
+    started = time.perf_counter()
+    rows = CalamineWorkbook.from_path(args.sheet).get_sheet_by_index(0).to_python()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "baseline_mb": baseline, "counts": {}, "rows": len(rows) - 1}
+
+
 def child(args) -> None:
     settings.MEDIA_ROOT = args.media  # before any file is stored
-    outcome = (_ours_step if args.engine == "ours" else _dje_step)(args.step, args)
+    steps = {"ours": _ours_step, "read": _bare_read}
+    outcome = steps.get(args.engine, _dje_step)(args.step, args)
     outcome["peak_mb"] = peak_mb()
     print("RESULT " + json.dumps(outcome), flush=True)
 
@@ -314,7 +330,11 @@ def main() -> None:
     }
     figures: dict[str, dict[str, dict]] = {}
     state: dict[str, dict] = {}
+    reads: list[float] = []
     try:
+        for _ in range(3):  # the reference, in a child process like every step; its median is used
+            reads.append(run_child("read", "read", common)["seconds"])
+        print(f"  bare python-calamine read of the sheet: {sorted(reads)[1]:.2f} s (median of 3); {load_average()}")
         for engine in engines:
             figures[engine] = {}
             job = None
@@ -367,6 +387,12 @@ def main() -> None:
                 if engine != "ours"
             ]
         print(f"{label} | " + " | ".join(cells))
+    if "ours" in engines:
+        read = sorted(reads)[1]
+        by_step = {label: figures["ours"][step]["seconds"] / read for step, label in STEPS}
+        print(f"\nours ÷ bare calamine read ({read:.2f} s): " + "; ".join(f"{k} {v:.1f}" for k, v in by_step.items()))
+        print(load_average())
+        print_ratio("import_vs_read", max(by_step.values()), goal="≤ 2.5")
 
 
 if __name__ == "__main__":

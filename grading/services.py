@@ -195,14 +195,45 @@ def _compute_and_apply(run: GradingRun) -> None:
     _summarise(run, graded, policy)
 
 
+def orders_by_shop() -> str:
+    """The orders table for an aggregate per shop over a date range, read through the shop-first
+    covering index: its entries come in shop order with every total, so the GROUP BY streams
+    without a sort. SQLite's planner, left alone, takes the date index and then sorts millions of
+    headers in a temporary B-tree (twice as slow at 300,000 shops); PostgreSQL chooses well."""
+    if connection.vendor == "sqlite":
+        return "retailers_order INDEXED BY order_retailer_cover"
+    return "retailers_order"
+
+
+def every_shop(*, alias: str) -> str:
+    """The shops table for a pass over (nearly) all of them, read in id order. SQLite would
+    otherwise reach the active shops through the status index, one random row lookup each (26 s
+    instead of 17 s for the signals at 300,000 shops)."""
+    if connection.vendor == "sqlite":
+        return f"retailers_retailer {alias} NOT INDEXED"
+    return f"retailers_retailer {alias}"
+
+
+def as_text(column: str) -> str:
+    """A date column selected as ISO text on SQLite, where the driver would otherwise convert it
+    to a date row by row in Python (pandas parses the whole column at once)."""
+    return f"CAST({column} AS TEXT)" if connection.vendor == "sqlite" else column
+
+
 def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame:
     """One row per eligible shop with its raw signals, from order headers (never order lines).
 
     previous_tier is the tier of the shop's latest grade (its tier now if it was never graded), so a
     grade's movement reads against the grade before it, also when an override came in between."""
     since = as_of - relativedelta(months=policy.window_months)
-    # Parameters in the order they appear: order window, finding window, live overrides, eligibility.
-    conditions, params = ["1 = 1"], [since, as_of, since, as_of, as_of]
+    # The latest successful run graded nearly every shop: one join on its rows gives their
+    # previous tier; only a shop it did not grade looks further back, one index probe each.
+    latest = (
+        GradingRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-pk").values_list("pk", flat=True).first()
+    )
+    # Parameters in the order they appear: latest run, order window, finding window, live
+    # overrides, eligibility.
+    conditions, params = ["1 = 1"], [latest or 0, since, as_of, since, as_of, as_of]
     if policy.require_active:
         conditions.append("r.status = %s")
         params.append("active")
@@ -210,18 +241,19 @@ def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame
         conditions.append("r.license_expires_on >= %s")
         params.append(as_of)
     sql = f"""
-        SELECT r.id, r.license_no, a.region_id, r.service_area_id, r.partner_since, r.credit_level,
-               COALESCE((SELECT g.tier FROM grading_retailergrade g WHERE g.retailer_id = r.id
-                         ORDER BY g.run_id DESC LIMIT 1), r.tier),
+        SELECT r.id, r.license_no, a.region_id, r.service_area_id, {as_text("r.partner_since")}, r.credit_level,
+               COALESCE(latest.tier, (SELECT g.tier FROM grading_retailergrade g WHERE g.retailer_id = r.id
+                                      ORDER BY g.run_id DESC LIMIT 1), r.tier),
                COALESCE(o.amount, 0), COALESCE(o.cartons, 0), COALESCE(o.orders, 0),
                COALESCE(o.high_end, 0), COALESCE(o.low_tar, 0), COALESCE(o.brands, 0), COALESCE(c.findings, 0),
                ov.tier
-        FROM retailers_retailer r
+        FROM {every_shop(alias="r")}
         JOIN retailers_servicearea a ON a.id = r.service_area_id
+        LEFT JOIN grading_retailergrade latest ON latest.run_id = %s AND latest.retailer_id = r.id
         LEFT JOIN (
             SELECT retailer_id, SUM(amount) AS amount, SUM(cartons) AS cartons, COUNT(*) AS orders,
                    SUM(high_end_amount) AS high_end, SUM(low_tar_cartons) AS low_tar, AVG(brand_count) AS brands
-            FROM retailers_order WHERE ordered_on > %s AND ordered_on <= %s GROUP BY retailer_id
+            FROM {orders_by_shop()} WHERE ordered_on > %s AND ordered_on <= %s GROUP BY retailer_id
         ) o ON o.retailer_id = r.id
         LEFT JOIN (
             SELECT retailer_id, COUNT(*) AS findings FROM retailers_compliancerecord

@@ -366,7 +366,7 @@ class Order(models.Model):
     """
 
     order_no = models.CharField(_("order number"), max_length=30, unique=True)
-    # Lookups by shop use order_retailer_date below; a second, single-column index would only slow loading.
+    # Lookups by shop use order_retailer_cover below; a second, single-column index would only slow loading.
     retailer = models.ForeignKey(
         Retailer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("retailer"), db_index=False
     )
@@ -383,22 +383,23 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         indexes = [
-            models.Index(fields=["retailer", "ordered_on"], name="order_retailer_date"),
-            # The order list: newest first and its keyset cursor (ordered_on, id), at any depth.
-            models.Index(fields=["-ordered_on", "-id"], name="order_list_date_id"),
-            # Covers the grading aggregate (a date range, every total): read from the index alone.
+            # A shop's orders by date (dossier, last order), and the grading aggregate: every total
+            # of a date range read from the index alone, already in shop order, so the GROUP BY
+            # needs no sort (a date-first index made SQLite sort 9M headers in a temporary B-tree).
             models.Index(
                 fields=[
-                    "ordered_on",
                     "retailer",
+                    "ordered_on",
                     "amount",
                     "cartons",
                     "high_end_amount",
                     "low_tar_cartons",
                     "brand_count",
                 ],
-                name="order_grading_cover",
+                name="order_retailer_cover",
             ),
+            # The order list: newest first and its keyset cursor (ordered_on, id), at any depth.
+            models.Index(fields=["-ordered_on", "-id"], name="order_list_date_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
