@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grading', '0006_tieroverride_revoked_by'),
+        ('grading', '0008_allocation_defaults_and_roles'),
         ('retailers', '0010_order_retailer_cover'),
     ]
 
