@@ -2,13 +2,248 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from retailers.selectors import retailers_visible_to
-from visits.models import Visit
+from visits.models import Visit, VisitStatus
 
 
 def visits_visible_to(user) -> QuerySet[Visit]:
     """The visits of the shops a user may see (a manager: their areas' shops; a supervisor: their
     region's; admins: all)."""
     return Visit.objects.filter(retailer__in=retailers_visible_to(user).values("pk"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The visit log, the dossier's visits tab and timeline, and the visit KPIs.
+# ---------------------------------------------------------------------------------------------
+
+STRIKE_WINDOW_DAYS = 7  # an order of the shop on the visit's day or within the 7 days after it
+DOSSIER_LIMIT = 20  # rows per section of the dossier tab
+
+
+def visit_for_page(*, user, pk: int) -> Visit:
+    """One visit of the user's scope with what its page shows (404 outside the scope)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        visits_visible_to(user).select_related("retailer__service_area", "manager", "ticket", "previous"),
+        pk=pk,
+    )
+
+
+def visit_stock_checks(*, visit: Visit) -> list:
+    from visits.models import VisitStockCheck
+
+    return list(VisitStockCheck.objects.filter(visit=visit).select_related("product").order_by("id"))
+
+
+def visit_followers(*, visit: Visit) -> list[Visit]:
+    """The visits that follow this one (its follow-up, the plan that replaced it when missed)."""
+    return list(Visit.objects.filter(previous=visit).exclude(status=VisitStatus.CANCELLED).order_by("planned_on", "id"))
+
+
+def visit_next_routine(*, retailer) -> Visit | None:
+    return Visit.objects.filter(retailer=retailer, kind="routine", status=VisitStatus.PLANNED).first()
+
+
+def retailer_visits_tab(*, retailer) -> dict:
+    """The dossier's visits tab: open plans, done visits (newest first), missed ones with their
+    reasons, and the shop's care reminders still to come. Four queries whatever the history."""
+    from visits.models import CareReminder, CareReminderStatus
+
+    visits = Visit.objects.filter(retailer=retailer).select_related("manager")
+    today = timezone.localdate()
+    return {
+        "planned": list(visits.filter(status=VisitStatus.PLANNED).order_by("planned_on", "id")[:DOSSIER_LIMIT]),
+        "done": list(visits.filter(status=VisitStatus.DONE).order_by("-visited_on", "-id")[:DOSSIER_LIMIT]),
+        "missed": list(visits.filter(status=VisitStatus.MISSED).order_by("-planned_on", "-id")[:DOSSIER_LIMIT]),
+        "reminders": list(
+            CareReminder.objects.filter(retailer=retailer, occurs_on__gte=today)
+            .exclude(status=CareReminderStatus.DISMISSED)
+            .select_related("visit")
+            .order_by("occurs_on", "id")[:DOSSIER_LIMIT]
+        ),
+    }
+
+
+def visit_timeline_events(retailer, limit: int) -> list:
+    """The dossier timeline's visits: logged (with channel and satisfaction), missed (with the
+    reason), and tickets opened from a visit. One query."""
+    from retailers.timeline import TimelineEvent
+
+    rows = (
+        Visit.objects.filter(retailer=retailer, status__in=[VisitStatus.DONE, VisitStatus.MISSED])
+        .select_related("manager", "ticket")
+        .order_by("-planned_on", "-id")[:limit]
+    )
+    events = []
+    for visit in rows:
+        actor = str(visit.manager)
+        if visit.status == VisitStatus.MISSED:
+            events.append(
+                TimelineEvent(
+                    at=visit.planned_on,
+                    kind="visits",
+                    title=str(_("Visit missed: %(kind)s") % {"kind": visit.get_kind_display()}),
+                    detail=" · ".join(filter(None, [str(visit.get_miss_reason_display()), visit.miss_note]))[:120],
+                    icon="bi-calendar-x",
+                    actor=actor,
+                )
+            )
+            continue
+        detail = [str(visit.get_channel_display())]
+        if visit.satisfaction:
+            detail.append(str(_("satisfaction %(score)s/5") % {"score": visit.satisfaction}))
+        if visit.purpose:
+            detail.append(visit.purpose)
+        events.append(
+            TimelineEvent(
+                at=visit.checked_out_at or visit.visited_on,
+                kind="visits",
+                title=str(_("Visit done: %(kind)s") % {"kind": visit.get_kind_display()}),
+                detail=" · ".join(detail)[:120],
+                icon="bi-person-check",
+                actor=actor,
+            )
+        )
+        if visit.ticket_id:
+            events.append(
+                TimelineEvent(
+                    at=visit.ticket.created_at,
+                    kind="visits",
+                    title=str(_("Complaint opened from a visit: %(number)s") % {"number": visit.ticket.number}),
+                    detail=visit.ticket.description[:120],
+                    icon="bi-chat-left-text",
+                    actor=actor,
+                )
+            )
+    return events
+
+
+def visits_in_kpi_scope(user) -> QuerySet[Visit]:
+    """The visits whose KPIs a user reads: a sales manager their own, a supervisor their region's,
+    an admin every visit (no subquery over every shop)."""
+    from crm_site.roles import Role, user_roles
+
+    roles = user_roles(user)
+    if Role.ADMIN in roles and user.has_perm("retailers.view_all_retailers"):
+        return Visit.objects.all()
+    visits = visits_visible_to(user)
+    if Role.ADMIN in roles or Role.SUPERVISOR in roles:
+        return visits
+    return visits.filter(manager=user)
+
+
+def _kpi_aggregates(*, start, end, today) -> dict:
+    from visits.models import MissReason
+
+    planned = Q(unplanned=False, planned_on__gte=start, planned_on__lte=end) & ~Q(status=VisitStatus.CANCELLED)
+    logged = Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
+    figures = {
+        "planned": Count("pk", filter=planned),
+        "done": Count("pk", filter=planned & Q(status=VisitStatus.DONE)),
+        "on_time": Count("pk", filter=planned & Q(status=VisitStatus.DONE, visited_on__lte=F("planned_on"))),
+        "overdue": Count("pk", filter=planned & Q(status=VisitStatus.PLANNED, planned_on__lt=today)),
+        "missed": Count("pk", filter=planned & Q(status=VisitStatus.MISSED)),
+        "logged": Count("pk", filter=logged),
+        "unplanned": Count("pk", filter=logged & Q(unplanned=True)),
+        "struck": Count("pk", filter=logged & Q(followed_by_order=True)),
+        "rated": Count("satisfaction", filter=logged),
+        "satisfaction": Avg("satisfaction", filter=logged),
+    }
+    for reason in MissReason.values:
+        figures[f"miss_{reason}"] = Count("pk", filter=planned & Q(status=VisitStatus.MISSED, miss_reason=reason))
+    return figures
+
+
+def _kpi_rates(row: dict) -> dict:
+    from visits.models import MissReason
+
+    def ratio(part, whole):
+        return Decimal(part) / Decimal(whole) if whole else None
+
+    row["completion"] = ratio(row["done"], row["planned"])
+    row["on_time_share"] = ratio(row["on_time"], row["done"])
+    row["strike_rate"] = ratio(row["struck"], row["logged"])
+    row["satisfaction"] = (
+        Decimal(str(row["satisfaction"])).quantize(Decimal("0.01")) if row["satisfaction"] is not None else None
+    )
+    row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MissReason.choices]
+    return row
+
+
+def visit_kpis(
+    *, visits: QuerySet[Visit], start: datetime.date, end: datetime.date, today: datetime.date | None = None
+) -> dict:
+    """Visit KPIs over [start, end], per manager, per service area and in total (three aggregate
+    queries, whatever the number of visits):
+
+    - planned: visits planned in the period (by their planned date), unplanned and cancelled ones out;
+    - done / on time / overdue / missed: of those, the ones logged, logged on or before their day,
+      still open with their day passed, missed (and by reason);
+    - completion = done ÷ planned;
+    - logged: every visit logged in the period (planned or not); strike rate = logged visits
+      followed by an order of the shop on the visit's day or within the 7 days after it ÷ logged;
+      average satisfaction of the logged visits that were rated."""
+    from retailers.models import Order
+
+    today = today or timezone.localdate()
+    followed = Exists(
+        Order.objects.filter(
+            retailer=OuterRef("retailer_id"),
+            ordered_on__gte=OuterRef("visited_on"),
+            ordered_on__lte=ExpressionWrapper(
+                OuterRef("visited_on") + datetime.timedelta(days=STRIKE_WINDOW_DAYS), output_field=DateField()
+            ),
+        )
+    )
+    in_period = visits.filter(
+        Q(unplanned=False, planned_on__gte=start, planned_on__lte=end)
+        | Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
+    ).annotate(
+        followed_by_order=Case(
+            When(status=VisitStatus.DONE, then=followed), default=Value(False), output_field=BooleanField()
+        )
+    )
+    figures = _kpi_aggregates(start=start, end=end, today=today)
+    by_manager = [
+        _kpi_rates(row)
+        for row in in_period.values(
+            "manager", "manager__display_name", "manager__first_name", "manager__last_name", "manager__username"
+        )
+        .annotate(**figures)
+        .order_by("manager__username", "manager")
+    ]
+    for row in by_manager:
+        full_name = f"{row['manager__last_name']}{row['manager__first_name']}".strip()
+        row["label"] = row["manager__display_name"] or full_name or row["manager__username"]
+    by_area = [
+        _kpi_rates(row)
+        for row in in_period.values("retailer__service_area", "retailer__service_area__name")
+        .annotate(**figures)
+        .order_by("retailer__service_area__name", "retailer__service_area")
+    ]
+    for row in by_area:
+        row["label"] = row["retailer__service_area__name"]
+    total = _kpi_rates(in_period.aggregate(**figures))
+    return {"start": start, "end": end, "by_manager": by_manager, "by_area": by_area, "total": total}

@@ -263,3 +263,291 @@ def visit_plan_next_routine(*, retailer: Retailer, visited_on: datetime.date) ->
     if not _servable(retailer, due) or retailer.account_manager is None:
         return None
     return visit_plan_one(retailer=retailer, kind=VisitKind.ROUTINE, planned_on=due)
+
+
+# ---------------------------------------------------------------------------------------------
+# The visit log (拜访记录): check-in, logging a planned or an unplanned visit, moving a missed one.
+# ---------------------------------------------------------------------------------------------
+
+# A visit photo: a picture taken in the shop, with the ticket attachments' size limit and the same
+# check of its bytes (a renamed text file is refused).
+PHOTO_EXTENSIONS = ("jpg", "jpeg", "png")
+TEXT_FIELDS = ("purpose", "needs", "feedback")
+LOG_FIELDS = (
+    "channel",
+    "purpose",
+    "price_display_ok",
+    "license_displayed",
+    "needs",
+    "feedback",
+    "satisfaction",
+)
+
+
+def visit_may_act(*, visit: Visit, user) -> bool:
+    """Whether a user may log, check in or move a visit: its own manager, or a supervisor or an
+    admin whose scope holds the shop (the caller has already scoped the visit to the user)."""
+    from crm_site.roles import Role, user_roles
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if visit.manager_id == user.pk:
+        return True
+    roles = user_roles(user)
+    return Role.ADMIN in roles or Role.SUPERVISOR in roles
+
+
+def visit_may_log_unplanned(*, retailer: Retailer, user) -> bool:
+    """Whether a user may log an unplanned visit of a shop of their scope: its managers, supervisors, admins."""
+    from crm_site.roles import Role, user_roles
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return bool({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER} & set(user_roles(user)))
+
+
+def _check_scope(*, retailer: Retailer, user) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from retailers.selectors import retailers_visible_to
+
+    if not retailers_visible_to(user).filter(pk=retailer.pk).exists():
+        raise PermissionDenied
+
+
+def _check_may_act(*, visit: Visit, user) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    _check_scope(retailer=visit.retailer, user=user)
+    if not visit_may_act(visit=visit, user=user):
+        raise PermissionDenied
+
+
+def _locked_planned(visit: Visit) -> Visit:
+    locked = Visit.objects.select_for_update().select_related("retailer").get(pk=visit.pk)
+    if locked.status != VisitStatus.PLANNED:
+        raise VisitError(
+            _("This visit is already “%(status)s”; only a planned visit can be logged or moved.")
+            % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def visit_photo_check(photo) -> None:
+    """Refuse (VisitError on "photo") a photo that is too large, not a JPEG or PNG by its name,
+    or whose bytes are not what its name says."""
+    from complaints.attachments import CONTENT_CHECKS
+    from complaints.models import ATTACHMENT_MAX_BYTES
+
+    extension = photo.name.rsplit(".", 1)[-1].lower() if "." in photo.name else ""
+    if extension not in PHOTO_EXTENSIONS:
+        raise VisitError({"photo": _("The photo must be a JPEG or PNG picture.")})
+    if photo.size > ATTACHMENT_MAX_BYTES:
+        raise VisitError({"photo": _("A photo may be at most 5 MB.")})
+    kind, looks_right = CONTENT_CHECKS[extension]
+    photo.seek(0)
+    content = b"".join(photo.chunks())
+    photo.seek(0)
+    if not looks_right(content):
+        raise VisitError(
+            {
+                "photo": _("“%(name)s” is not a %(kind)s picture, whatever its name says. Nothing was saved.")
+                % {"name": photo.name, "kind": kind}
+            }
+        )
+
+
+@transaction.atomic
+def visit_check_in(*, visit: Visit, user, at: datetime.datetime | None = None) -> Visit:
+    """The manager arrives at the shop: record when (the first check-in counts; a second tap keeps it)."""
+    _check_may_act(visit=visit, user=user)
+    locked = _locked_planned(visit)
+    if locked.checked_in_at is None:
+        locked.checked_in_at = at or timezone.now()
+        locked.save(update_fields=["checked_in_at"])
+    return locked
+
+
+def _stock_check_rows(*, visit: Visit, stock_checks) -> list:
+    from visits.models import VisitStockCheck
+
+    rows, seen = [], set()
+    for check in stock_checks:
+        product = check["product"]
+        if product.pk in seen:
+            raise VisitError({"stock_checks": _("A product is checked twice: %(product)s.") % {"product": product}})
+        seen.add(product.pk)
+        cartons = check.get("cartons")
+        in_stock = bool(check["in_stock"])
+        if not in_stock and cartons:
+            raise VisitError(
+                {"stock_checks": _("%(product)s is out of stock but has cartons counted.") % {"product": product}}
+            )
+        row = VisitStockCheck(visit=visit, product=product, in_stock=in_stock, cartons=cartons)
+        row.full_clean(exclude=["visit"])
+        rows.append(row)
+    return rows
+
+
+def _fill_log(*, visit: Visit, data: dict, checked_in_at, now) -> None:
+    for field in LOG_FIELDS:
+        if field in data:
+            value = data[field]
+            setattr(visit, field, "" if value is None and field in TEXT_FIELDS else value)
+    visit.checked_out_at = now
+    visit.checked_in_at = checked_in_at or visit.checked_in_at or now
+    if visit.checked_in_at > now:
+        raise VisitError({"checked_in_at": _("The check-in cannot be later than the check-out (now).")})
+    visit.visited_on = timezone.localdate(now)
+    visit.status = VisitStatus.DONE
+    if not visit.channel:
+        raise VisitError({"channel": _("Say how the shop was contacted.")})
+
+
+def _follow_ups(
+    *, visit: Visit, user, stock_rows: list, photo, open_ticket: dict | None, next_visit_on: datetime.date | None
+) -> None:
+    """Everything a logged visit leads to, in one transaction with the log itself."""
+    from complaints.models import Channel
+    from complaints.services import ticket_create
+    from visits.models import VisitStockCheck
+
+    for row in stock_rows:
+        row.visit = visit
+    VisitStockCheck.objects.bulk_create(stock_rows)
+    if open_ticket:
+        data = {"channel": Channel.MANAGER, "priority": "normal", **open_ticket}
+        try:
+            visit.ticket = ticket_create(retailer=visit.retailer, data=data, created_by=user)
+        except ValidationError as error:
+            raise VisitError({"ticket": error.messages}) from error
+    if visit.kind == VisitKind.ROUTINE:
+        visit_plan_next_routine(retailer=visit.retailer, visited_on=visit.visited_on)
+    if next_visit_on is not None:
+        try:
+            visit_plan_one(
+                retailer=visit.retailer,
+                kind=VisitKind.FOLLOW_UP,
+                planned_on=next_visit_on,
+                manager=visit.manager,
+                created_by=user,
+                previous=visit,
+                purpose=visit.purpose,
+            )
+        except ValidationError as error:
+            raise VisitError({"next_visit_on": error.messages}) from error
+    update = ["ticket"]
+    if photo is not None:
+        visit.photo.save(photo.name, photo, save=False)  # the last write: nothing after it can refuse
+        update.append("photo")
+    try:
+        visit.save(update_fields=update)
+    except Exception:
+        if photo is not None:
+            visit.photo.delete(save=False)
+        raise
+
+
+@transaction.atomic
+def visit_log(
+    *,
+    visit: Visit,
+    user,
+    data: dict,
+    stock_checks=(),
+    photo=None,
+    open_ticket: dict | None = None,
+    next_visit_on: datetime.date | None = None,
+) -> Visit:
+    """Log a planned visit: it is done today, checked out now (checked in when the manager tapped
+    "check in", else at the time asked, else now), with what was checked and said. A routine visit
+    closes the shop's routine plan and plans the next at the tier's rhythm; a next visit date plans
+    a follow-up; `open_ticket` ({"category", "description"}) opens a complaint ticket linked to the
+    visit. All or nothing: a refused photo, ticket or date writes nothing."""
+    _check_may_act(visit=visit, user=user)
+    if photo is not None:
+        visit_photo_check(photo)
+    locked = _locked_planned(visit)
+    now = timezone.now()
+    _fill_log(visit=locked, data=data, checked_in_at=data.get("checked_in_at"), now=now)
+    stock_rows = _stock_check_rows(visit=locked, stock_checks=stock_checks)
+    locked.full_clean()
+    locked.save()
+    _follow_ups(
+        visit=locked,
+        user=user,
+        stock_rows=stock_rows,
+        photo=photo,
+        open_ticket=open_ticket,
+        next_visit_on=next_visit_on,
+    )
+    return locked
+
+
+@transaction.atomic
+def visit_log_unplanned(
+    *,
+    retailer: Retailer,
+    user,
+    kind: str,
+    data: dict,
+    stock_checks=(),
+    photo=None,
+    open_ticket: dict | None = None,
+    next_visit_on: datetime.date | None = None,
+) -> Visit:
+    """Log a visit that had no plan (the manager dropped by, or the shop called): it is done today
+    by the user, counts as unplanned (not in the planned figures), and a routine one re-plans the
+    shop's open routine plan from today at the tier's rhythm."""
+    from django.core.exceptions import PermissionDenied
+
+    _check_scope(retailer=retailer, user=user)
+    if not visit_may_log_unplanned(retailer=retailer, user=user):
+        raise PermissionDenied
+    if kind not in VisitKind.values:
+        raise VisitError({"kind": _("Choose the kind of visit.")})
+    if photo is not None:
+        visit_photo_check(photo)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    visit = Visit(retailer=retailer, manager=user, kind=kind, unplanned=True, planned_on=today, created_by=user)
+    _fill_log(visit=visit, data=data, checked_in_at=data.get("checked_in_at"), now=now)
+    visit.planned_on = visit.visited_on
+    stock_rows = _stock_check_rows(visit=visit, stock_checks=stock_checks)
+    visit.full_clean()
+    visit.save()
+    _follow_ups(
+        visit=visit, user=user, stock_rows=stock_rows, photo=photo, open_ticket=open_ticket, next_visit_on=next_visit_on
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_miss(*, visit: Visit, user, reason: str, note: str = "", new_date: datetime.date | None = None) -> Visit:
+    """A planned visit that did not happen: it is missed with a reason code (and a note); with a
+    new date, a visit of the same kind follows it on that day (for a routine visit, the shop's new
+    routine plan: the missed one is no longer open)."""
+    from visits.models import MissReason
+
+    _check_may_act(visit=visit, user=user)
+    if reason not in MissReason.values:
+        raise VisitError({"reason": _("Say why the visit did not happen.")})
+    locked = _locked_planned(visit)
+    locked.status, locked.miss_reason, locked.miss_note = VisitStatus.MISSED, reason, (note or "").strip()
+    locked.full_clean()
+    locked.save(update_fields=["status", "miss_reason", "miss_note"])
+    if new_date is not None:
+        try:
+            visit_plan_one(
+                retailer=locked.retailer,
+                kind=locked.kind,
+                planned_on=new_date,
+                manager=locked.manager,
+                purpose=locked.purpose,
+                created_by=user,
+                campaign=locked.campaign,
+                previous=locked,
+            )
+        except ValidationError as error:
+            raise VisitError({"new_date": error.messages}) from error
+    return locked

@@ -1,0 +1,101 @@
+"""Visit KPIs for a chosen period, per manager and per service area, and their Excel export."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from crm_site.excel import Column, Sheet, xlsx_download
+from crm_site.forms import form_errors_message
+from crm_site.navigation import area_required
+from visits.forms import KpiPeriodForm
+from visits.models import MissReason
+from visits.selectors import visit_kpis, visits_in_kpi_scope
+
+
+def _kpis(request: HttpRequest) -> tuple[KpiPeriodForm, dict | None]:
+    form = KpiPeriodForm(request.GET or None)
+    if not form.is_bound:
+        form = KpiPeriodForm({"period": "this_month"})
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, visit_kpis(visits=visits_in_kpi_scope(request.user), start=data["start"], end=data["end"])
+
+
+@area_required("visits")
+@require_GET
+def kpis(request: HttpRequest) -> HttpResponse:
+    form, figures = _kpis(request)
+    context = {
+        "form": form,
+        "kpis": figures,
+        "reasons": MissReason.choices,
+        "error_summary": form_errors_message(form) if form.errors else "",
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "visits/kpis.html", context, status=200 if figures is not None else 400)
+
+
+def _sheet(title: str, first: str, rows: list[dict]) -> Sheet:
+    columns = [
+        Column(first, 20),
+        Column(_("Planned"), 10, "number"),
+        Column(_("Done"), 10, "number"),
+        Column(_("Done on time"), 12, "number"),
+        Column(_("Overdue"), 10, "number"),
+        Column(_("Missed"), 10, "number"),
+        Column(_("Completion rate"), 12, "percent"),
+        Column(_("Logged visits"), 12, "number"),
+        Column(_("Unplanned"), 10, "number"),
+        Column(_("Followed by an order within 7 days"), 14, "number"),
+        Column(_("Strike rate"), 12, "percent"),
+        Column(_("Average satisfaction"), 12, "money"),
+        *[Column(_("Missed: %(reason)s") % {"reason": label}, 14, "number") for _code, label in MissReason.choices],
+    ]
+    lines = [
+        (
+            row["label"],
+            row["planned"],
+            row["done"],
+            row["on_time"],
+            row["overdue"],
+            row["missed"],
+            row["completion"],
+            row["logged"],
+            row["unplanned"],
+            row["struck"],
+            row["strike_rate"],
+            row["satisfaction"],
+            *[count for _label, count in row["misses"]],
+        )
+        for row in rows
+    ]
+    return Sheet(title, columns, lines)
+
+
+@area_required("visits")
+@require_GET
+def kpis_export(request: HttpRequest) -> HttpResponse:
+    form, figures = _kpis(request)
+    if figures is None:
+        return render(
+            request,
+            "visits/kpis.html",
+            {"form": form, "kpis": None, "error_summary": form_errors_message(form), "query": ""},
+            status=400,
+        )
+    total = {**figures["total"], "label": _("Total")}
+    sheets = [
+        _sheet(_("By manager"), _("Sales manager"), [*figures["by_manager"], total]),
+        _sheet(_("By service area"), _("Service area"), [*figures["by_area"], total]),
+    ]
+    return xlsx_download(
+        user=request.user,
+        kind="visit-kpis",
+        filename="visit-kpis",
+        sheets=sheets,
+        filters={"start": figures["start"].isoformat(), "end": figures["end"].isoformat()},
+    )
