@@ -7,8 +7,6 @@ from decimal import Decimal
 
 from django.db.models import (
     Avg,
-    BooleanField,
-    Case,
     Count,
     DateField,
     Exists,
@@ -17,8 +15,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,7 +150,7 @@ def visits_in_kpi_scope(user) -> QuerySet[Visit]:
     return visits.filter(manager=user)
 
 
-def _kpi_aggregates(*, start, end, today) -> dict:
+def _kpi_aggregates(*, start, end, today, followed: Exists) -> dict:
     from visits.models import MissReason
 
     planned = Q(unplanned=False, planned_on__gte=start, planned_on__lte=end) & ~Q(status=VisitStatus.CANCELLED)
@@ -166,10 +162,11 @@ def _kpi_aggregates(*, start, end, today) -> dict:
         "overdue": Count("pk", filter=planned & Q(status=VisitStatus.PLANNED, planned_on__lt=today)),
         "missed": Count("pk", filter=planned & Q(status=VisitStatus.MISSED)),
         "logged": Count("pk", filter=logged),
-        "unplanned": Count("pk", filter=logged & Q(unplanned=True)),
-        "struck": Count("pk", filter=logged & Q(followed_by_order=True)),
+        # Not called "unplanned": an annotation named like a field would shadow it in the filters after it.
+        "logged_unplanned": Count("pk", filter=logged & Q(unplanned=True)),
+        "struck": Count("pk", filter=logged & Q(followed)),
         "rated": Count("satisfaction", filter=logged),
-        "satisfaction": Avg("satisfaction", filter=logged),
+        "mean_satisfaction": Avg("satisfaction", filter=logged),
     }
     for reason in MissReason.values:
         figures[f"miss_{reason}"] = Count("pk", filter=planned & Q(status=VisitStatus.MISSED, miss_reason=reason))
@@ -185,9 +182,9 @@ def _kpi_rates(row: dict) -> dict:
     row["completion"] = ratio(row["done"], row["planned"])
     row["on_time_share"] = ratio(row["on_time"], row["done"])
     row["strike_rate"] = ratio(row["struck"], row["logged"])
-    row["satisfaction"] = (
-        Decimal(str(row["satisfaction"])).quantize(Decimal("0.01")) if row["satisfaction"] is not None else None
-    )
+    row["unplanned"] = row.pop("logged_unplanned")
+    mean = row.pop("mean_satisfaction")
+    row["satisfaction"] = Decimal(str(mean)).quantize(Decimal("0.01")) if mean is not None else None
     row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MissReason.choices]
     return row
 
@@ -220,12 +217,8 @@ def visit_kpis(
     in_period = visits.filter(
         Q(unplanned=False, planned_on__gte=start, planned_on__lte=end)
         | Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
-    ).annotate(
-        followed_by_order=Case(
-            When(status=VisitStatus.DONE, then=followed), default=Value(False), output_field=BooleanField()
-        )
     )
-    figures = _kpi_aggregates(start=start, end=end, today=today)
+    figures = _kpi_aggregates(start=start, end=end, today=today, followed=followed)
     by_manager = [
         _kpi_rates(row)
         for row in in_period.values(
