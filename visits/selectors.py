@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import (
-    Avg,
     Count,
     DateField,
     Exists,
@@ -15,6 +14,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,11 +150,15 @@ def visits_in_kpi_scope(user) -> QuerySet[Visit]:
     return visits.filter(manager=user)
 
 
+def _kpi_logged(*, start, end) -> Q:
+    return Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
+
+
 def _kpi_aggregates(*, start, end, today, followed: Exists) -> dict:
     from visits.models import MissReason
 
     planned = Q(unplanned=False, planned_on__gte=start, planned_on__lte=end) & ~Q(status=VisitStatus.CANCELLED)
-    logged = Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
+    logged = _kpi_logged(start=start, end=end)
     figures = {
         "planned": Count("pk", filter=planned),
         "done": Count("pk", filter=planned & Q(status=VisitStatus.DONE)),
@@ -166,7 +170,6 @@ def _kpi_aggregates(*, start, end, today, followed: Exists) -> dict:
         "logged_unplanned": Count("pk", filter=logged & Q(unplanned=True)),
         "struck": Count("pk", filter=logged & Q(followed)),
         "rated": Count("satisfaction", filter=logged),
-        "mean_satisfaction": Avg("satisfaction", filter=logged),
     }
     for reason in MissReason.values:
         figures[f"miss_{reason}"] = Count("pk", filter=planned & Q(status=VisitStatus.MISSED, miss_reason=reason))
@@ -182,9 +185,9 @@ def _kpi_rates(row: dict) -> dict:
     row["completion"] = ratio(row["done"], row["planned"])
     row["on_time_share"] = ratio(row["on_time"], row["done"])
     row["strike_rate"] = ratio(row["struck"], row["logged"])
-    row["unplanned"] = row.pop("logged_unplanned")
-    mean = row.pop("mean_satisfaction")
-    row["satisfaction"] = Decimal(str(mean)).quantize(Decimal("0.01")) if mean is not None else None
+    row["unplanned"] = row["logged_unplanned"]
+    rated = row["rated"]
+    row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(Decimal("0.01")) if rated else None
     row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MissReason.choices]
     return row
 
@@ -192,8 +195,8 @@ def _kpi_rates(row: dict) -> dict:
 def visit_kpis(
     *, visits: QuerySet[Visit], start: datetime.date, end: datetime.date, today: datetime.date | None = None
 ) -> dict:
-    """Visit KPIs over [start, end], per manager, per service area and in total (three aggregate
-    queries, whatever the number of visits):
+    """Visit KPIs over [start, end], per manager, per service area and in total (one aggregate
+    query, whatever the number of visits):
 
     - planned: visits planned in the period (by their planned date), unplanned and cancelled ones out;
     - done / on time / overdue / missed: of those, the ones logged, logged on or before their day,
@@ -219,24 +222,62 @@ def visit_kpis(
         | Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
     )
     figures = _kpi_aggregates(start=start, end=end, today=today, followed=followed)
-    by_manager = [
-        _kpi_rates(row)
-        for row in in_period.values(
-            "manager", "manager__display_name", "manager__first_name", "manager__last_name", "manager__username"
+    logged_q = _kpi_logged(start=start, end=end)
+    # One aggregate query, grouped by (manager, service area): the per-manager lines, the per-area
+    # lines and the total are sums of those groups (a few hundred rows, never the visits themselves).
+    groups = list(
+        in_period.values(
+            "manager",
+            "manager__display_name",
+            "manager__first_name",
+            "manager__last_name",
+            "manager__username",
+            "retailer__service_area",
+            "retailer__service_area__name",
         )
-        .annotate(**figures)
-        .order_by("manager__username", "manager")
-    ]
-    for row in by_manager:
-        full_name = f"{row['manager__last_name']}{row['manager__first_name']}".strip()
-        row["label"] = row["manager__display_name"] or full_name or row["manager__username"]
-    by_area = [
-        _kpi_rates(row)
-        for row in in_period.values("retailer__service_area", "retailer__service_area__name")
-        .annotate(**figures)
-        .order_by("retailer__service_area__name", "retailer__service_area")
-    ]
-    for row in by_area:
-        row["label"] = row["retailer__service_area__name"]
-    total = _kpi_rates(in_period.aggregate(**figures))
-    return {"start": start, "end": end, "by_manager": by_manager, "by_area": by_area, "total": total}
+        .annotate(**figures, satisfaction_sum=Sum("satisfaction", filter=logged_q))
+        .order_by()
+    )
+    by_manager: dict[int, dict] = {}
+    by_area: dict[int, dict] = {}
+    total = _kpi_sum(None, groups)
+    for group in groups:
+        full_name = f"{group['manager__last_name']}{group['manager__first_name']}".strip()
+        manager_label = group["manager__display_name"] or full_name or group["manager__username"]
+        _kpi_add(by_manager.setdefault(group["manager"], _kpi_zero(manager_label, manager=group["manager"])), group)
+        area = group["retailer__service_area"]
+        _kpi_add(by_area.setdefault(area, _kpi_zero(group["retailer__service_area__name"], area=area)), group)
+    by_manager_rows = sorted(by_manager.values(), key=lambda row: (str(row["label"]), row["manager"]))
+    by_area_rows = sorted(by_area.values(), key=lambda row: (str(row["label"]), row["area"]))
+    return {
+        "start": start,
+        "end": end,
+        "by_manager": [_kpi_rates(row) for row in by_manager_rows],
+        "by_area": [_kpi_rates(row) for row in by_area_rows],
+        "total": _kpi_rates(total),
+    }
+
+
+def _kpi_counts() -> list[str]:
+    from visits.models import MissReason
+
+    return [
+        "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
+        "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
+    ]  # fmt: skip
+
+
+def _kpi_zero(label, **keys) -> dict:
+    return {"label": label, **keys, **dict.fromkeys(_kpi_counts(), 0)}
+
+
+def _kpi_add(row: dict, group: dict) -> None:
+    for key in _kpi_counts():
+        row[key] += group[key] or 0
+
+
+def _kpi_sum(label, groups: list[dict]) -> dict:
+    row = _kpi_zero(label)
+    for group in groups:
+        _kpi_add(row, group)
+    return row
