@@ -196,6 +196,8 @@ class Visit(models.Model):
             models.Index(fields=["retailer", "planned_on"], name="visit_retailer_date"),
             # KPIs over a period: visits by date.
             models.Index(fields=["planned_on", "status"], name="visit_date_status"),
+            # KPIs over a period: the visits logged in it, whatever they were planned for.
+            models.Index(fields=["visited_on"], condition=Q(status="done"), name="visit_done_on"),
         ]
 
     def __str__(self) -> str:

@@ -150,30 +150,33 @@ def visits_in_kpi_scope(user) -> QuerySet[Visit]:
     return visits.filter(manager=user)
 
 
-def _kpi_logged(*, start, end) -> Q:
-    return Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
-
-
-def _kpi_aggregates(*, start, end, today, followed: Exists) -> dict:
+def _kpi_planned_figures(*, today) -> dict:
+    """Over the visits planned in the period (unplanned and cancelled ones already left out)."""
     from visits.models import MissReason
 
-    planned = Q(unplanned=False, planned_on__gte=start, planned_on__lte=end) & ~Q(status=VisitStatus.CANCELLED)
-    logged = _kpi_logged(start=start, end=end)
+    done = Q(status=VisitStatus.DONE)
     figures = {
-        "planned": Count("pk", filter=planned),
-        "done": Count("pk", filter=planned & Q(status=VisitStatus.DONE)),
-        "on_time": Count("pk", filter=planned & Q(status=VisitStatus.DONE, visited_on__lte=F("planned_on"))),
-        "overdue": Count("pk", filter=planned & Q(status=VisitStatus.PLANNED, planned_on__lt=today)),
-        "missed": Count("pk", filter=planned & Q(status=VisitStatus.MISSED)),
-        "logged": Count("pk", filter=logged),
-        # Not called "unplanned": an annotation named like a field would shadow it in the filters after it.
-        "logged_unplanned": Count("pk", filter=logged & Q(unplanned=True)),
-        "struck": Count("pk", filter=logged & Q(followed)),
-        "rated": Count("satisfaction", filter=logged),
+        "planned": Count("pk"),
+        "done": Count("pk", filter=done),
+        "on_time": Count("pk", filter=done & Q(visited_on__lte=F("planned_on"))),
+        "overdue": Count("pk", filter=Q(status=VisitStatus.PLANNED, planned_on__lt=today)),
+        "missed": Count("pk", filter=Q(status=VisitStatus.MISSED)),
     }
     for reason in MissReason.values:
-        figures[f"miss_{reason}"] = Count("pk", filter=planned & Q(status=VisitStatus.MISSED, miss_reason=reason))
+        figures[f"miss_{reason}"] = Count("pk", filter=Q(status=VisitStatus.MISSED, miss_reason=reason))
     return figures
+
+
+def _kpi_logged_figures(*, followed: Exists) -> dict:
+    """Over the visits logged (done) in the period, planned or not."""
+    return {
+        "logged": Count("pk"),
+        # Not called "unplanned": an annotation named like a field would shadow it.
+        "logged_unplanned": Count("pk", filter=Q(unplanned=True)),
+        "struck": Count("pk", filter=Q(followed)),
+        "rated": Count("satisfaction"),
+        "satisfaction_sum": Sum("satisfaction"),
+    }
 
 
 def _kpi_rates(row: dict) -> dict:
@@ -195,8 +198,8 @@ def _kpi_rates(row: dict) -> dict:
 def visit_kpis(
     *, visits: QuerySet[Visit], start: datetime.date, end: datetime.date, today: datetime.date | None = None
 ) -> dict:
-    """Visit KPIs over [start, end], per manager, per service area and in total (one aggregate
-    query, whatever the number of visits):
+    """Visit KPIs over [start, end], per manager, per service area and in total (two aggregate
+    queries, whatever the number of visits):
 
     - planned: visits planned in the period (by their planned date), unplanned and cancelled ones out;
     - done / on time / overdue / missed: of those, the ones logged, logged on or before their day,
@@ -217,27 +220,32 @@ def visit_kpis(
             ),
         )
     )
-    in_period = visits.filter(
-        Q(unplanned=False, planned_on__gte=start, planned_on__lte=end)
-        | Q(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
+    keys = (
+        "manager",
+        "manager__display_name",
+        "manager__first_name",
+        "manager__last_name",
+        "manager__username",
+        "retailer__service_area",
+        "retailer__service_area__name",
     )
-    figures = _kpi_aggregates(start=start, end=end, today=today, followed=followed)
-    logged_q = _kpi_logged(start=start, end=end)
-    # One aggregate query, grouped by (manager, service area): the per-manager lines, the per-area
-    # lines and the total are sums of those groups (a few hundred rows, never the visits themselves).
-    groups = list(
-        in_period.values(
-            "manager",
-            "manager__display_name",
-            "manager__first_name",
-            "manager__last_name",
-            "manager__username",
-            "retailer__service_area",
-            "retailer__service_area__name",
-        )
-        .annotate(**figures, satisfaction_sum=Sum("satisfaction", filter=logged_q))
+    # Two aggregate queries grouped by (manager, service area), each read through its own date
+    # index: the visits planned in the period, and the visits logged in it. The per-manager lines,
+    # the per-area lines and the total are sums of those groups (a few hundred rows, never visits).
+    planned = (
+        visits.filter(unplanned=False, planned_on__gte=start, planned_on__lte=end)
+        .exclude(status=VisitStatus.CANCELLED)
+        .values(*keys)
+        .annotate(**_kpi_planned_figures(today=today))
         .order_by()
     )
+    logged = (
+        visits.filter(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
+        .values(*keys)
+        .annotate(**_kpi_logged_figures(followed=followed))
+        .order_by()
+    )
+    groups = [*planned, *logged]
     by_manager: dict[int, dict] = {}
     by_area: dict[int, dict] = {}
     total = _kpi_sum(None, groups)
@@ -273,7 +281,7 @@ def _kpi_zero(label, **keys) -> dict:
 
 def _kpi_add(row: dict, group: dict) -> None:
     for key in _kpi_counts():
-        row[key] += group[key] or 0
+        row[key] += group.get(key) or 0
 
 
 def _kpi_sum(label, groups: list[dict]) -> dict:

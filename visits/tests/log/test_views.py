@@ -187,13 +187,13 @@ def test_the_kpi_page_per_role(
     client = client_for(manager)
     url = reverse("visits:kpis")
     client.get(url)
-    with django_assert_num_queries(7):  # session, user, groups, permissions ×2, the aggregate, notifications
+    with django_assert_num_queries(8):  # session, user, groups, permissions ×2, 2 aggregates, notifications
         response = client.get(url, **EN)
     body = response.content.decode()
     assert response.status_code == 200 and "100.0%" in body and str(prefecture["other_manager"]) not in body
     for n in range(5):
         plan(shop, kind=VisitKind.SEASONAL, planned_on=datetime.date(2026, 9, 10 + n))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get(url, **EN)
     admin_page = client_for(users[Role.ADMIN]).get(url + "?period=this_month").content.decode()
     assert str(prefecture["other_manager"]) in admin_page and "14.3%" in admin_page  # 1 done of 7
