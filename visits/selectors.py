@@ -245,7 +245,11 @@ def visit_kpis(
         .annotate(**_kpi_logged_figures(followed=followed))
         .order_by()
     )
-    groups = [*planned, *logged]
+    return _kpi_combine([*planned, *logged], start=start, end=end)
+
+
+def _kpi_combine(groups: list[dict], *, start: datetime.date, end: datetime.date) -> dict:
+    """The manager, area and total lines: sums of the (manager, area) groups."""
     by_manager: dict[int, dict] = {}
     by_area: dict[int, dict] = {}
     total = _kpi_sum(None, groups)
@@ -289,3 +293,48 @@ def _kpi_sum(label, groups: list[dict]) -> dict:
     for group in groups:
         _kpi_add(row, group)
     return row
+
+
+def visit_kpi_days_in_scope(user) -> QuerySet:
+    """The KPI roll-up rows a user reads: the same scope as `visits_in_kpi_scope` (a manager their
+    own visits, a supervisor their region's areas, an admin everything)."""
+    from crm_site.roles import Role, user_roles
+    from retailers.selectors import service_areas_visible_to
+    from visits.models import VisitKpiDay
+
+    roles = user_roles(user)
+    rows = VisitKpiDay.objects.all()
+    if Role.ADMIN in roles and user.has_perm("retailers.view_all_retailers"):
+        return rows
+    rows = rows.filter(service_area__in=service_areas_visible_to(user).values("pk"))
+    if Role.ADMIN in roles or Role.SUPERVISOR in roles:
+        return rows
+    return rows.filter(manager=user)
+
+
+def visit_kpis_from_days(
+    *, days: QuerySet, start: datetime.date, end: datetime.date, today: datetime.date | None = None
+) -> dict:
+    """The figures of `visit_kpis`, read from the daily roll-up (VisitKpiDay) in one aggregate
+    query over at most (days in the period × managers × areas) rows, whatever the visits."""
+    today = today or timezone.localdate()
+    sums = {key: Sum(key) for key in _kpi_counts() if key not in ("overdue", "still_open")}
+    sums["overdue"] = Sum("still_open", filter=Q(day__lt=today))
+    groups = list(
+        days.filter(day__gte=start, day__lte=end)
+        .values(
+            "manager",
+            "manager__display_name",
+            "manager__first_name",
+            "manager__last_name",
+            "manager__username",
+            "service_area",
+            "service_area__name",
+        )
+        .annotate(**sums)
+        .order_by()
+    )
+    for group in groups:
+        group["retailer__service_area"] = group.pop("service_area")
+        group["retailer__service_area__name"] = group.pop("service_area__name")
+    return _kpi_combine(groups, start=start, end=end)

@@ -481,6 +481,7 @@ def visit_log(
         open_ticket=open_ticket,
         next_visit_on=next_visit_on,
     )
+    _kpi_refresh_after(locked)
     return locked
 
 
@@ -519,6 +520,7 @@ def visit_log_unplanned(
     _follow_ups(
         visit=visit, user=user, stock_rows=stock_rows, photo=photo, open_ticket=open_ticket, next_visit_on=next_visit_on
     )
+    _kpi_refresh_after(visit)
     return visit
 
 
@@ -550,4 +552,94 @@ def visit_miss(*, visit: Visit, user, reason: str, note: str = "", new_date: dat
             )
         except ValidationError as error:
             raise VisitError({"new_date": error.messages}) from error
+    _kpi_refresh_after(locked)
     return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# The KPIs' daily roll-up (VisitKpiDay): rebuilt set-based, nightly for everyone and after a
+# log or a miss for the one manager.
+# ---------------------------------------------------------------------------------------------
+
+def _kpi_refresh_sql(*, dialect: _Dialect, where_manager: str) -> str:
+    from visits.models import MissReason, VisitKpiDay
+
+    quote = connection.ops.quote_name
+    visit, retailer = quote(Visit._meta.db_table), quote(Retailer._meta.db_table)
+    order = quote(Retailer._meta.get_field("orders").related_model._meta.db_table)
+    kpi = quote(VisitKpiDay._meta.db_table)
+    reasons = MissReason.values
+    miss_columns = ", ".join(f"miss_{code}" for code in reasons)
+    planned_misses = ", ".join(
+        f"CASE WHEN v.status = 'missed' AND v.miss_reason = '{code}' THEN 1 ELSE 0 END AS miss_{code}"
+        for code in reasons
+    )
+    zero_misses = ", ".join("0" for _code in reasons)
+    sums = ", ".join(
+        f"SUM({column})"
+        for column in ["planned", "done", "on_time", "still_open", "missed", *[f"miss_{c}" for c in reasons],
+                       "logged", "logged_unplanned", "struck", "rated", "satisfaction_sum"]
+    )  # fmt: skip
+    from visits.selectors import STRIKE_WINDOW_DAYS
+
+    window_end = dialect.add_days("v.visited_on", str(STRIKE_WINDOW_DAYS))
+    return f"""
+        INSERT INTO {kpi} (day, manager_id, service_area_id, planned, done, on_time, still_open, missed,
+                           {miss_columns}, logged, logged_unplanned, struck, rated, satisfaction_sum)
+        SELECT u.day, u.manager_id, u.service_area_id, {sums}
+        FROM (
+            SELECT v.planned_on AS day, v.manager_id, r.service_area_id,
+                   1 AS planned,
+                   CASE WHEN v.status = 'done' THEN 1 ELSE 0 END AS done,
+                   CASE WHEN v.status = 'done' AND v.visited_on <= v.planned_on THEN 1 ELSE 0 END AS on_time,
+                   CASE WHEN v.status = 'planned' THEN 1 ELSE 0 END AS still_open,
+                   CASE WHEN v.status = 'missed' THEN 1 ELSE 0 END AS missed,
+                   {planned_misses},
+                   0 AS logged, 0 AS logged_unplanned, 0 AS struck, 0 AS rated, 0 AS satisfaction_sum
+            FROM {visit} v JOIN {retailer} r ON r.id = v.retailer_id
+            WHERE v.unplanned = %s AND v.status <> 'cancelled' {where_manager}
+            UNION ALL
+            SELECT v.visited_on, v.manager_id, r.service_area_id,
+                   0, 0, 0, 0, 0, {zero_misses},
+                   1,
+                   CASE WHEN v.unplanned THEN 1 ELSE 0 END,
+                   CASE WHEN EXISTS (
+                       SELECT 1 FROM {order} o WHERE o.retailer_id = v.retailer_id
+                       AND o.ordered_on >= v.visited_on AND o.ordered_on <= {window_end}
+                   ) THEN 1 ELSE 0 END,
+                   CASE WHEN v.satisfaction IS NULL THEN 0 ELSE 1 END,
+                   COALESCE(v.satisfaction, 0)
+            FROM {visit} v JOIN {retailer} r ON r.id = v.retailer_id
+            WHERE v.status = 'done' {where_manager}
+        ) u
+        GROUP BY u.day, u.manager_id, u.service_area_id
+    """  # noqa: S608
+
+
+@transaction.atomic
+def visit_kpis_refresh(*, manager_ids: list[int] | None = None) -> int:
+    """Rebuild the KPIs' daily roll-up from the visits, in two statements: every manager's (the
+    nightly job, after the planner) or only those of `manager_ids` (after one of their visits is
+    logged or missed). Returns the number of roll-up rows written. Safe to run at any time."""
+    from visits.models import VisitKpiDay
+
+    dialect = _Dialect()
+    rows = VisitKpiDay.objects.all()
+    where_manager, params = "", []
+    if manager_ids is not None:
+        ids = sorted({int(pk) for pk in manager_ids})
+        if not ids:
+            return 0
+        rows = rows.filter(manager_id__in=ids)
+        where_manager = f"AND v.manager_id IN ({', '.join(['%s'] * len(ids))})"
+        params = ids
+    rows.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(_kpi_refresh_sql(dialect=dialect, where_manager=where_manager), [False, *params, *params])
+        return cursor.rowcount
+
+
+def _kpi_refresh_after(visit: Visit) -> None:
+    """After a visit is logged or missed: its manager's roll-up, once the transaction commits."""
+    manager_id = visit.manager_id
+    transaction.on_commit(lambda: visit_kpis_refresh(manager_ids=[manager_id]))

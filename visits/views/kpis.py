@@ -12,7 +12,7 @@ from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from visits.forms import KpiPeriodForm
 from visits.models import MissReason
-from visits.selectors import visit_kpis, visits_in_kpi_scope
+from visits.selectors import visit_kpi_days_in_scope, visit_kpis_from_days
 
 
 def _kpis(request: HttpRequest) -> tuple[KpiPeriodForm, dict | None]:
@@ -22,7 +22,8 @@ def _kpis(request: HttpRequest) -> tuple[KpiPeriodForm, dict | None]:
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
-    return form, visit_kpis(visits=visits_in_kpi_scope(request.user), start=data["start"], end=data["end"])
+    days = visit_kpi_days_in_scope(request.user)
+    return form, visit_kpis_from_days(days=days, start=data["start"], end=data["end"])
 
 
 @area_required("visits")

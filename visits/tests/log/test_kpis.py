@@ -9,7 +9,8 @@ from crm_site.roles import Role
 from crm_site.tests.factories import UserFactory
 from retailers.tests.factories import OrderFactory, RetailerFactory
 from visits.models import MissReason, Visit, VisitKind, VisitStatus
-from visits.selectors import visit_kpis, visits_in_kpi_scope
+from visits.selectors import visit_kpi_days_in_scope, visit_kpis, visit_kpis_from_days, visits_in_kpi_scope
+from visits.services import visit_kpis_refresh
 from visits.tests.log.helpers import TODAY, plan
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +134,70 @@ def test_a_fixed_number_of_queries(shop, other_shop, django_assert_num_queries):
         done(other_shop, planned_on=day(n), visited_on=day(n))
     with django_assert_num_queries(2):
         kpis()
+
+
+def _hand_made_year(shop, other_shop):
+    done(shop, planned_on=day(3), visited_on=day(3), satisfaction=5)
+    done(shop, planned_on=day(4), visited_on=day(2), satisfaction=4)
+    done(shop, planned_on=day(5), visited_on=day(7), satisfaction=2)
+    plan(shop, kind=VisitKind.CARE, planned_on=day(20))
+    plan(shop, kind=VisitKind.CARE, planned_on=day(21), status=VisitStatus.MISSED, miss_reason=MissReason.SHOP_CLOSED)
+    plan(shop, kind=VisitKind.CARE, planned_on=day(23), status=VisitStatus.MISSED, miss_reason=MissReason.WEATHER)
+    plan(shop, kind=VisitKind.CARE, planned_on=day(24), status=VisitStatus.CANCELLED)
+    done(shop, planned_on=day(25), visited_on=day(25), unplanned=True, satisfaction=3)
+    done(shop, planned_on=datetime.date(2026, 7, 31), visited_on=day(1))
+    done(other_shop, planned_on=day(9), visited_on=day(9), satisfaction=1)
+    plan(other_shop, kind=VisitKind.CARE, planned_on=day(30))
+    OrderFactory(retailer=shop, ordered_on=day(9))  # follows the visits of the 2nd, 3rd and 7th
+    OrderFactory(retailer=other_shop, ordered_on=day(16))  # the 7th day after the 9th
+
+
+@pytest.mark.parametrize("today", [TODAY, day(21)])
+def test_the_roll_up_gives_the_live_figures(shop, other_shop, today):
+    _hand_made_year(shop, other_shop)
+    assert visit_kpis_refresh() > 0
+    live = kpis(today=today)
+    rolled = visit_kpis_from_days(days=visit_kpi_days_in_scope_all(), start=START, end=END, today=today)
+    assert rolled == live
+    assert live["total"]["struck"] == 4 and live["total"]["overdue"] == (2 if today == TODAY else 1)
+
+
+def visit_kpi_days_in_scope_all():
+    from visits.models import VisitKpiDay
+
+    return VisitKpiDay.objects.all()
+
+
+def test_the_roll_up_of_one_manager_leaves_the_others(shop, other_shop, manager, prefecture):
+    _hand_made_year(shop, other_shop)
+    visit_kpis_refresh()
+    done(shop, planned_on=day(11), visited_on=day(11))
+    done(other_shop, planned_on=day(11), visited_on=day(11))
+    visit_kpis_refresh(manager_ids=[manager.pk])
+    rolled = visit_kpis_from_days(days=visit_kpi_days_in_scope_all(), start=START, end=END)
+    lines = {row["manager"]: row["logged"] for row in rolled["by_manager"]}
+    assert lines == {manager.pk: 6, prefecture["other_manager"].pk: 1}  # the other manager's new visit waits
+
+
+def test_logging_a_visit_refreshes_its_managers_figures(shop, manager, today, django_capture_on_commit_callbacks):
+    from visits.services import visit_log
+
+    with django_capture_on_commit_callbacks(execute=True):
+        visit_log(visit=plan(shop, kind=VisitKind.CARE), user=manager, data={"channel": "phone", "satisfaction": 4})
+    figures = visit_kpis_from_days(days=visit_kpi_days_in_scope(manager), start=TODAY, end=TODAY)
+    assert (figures["total"]["planned"], figures["total"]["done"], figures["total"]["satisfaction"]) == (
+        1, 1, Decimal("4.00"),
+    )  # fmt: skip
+
+
+def test_each_role_reads_its_scope_of_the_roll_up(shop, other_shop, manager, users, prefecture):
+    _hand_made_year(shop, other_shop)
+    visit_kpis_refresh()
+    managers = {
+        user: {row["manager"] for row in visit_kpis_from_days(
+            days=visit_kpi_days_in_scope(user), start=START, end=END)["by_manager"]}
+        for user in (manager, users[Role.SUPERVISOR], users[Role.ADMIN], prefecture["other_manager"])
+    }  # fmt: skip
+    other = prefecture["other_manager"].pk
+    assert managers[manager] == {manager.pk} and managers[users[Role.SUPERVISOR]] == {manager.pk}
+    assert managers[users[Role.ADMIN]] == {manager.pk, other} and managers[prefecture["other_manager"]] == {other}
