@@ -44,7 +44,7 @@ from crm_site.roles import Role  # noqa: E402
 from retailers.models import Order, Region, Retailer  # noqa: E402
 from visits.forms import KpiPeriodForm  # noqa: E402
 from visits.models import MissReason, Visit  # noqa: E402
-from visits.services import _Dialect  # noqa: E402
+from visits.services import _Dialect, visit_kpis_refresh  # noqa: E402
 
 GOAL_MS = 150
 
@@ -155,6 +155,16 @@ def main() -> None:
         started = time.perf_counter()
         created = seed_visits(today=today)
         print(f"a year of visits: {created:,} rows in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    rows = visit_kpis_refresh()
+    print(f"roll-up rebuilt (the nightly job): {rows:,} rows in {time.perf_counter() - started:.1f} s; {load()}")
+    busiest = Visit.objects.values_list("manager", flat=True).order_by("-manager")[:1][0]
+    samples = []
+    for _ in range(3):
+        started = time.perf_counter()
+        visit_kpis_refresh(manager_ids=[busiest])
+        samples.append((time.perf_counter() - started) * 1000)
+    print(f"one manager's roll-up (after each logged visit): {statistics.median(samples):.0f} ms")
     print(
         f"database: {connection.vendor}; retailers: {Retailer.objects.count():,}; visits: {Visit.objects.count():,}; "
         f"orders: {Order.objects.count():,}; {load()}"
@@ -167,16 +177,17 @@ def main() -> None:
     url = reverse("visits:kpis")
     results = {}
     print(f"{'page':52} {'median ms':>10} {'max ms':>8} {'queries':>8} {'reference ms':>13} {'ratio':>6}")
-    for who, user in (("admin", admin), ("supervisor", supervisor)):
+    runs = [("admin", admin, {}), ("admin_one_region", admin, {"region": region.pk}), ("supervisor", supervisor, {})]
+    for who, user, extra in runs:
         if user is None:
             continue
         client.force_login(user)
         for period in ("last_month", "this_quarter"):
             start, end = KpiPeriodForm.preset_range(period, today)
-            median, worst, queries = timed_page(client, url, {"period": period}, args.repeat)
+            median, worst, queries = timed_page(client, url, {"period": period, **extra}, args.repeat)
             reference = timed_reference(start, end, args.repeat)
             results[(who, period)] = (median, reference)
-            label = f"/visits/kpis/?period={period} as {who}"
+            label = f"/visits/kpis/?period={period} as {who}"[:52]
             print(f"{label:52} {median:10.1f} {worst:8.1f} {queries:8d} {reference:13.1f} {median / reference:6.1f}")
     print(load())
     for (who, period), (median, reference) in results.items():

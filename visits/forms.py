@@ -249,6 +249,17 @@ class KpiPeriodForm(forms.Form):
         error_messages={"invalid": _("To: enter a date such as 2026-09-30.")},
     )
 
+    def __init__(self, *args, regions=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if regions is not None:
+            self.fields["region"] = forms.ModelChoiceField(
+                label=_("region"),
+                queryset=regions,
+                required=False,
+                empty_label=_("All my regions"),
+                error_messages={"invalid_choice": _("Region: choose one of your regions.")},
+            )
+
     @staticmethod
     def preset_range(preset: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
         month = today.replace(day=1)

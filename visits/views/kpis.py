@@ -10,19 +10,34 @@ from django.views.decorators.http import require_GET
 from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
+from crm_site.roles import Role, user_roles
+from retailers.models import Region
+from retailers.selectors import service_areas_visible_to
 from visits.forms import KpiPeriodForm
 from visits.models import MissReason
 from visits.selectors import visit_kpi_days_in_scope, visit_kpis_from_days
 
+# Lines per table on the page (a province has ~1,000 managers); the export holds every line.
+PAGE_LINES = 100
+
+
+def _regions(request: HttpRequest):
+    """The regions a supervisor or an admin may narrow the KPIs to (none for a manager)."""
+    roles = user_roles(request.user)
+    if Role.ADMIN not in roles and Role.SUPERVISOR not in roles:
+        return None
+    return Region.objects.filter(pk__in=service_areas_visible_to(request.user).values("region_id")).order_by("name")
+
 
 def _kpis(request: HttpRequest) -> tuple[KpiPeriodForm, dict | None]:
-    form = KpiPeriodForm(request.GET or None)
-    if not form.is_bound:
-        form = KpiPeriodForm({"period": "this_month"})
+    regions = _regions(request)
+    form = KpiPeriodForm(request.GET or {"period": "this_month"}, regions=regions)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
     days = visit_kpi_days_in_scope(request.user)
+    if data.get("region"):
+        days = days.filter(service_area__region=data["region"])
     return form, visit_kpis_from_days(days=days, start=data["start"], end=data["end"])
 
 
@@ -33,6 +48,7 @@ def kpis(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "kpis": figures,
+        "page_lines": PAGE_LINES,
         "reasons": MissReason.choices,
         "error_summary": form_errors_message(form) if form.errors else "",
         "query": request.GET.urlencode(),

@@ -201,6 +201,12 @@ def test_the_kpi_page_per_role(
     admin_page = client_for(users[Role.ADMIN]).get(url + "?period=this_month").content.decode()
     assert str(prefecture["other_manager"]) in admin_page and "14.3%" in admin_page  # 1 done of 7
     assert client_for(users[Role.COMPLAINT_CLERK]).get(url).status_code == 403
+    region_2 = prefecture["regions"][1]
+    narrowed = client_for(users[Role.ADMIN]).get(url, {"period": "this_month", "region": region_2.pk}, **EN)
+    assert str(prefecture["other_manager"]) in narrowed.content.decode()
+    assert str(manager) not in narrowed.content.decode().split('id="kpis-managers"')[1]
+    supervisor_page = client_for(users[Role.SUPERVISOR]).get(url, {"region": region_2.pk}, **EN)
+    assert supervisor_page.status_code == 400 and "Region" in supervisor_page.content.decode()  # not theirs
     bad = client_for(manager).get(url + "?start=2026-09-10&end=2026-09-01", **EN)
     assert bad.status_code == 400 and "To:" in bad.content.decode()
 
