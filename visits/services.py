@@ -640,6 +640,9 @@ def visit_kpis_refresh(*, manager_ids: list[int] | None = None) -> int:
 
 
 def _kpi_refresh_after(visit: Visit) -> None:
-    """After a visit is logged or missed: its manager's roll-up, once the transaction commits."""
+    """After a visit is logged or missed: its manager's roll-up, by a task queued once the
+    transaction commits (the page the manager sees next does not wait for it)."""
+    from visits.tasks import visit_kpis_refresh_manager_task
+
     manager_id = visit.manager_id
-    transaction.on_commit(lambda: visit_kpis_refresh(manager_ids=[manager_id]))
+    transaction.on_commit(lambda: visit_kpis_refresh_manager_task.delay(manager_id))

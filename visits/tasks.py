@@ -15,3 +15,11 @@ def visit_kpis_refresh_task() -> int:
     from visits.services import visit_kpis_refresh
 
     return visit_kpis_refresh()
+
+
+@shared_task(name="visits.kpis_refresh_manager")
+def visit_kpis_refresh_manager_task(manager_id: int) -> int:
+    """Queued when a visit is logged or missed: that manager's KPI roll-up (safe to run twice)."""
+    from visits.services import visit_kpis_refresh
+
+    return visit_kpis_refresh(manager_ids=[manager_id])
