@@ -383,6 +383,7 @@ def _create_retailers(
             "status": status,
             "partner_since": _dates(until, -rng.integers(60, 12 * 365, n)),
             "birthday": _dates(datetime.date(1955, 1, 1), rng.integers(0, 40 * 365, n)),
+            "lunar_birthday_leap": False,  # NOT NULL since the lunar birthday (issue 10); no lunar birthdays seeded
             "hobbies": _pick(rng, HOBBIES, n),
             "family_notes": "",
             "circle_contacts": "",

@@ -22,7 +22,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
 
 from crm_site.formatting import format_count, format_list
-from retailers.models import ComplianceRecord, Order, OrderLine, Retailer, RetailerDistinctPair, ServiceArea
+from retailers.models import (
+    ComplianceRecord,
+    Order,
+    OrderLine,
+    Product,
+    Retailer,
+    RetailerDistinctPair,
+    ServiceArea,
+)
 from retailers.timeline import TimelineEvent
 from retailers.validators import normalize_phone, to_half_width
 
@@ -272,6 +280,22 @@ def retailer_purchase_summary(*, retailer: Retailer, months: int = 12) -> Purcha
         monthly=monthly,
         top_brands=top_brands,
     )
+
+
+def retailer_top_products(*, retailer: Retailer, months: int = 12, limit: int = 6) -> list[Product]:
+    """The products a shop bought most (by amount) over the last `months` calendar months, the
+    window of `retailer_purchase_summary`'s top brands: what a manager checks on the shelf during
+    a visit, best first. Two queries."""
+    since = timezone.localdate().replace(day=1) - relativedelta(months=months - 1)
+    ranked = [
+        row["product"]
+        for row in OrderLine.objects.filter(order__retailer=retailer, order__ordered_on__gte=since)
+        .values("product")
+        .annotate(total=Sum("amount"))
+        .order_by("-total", "product")[:limit]
+    ]
+    products = Product.objects.in_bulk(ranked)
+    return [products[pk] for pk in ranked]
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,339 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from retailers.selectors import retailers_visible_to
-from visits.models import Visit
+from visits.models import Visit, VisitStatus
 
 
 def visits_visible_to(user) -> QuerySet[Visit]:
     """The visits of the shops a user may see (a manager: their areas' shops; a supervisor: their
     region's; admins: all)."""
     return Visit.objects.filter(retailer__in=retailers_visible_to(user).values("pk"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The visit log, the dossier's visits tab and timeline, and the visit KPIs.
+# ---------------------------------------------------------------------------------------------
+
+STRIKE_WINDOW_DAYS = 7  # an order of the shop on the visit's day or within the 7 days after it
+DOSSIER_LIMIT = 20  # rows per section of the dossier tab
+
+
+def visit_for_page(*, user, pk: int) -> Visit:
+    """One visit of the user's scope with what its page shows (404 outside the scope)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        visits_visible_to(user).select_related("retailer__service_area", "manager", "ticket", "previous"),
+        pk=pk,
+    )
+
+
+def visit_stock_checks(*, visit: Visit) -> list:
+    from visits.models import VisitStockCheck
+
+    return list(VisitStockCheck.objects.filter(visit=visit).select_related("product").order_by("id"))
+
+
+def visit_followers(*, visit: Visit) -> list[Visit]:
+    """The visits that follow this one (its follow-up, the plan that replaced it when missed)."""
+    return list(Visit.objects.filter(previous=visit).exclude(status=VisitStatus.CANCELLED).order_by("planned_on", "id"))
+
+
+def visit_next_routine(*, retailer) -> Visit | None:
+    return Visit.objects.filter(retailer=retailer, kind="routine", status=VisitStatus.PLANNED).first()
+
+
+def retailer_visits_tab(*, retailer) -> dict:
+    """The dossier's visits tab: open plans, done visits (newest first), missed ones with their
+    reasons, and the shop's care reminders still to come. Four queries whatever the history."""
+    from visits.models import CareReminder, CareReminderStatus
+
+    visits = Visit.objects.filter(retailer=retailer).select_related("manager")
+    today = timezone.localdate()
+    return {
+        "planned": list(visits.filter(status=VisitStatus.PLANNED).order_by("planned_on", "id")[:DOSSIER_LIMIT]),
+        "done": list(visits.filter(status=VisitStatus.DONE).order_by("-visited_on", "-id")[:DOSSIER_LIMIT]),
+        "missed": list(visits.filter(status=VisitStatus.MISSED).order_by("-planned_on", "-id")[:DOSSIER_LIMIT]),
+        "reminders": list(
+            CareReminder.objects.filter(retailer=retailer, occurs_on__gte=today)
+            .exclude(status=CareReminderStatus.DISMISSED)
+            .select_related("visit")
+            .order_by("occurs_on", "id")[:DOSSIER_LIMIT]
+        ),
+    }
+
+
+def visit_timeline_events(retailer, limit: int) -> list:
+    """The dossier timeline's visits: logged (with channel and satisfaction), missed (with the
+    reason), and tickets opened from a visit. One query."""
+    from retailers.timeline import TimelineEvent
+
+    rows = (
+        Visit.objects.filter(retailer=retailer, status__in=[VisitStatus.DONE, VisitStatus.MISSED])
+        .select_related("manager", "ticket")
+        .order_by("-planned_on", "-id")[:limit]
+    )
+    events = []
+    for visit in rows:
+        actor = str(visit.manager)
+        if visit.status == VisitStatus.MISSED:
+            events.append(
+                TimelineEvent(
+                    at=visit.planned_on,
+                    kind="visits",
+                    title=str(_("Visit missed: %(kind)s") % {"kind": visit.get_kind_display()}),
+                    detail=" · ".join(filter(None, [str(visit.get_miss_reason_display()), visit.miss_note]))[:120],
+                    icon="bi-calendar-x",
+                    actor=actor,
+                )
+            )
+            continue
+        detail = [str(visit.get_channel_display())]
+        if visit.satisfaction:
+            detail.append(str(_("satisfaction %(score)s/5") % {"score": visit.satisfaction}))
+        if visit.purpose:
+            detail.append(visit.purpose)
+        events.append(
+            TimelineEvent(
+                at=visit.checked_out_at or visit.visited_on,
+                kind="visits",
+                title=str(_("Visit done: %(kind)s") % {"kind": visit.get_kind_display()}),
+                detail=" · ".join(detail)[:120],
+                icon="bi-person-check",
+                actor=actor,
+            )
+        )
+        if visit.ticket_id:
+            events.append(
+                TimelineEvent(
+                    at=visit.ticket.created_at,
+                    kind="visits",
+                    title=str(_("Complaint opened from a visit: %(number)s") % {"number": visit.ticket.number}),
+                    detail=visit.ticket.description[:120],
+                    icon="bi-chat-left-text",
+                    actor=actor,
+                )
+            )
+    return events
+
+
+def visits_in_kpi_scope(user) -> QuerySet[Visit]:
+    """The visits whose KPIs a user reads: a sales manager their own, a supervisor their region's,
+    an admin every visit (no subquery over every shop)."""
+    from crm_site.roles import Role, user_roles
+
+    roles = user_roles(user)
+    if Role.ADMIN in roles and user.has_perm("retailers.view_all_retailers"):
+        return Visit.objects.all()
+    visits = visits_visible_to(user)
+    if Role.ADMIN in roles or Role.SUPERVISOR in roles:
+        return visits
+    return visits.filter(manager=user)
+
+
+def _kpi_planned_figures(*, today) -> dict:
+    """Over the visits planned in the period (unplanned and cancelled ones already left out)."""
+    from visits.models import MissReason
+
+    done = Q(status=VisitStatus.DONE)
+    figures = {
+        "planned": Count("pk"),
+        "done": Count("pk", filter=done),
+        "on_time": Count("pk", filter=done & Q(visited_on__lte=F("planned_on"))),
+        "overdue": Count("pk", filter=Q(status=VisitStatus.PLANNED, planned_on__lt=today)),
+        "missed": Count("pk", filter=Q(status=VisitStatus.MISSED)),
+    }
+    for reason in MissReason.values:
+        figures[f"miss_{reason}"] = Count("pk", filter=Q(status=VisitStatus.MISSED, miss_reason=reason))
+    return figures
+
+
+def _kpi_logged_figures(*, followed: Exists) -> dict:
+    """Over the visits logged (done) in the period, planned or not."""
+    return {
+        "logged": Count("pk"),
+        # Not called "unplanned": an annotation named like a field would shadow it.
+        "logged_unplanned": Count("pk", filter=Q(unplanned=True)),
+        "struck": Count("pk", filter=Q(followed)),
+        "rated": Count("satisfaction"),
+        "satisfaction_sum": Sum("satisfaction"),
+    }
+
+
+def _kpi_rates(row: dict) -> dict:
+    from visits.models import MissReason
+
+    def ratio(part, whole):
+        return Decimal(part) / Decimal(whole) if whole else None
+
+    row["completion"] = ratio(row["done"], row["planned"])
+    row["on_time_share"] = ratio(row["on_time"], row["done"])
+    row["strike_rate"] = ratio(row["struck"], row["logged"])
+    row["unplanned"] = row["logged_unplanned"]
+    rated = row["rated"]
+    row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(Decimal("0.01")) if rated else None
+    row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MissReason.choices]
+    return row
+
+
+def visit_kpis(
+    *, visits: QuerySet[Visit], start: datetime.date, end: datetime.date, today: datetime.date | None = None
+) -> dict:
+    """Visit KPIs over [start, end], per manager, per service area and in total (two aggregate
+    queries, whatever the number of visits):
+
+    - planned: visits planned in the period (by their planned date), unplanned and cancelled ones out;
+    - done / on time / overdue / missed: of those, the ones logged, logged on or before their day,
+      still open with their day passed, missed (and by reason);
+    - completion = done ÷ planned;
+    - logged: every visit logged in the period (planned or not); strike rate = logged visits
+      followed by an order of the shop on the visit's day or within the 7 days after it ÷ logged;
+      average satisfaction of the logged visits that were rated."""
+    from retailers.models import Order
+
+    today = today or timezone.localdate()
+    followed = Exists(
+        Order.objects.filter(
+            retailer=OuterRef("retailer_id"),
+            ordered_on__gte=OuterRef("visited_on"),
+            ordered_on__lte=ExpressionWrapper(
+                OuterRef("visited_on") + datetime.timedelta(days=STRIKE_WINDOW_DAYS), output_field=DateField()
+            ),
+        )
+    )
+    keys = (
+        "manager",
+        "manager__display_name",
+        "manager__first_name",
+        "manager__last_name",
+        "manager__username",
+        "retailer__service_area",
+        "retailer__service_area__name",
+    )
+    # Two aggregate queries grouped by (manager, service area), each read through its own date
+    # index: the visits planned in the period, and the visits logged in it. The per-manager lines,
+    # the per-area lines and the total are sums of those groups (a few hundred rows, never visits).
+    planned = (
+        visits.filter(unplanned=False, planned_on__gte=start, planned_on__lte=end)
+        .exclude(status=VisitStatus.CANCELLED)
+        .values(*keys)
+        .annotate(**_kpi_planned_figures(today=today))
+        .order_by()
+    )
+    logged = (
+        visits.filter(status=VisitStatus.DONE, visited_on__gte=start, visited_on__lte=end)
+        .values(*keys)
+        .annotate(**_kpi_logged_figures(followed=followed))
+        .order_by()
+    )
+    return _kpi_combine([*planned, *logged], start=start, end=end)
+
+
+def _kpi_combine(groups: list[dict], *, start: datetime.date, end: datetime.date) -> dict:
+    """The manager, area and total lines: sums of the (manager, area) groups."""
+    by_manager: dict[int, dict] = {}
+    by_area: dict[int, dict] = {}
+    total = _kpi_sum(None, groups)
+    for group in groups:
+        full_name = f"{group['manager__last_name']}{group['manager__first_name']}".strip()
+        manager_label = group["manager__display_name"] or full_name or group["manager__username"]
+        _kpi_add(by_manager.setdefault(group["manager"], _kpi_zero(manager_label, manager=group["manager"])), group)
+        area = group["retailer__service_area"]
+        _kpi_add(by_area.setdefault(area, _kpi_zero(group["retailer__service_area__name"], area=area)), group)
+    by_manager_rows = sorted(by_manager.values(), key=lambda row: (str(row["label"]), row["manager"]))
+    by_area_rows = sorted(by_area.values(), key=lambda row: (str(row["label"]), row["area"]))
+    return {
+        "start": start,
+        "end": end,
+        "by_manager": [_kpi_rates(row) for row in by_manager_rows],
+        "by_area": [_kpi_rates(row) for row in by_area_rows],
+        "total": _kpi_rates(total),
+    }
+
+
+def _kpi_counts() -> list[str]:
+    from visits.models import MissReason
+
+    return [
+        "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
+        "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
+    ]  # fmt: skip
+
+
+def _kpi_zero(label, **keys) -> dict:
+    return {"label": label, **keys, **dict.fromkeys(_kpi_counts(), 0)}
+
+
+def _kpi_add(row: dict, group: dict) -> None:
+    for key in _kpi_counts():
+        row[key] += group.get(key) or 0
+
+
+def _kpi_sum(label, groups: list[dict]) -> dict:
+    row = _kpi_zero(label)
+    for group in groups:
+        _kpi_add(row, group)
+    return row
+
+
+def visit_kpi_days_in_scope(user) -> QuerySet:
+    """The KPI roll-up rows a user reads: the same scope as `visits_in_kpi_scope` (a manager their
+    own visits, a supervisor their region's areas, an admin everything)."""
+    from crm_site.roles import Role, user_roles
+    from retailers.selectors import service_areas_visible_to
+    from visits.models import VisitKpiDay
+
+    roles = user_roles(user)
+    rows = VisitKpiDay.objects.all()
+    if Role.ADMIN in roles and user.has_perm("retailers.view_all_retailers"):
+        return rows
+    rows = rows.filter(service_area__in=service_areas_visible_to(user).values("pk"))
+    if Role.ADMIN in roles or Role.SUPERVISOR in roles:
+        return rows
+    return rows.filter(manager=user)
+
+
+def visit_kpis_from_days(
+    *, days: QuerySet, start: datetime.date, end: datetime.date, today: datetime.date | None = None
+) -> dict:
+    """The figures of `visit_kpis`, read from the daily roll-up (VisitKpiDay) in one aggregate
+    query over at most (days in the period × managers × areas) rows, whatever the visits."""
+    today = today or timezone.localdate()
+    sums = {key: Sum(key) for key in _kpi_counts() if key not in ("overdue", "still_open")}
+    sums["overdue"] = Sum("still_open", filter=Q(day__lt=today))
+    groups = list(
+        days.filter(day__gte=start, day__lte=end)
+        .values(
+            "manager",
+            "manager__display_name",
+            "manager__first_name",
+            "manager__last_name",
+            "manager__username",
+            "service_area",
+            "service_area__name",
+        )
+        .annotate(**sums)
+        .order_by()
+    )
+    for group in groups:
+        group["retailer__service_area"] = group.pop("service_area")
+        group["retailer__service_area__name"] = group.pop("service_area__name")
+    return _kpi_combine(groups, start=start, end=end)

@@ -263,3 +263,386 @@ def visit_plan_next_routine(*, retailer: Retailer, visited_on: datetime.date) ->
     if not _servable(retailer, due) or retailer.account_manager is None:
         return None
     return visit_plan_one(retailer=retailer, kind=VisitKind.ROUTINE, planned_on=due)
+
+
+# ---------------------------------------------------------------------------------------------
+# The visit log (拜访记录): check-in, logging a planned or an unplanned visit, moving a missed one.
+# ---------------------------------------------------------------------------------------------
+
+# A visit photo: a picture taken in the shop, with the ticket attachments' size limit and the same
+# check of its bytes (a renamed text file is refused).
+PHOTO_EXTENSIONS = ("jpg", "jpeg", "png")
+TEXT_FIELDS = ("purpose", "needs", "feedback")
+LOG_FIELDS = (
+    "channel",
+    "purpose",
+    "price_display_ok",
+    "license_displayed",
+    "needs",
+    "feedback",
+    "satisfaction",
+)
+
+
+def visit_may_act(*, visit: Visit, user) -> bool:
+    """Whether a user may log, check in or move a visit: its own manager, or a supervisor or an
+    admin whose scope holds the shop (the caller has already scoped the visit to the user)."""
+    from crm_site.roles import Role, user_roles
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if visit.manager_id == user.pk:
+        return True
+    roles = user_roles(user)
+    return Role.ADMIN in roles or Role.SUPERVISOR in roles
+
+
+def visit_may_log_unplanned(*, retailer: Retailer, user) -> bool:
+    """Whether a user may log an unplanned visit of a shop of their scope: its managers, supervisors, admins."""
+    from crm_site.roles import Role, user_roles
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return bool({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER} & set(user_roles(user)))
+
+
+def _check_scope(*, retailer: Retailer, user) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from retailers.selectors import retailers_visible_to
+
+    if not retailers_visible_to(user).filter(pk=retailer.pk).exists():
+        raise PermissionDenied
+
+
+def _check_may_act(*, visit: Visit, user) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    _check_scope(retailer=visit.retailer, user=user)
+    if not visit_may_act(visit=visit, user=user):
+        raise PermissionDenied
+
+
+def _locked_planned(visit: Visit) -> Visit:
+    locked = Visit.objects.select_for_update().select_related("retailer").get(pk=visit.pk)
+    if locked.status != VisitStatus.PLANNED:
+        raise VisitError(
+            _("This visit is already “%(status)s”; only a planned visit can be logged or moved.")
+            % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def visit_photo_check(photo) -> None:
+    """Refuse (VisitError on "photo") a photo that is too large, not a JPEG or PNG by its name,
+    or whose bytes are not what its name says."""
+    from complaints.attachments import CONTENT_CHECKS
+    from complaints.models import ATTACHMENT_MAX_BYTES
+
+    extension = photo.name.rsplit(".", 1)[-1].lower() if "." in photo.name else ""
+    if extension not in PHOTO_EXTENSIONS:
+        raise VisitError({"photo": _("The photo must be a JPEG or PNG picture.")})
+    if photo.size > ATTACHMENT_MAX_BYTES:
+        raise VisitError({"photo": _("A photo may be at most 5 MB.")})
+    kind, looks_right = CONTENT_CHECKS[extension]
+    photo.seek(0)
+    content = b"".join(photo.chunks())
+    photo.seek(0)
+    if not looks_right(content):
+        raise VisitError(
+            {
+                "photo": _("“%(name)s” is not a %(kind)s picture, whatever its name says. Nothing was saved.")
+                % {"name": photo.name, "kind": kind}
+            }
+        )
+
+
+@transaction.atomic
+def visit_check_in(*, visit: Visit, user, at: datetime.datetime | None = None) -> Visit:
+    """The manager arrives at the shop: record when (the first check-in counts; a second tap keeps it)."""
+    _check_may_act(visit=visit, user=user)
+    locked = _locked_planned(visit)
+    if locked.checked_in_at is None:
+        locked.checked_in_at = at or timezone.now()
+        locked.save(update_fields=["checked_in_at"])
+    return locked
+
+
+def _stock_check_rows(*, visit: Visit, stock_checks) -> list:
+    from visits.models import VisitStockCheck
+
+    rows, seen = [], set()
+    for check in stock_checks:
+        product = check["product"]
+        if product.pk in seen:
+            raise VisitError({"stock_checks": _("A product is checked twice: %(product)s.") % {"product": product}})
+        seen.add(product.pk)
+        cartons = check.get("cartons")
+        in_stock = bool(check["in_stock"])
+        if not in_stock and cartons:
+            raise VisitError(
+                {"stock_checks": _("%(product)s is out of stock but has cartons counted.") % {"product": product}}
+            )
+        row = VisitStockCheck(visit=visit, product=product, in_stock=in_stock, cartons=cartons)
+        row.full_clean(exclude=["visit"])
+        rows.append(row)
+    return rows
+
+
+def _fill_log(*, visit: Visit, data: dict, checked_in_at, now) -> None:
+    for field in LOG_FIELDS:
+        if field in data:
+            value = data[field]
+            setattr(visit, field, "" if value is None and field in TEXT_FIELDS else value)
+    visit.checked_out_at = now
+    visit.checked_in_at = checked_in_at or visit.checked_in_at or now
+    if visit.checked_in_at > now:
+        raise VisitError({"checked_in_at": _("The check-in cannot be later than the check-out (now).")})
+    visit.visited_on = timezone.localdate(now)
+    visit.status = VisitStatus.DONE
+    if not visit.channel:
+        raise VisitError({"channel": _("Say how the shop was contacted.")})
+
+
+def _follow_ups(
+    *, visit: Visit, user, stock_rows: list, photo, open_ticket: dict | None, next_visit_on: datetime.date | None
+) -> None:
+    """Everything a logged visit leads to, in one transaction with the log itself."""
+    from complaints.models import Channel
+    from complaints.services import ticket_create
+    from visits.models import VisitStockCheck
+
+    for row in stock_rows:
+        row.visit = visit
+    VisitStockCheck.objects.bulk_create(stock_rows)
+    if open_ticket:
+        data = {"channel": Channel.MANAGER, "priority": "normal", **open_ticket}
+        try:
+            visit.ticket = ticket_create(retailer=visit.retailer, data=data, created_by=user)
+        except ValidationError as error:
+            raise VisitError({"ticket": error.messages}) from error
+    if visit.kind == VisitKind.ROUTINE:
+        visit_plan_next_routine(retailer=visit.retailer, visited_on=visit.visited_on)
+    if next_visit_on is not None:
+        try:
+            visit_plan_one(
+                retailer=visit.retailer,
+                kind=VisitKind.FOLLOW_UP,
+                planned_on=next_visit_on,
+                manager=visit.manager,
+                created_by=user,
+                previous=visit,
+                purpose=visit.purpose,
+            )
+        except ValidationError as error:
+            raise VisitError({"next_visit_on": error.messages}) from error
+    update = ["ticket"]
+    if photo is not None:
+        visit.photo.save(photo.name, photo, save=False)  # the last write: nothing after it can refuse
+        update.append("photo")
+    try:
+        visit.save(update_fields=update)
+    except Exception:
+        if photo is not None:
+            visit.photo.delete(save=False)
+        raise
+
+
+@transaction.atomic
+def visit_log(
+    *,
+    visit: Visit,
+    user,
+    data: dict,
+    stock_checks=(),
+    photo=None,
+    open_ticket: dict | None = None,
+    next_visit_on: datetime.date | None = None,
+) -> Visit:
+    """Log a planned visit: it is done today, checked out now (checked in when the manager tapped
+    "check in", else at the time asked, else now), with what was checked and said. A routine visit
+    closes the shop's routine plan and plans the next at the tier's rhythm; a next visit date plans
+    a follow-up; `open_ticket` ({"category", "description"}) opens a complaint ticket linked to the
+    visit. All or nothing: a refused photo, ticket or date writes nothing."""
+    _check_may_act(visit=visit, user=user)
+    if photo is not None:
+        visit_photo_check(photo)
+    locked = _locked_planned(visit)
+    now = timezone.now()
+    _fill_log(visit=locked, data=data, checked_in_at=data.get("checked_in_at"), now=now)
+    stock_rows = _stock_check_rows(visit=locked, stock_checks=stock_checks)
+    locked.full_clean()
+    locked.save()
+    _follow_ups(
+        visit=locked,
+        user=user,
+        stock_rows=stock_rows,
+        photo=photo,
+        open_ticket=open_ticket,
+        next_visit_on=next_visit_on,
+    )
+    _kpi_refresh_after(locked)
+    return locked
+
+
+@transaction.atomic
+def visit_log_unplanned(
+    *,
+    retailer: Retailer,
+    user,
+    kind: str,
+    data: dict,
+    stock_checks=(),
+    photo=None,
+    open_ticket: dict | None = None,
+    next_visit_on: datetime.date | None = None,
+) -> Visit:
+    """Log a visit that had no plan (the manager dropped by, or the shop called): it is done today
+    by the user, counts as unplanned (not in the planned figures), and a routine one re-plans the
+    shop's open routine plan from today at the tier's rhythm."""
+    from django.core.exceptions import PermissionDenied
+
+    _check_scope(retailer=retailer, user=user)
+    if not visit_may_log_unplanned(retailer=retailer, user=user):
+        raise PermissionDenied
+    if kind not in VisitKind.values:
+        raise VisitError({"kind": _("Choose the kind of visit.")})
+    if photo is not None:
+        visit_photo_check(photo)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    visit = Visit(retailer=retailer, manager=user, kind=kind, unplanned=True, planned_on=today, created_by=user)
+    _fill_log(visit=visit, data=data, checked_in_at=data.get("checked_in_at"), now=now)
+    visit.planned_on = visit.visited_on
+    stock_rows = _stock_check_rows(visit=visit, stock_checks=stock_checks)
+    visit.full_clean()
+    visit.save()
+    _follow_ups(
+        visit=visit, user=user, stock_rows=stock_rows, photo=photo, open_ticket=open_ticket, next_visit_on=next_visit_on
+    )
+    _kpi_refresh_after(visit)
+    return visit
+
+
+@transaction.atomic
+def visit_miss(*, visit: Visit, user, reason: str, note: str = "", new_date: datetime.date | None = None) -> Visit:
+    """A planned visit that did not happen: it is missed with a reason code (and a note); with a
+    new date, a visit of the same kind follows it on that day (for a routine visit, the shop's new
+    routine plan: the missed one is no longer open)."""
+    from visits.models import MissReason
+
+    _check_may_act(visit=visit, user=user)
+    if reason not in MissReason.values:
+        raise VisitError({"reason": _("Say why the visit did not happen.")})
+    locked = _locked_planned(visit)
+    locked.status, locked.miss_reason, locked.miss_note = VisitStatus.MISSED, reason, (note or "").strip()
+    locked.full_clean()
+    locked.save(update_fields=["status", "miss_reason", "miss_note"])
+    if new_date is not None:
+        try:
+            visit_plan_one(
+                retailer=locked.retailer,
+                kind=locked.kind,
+                planned_on=new_date,
+                manager=locked.manager,
+                purpose=locked.purpose,
+                created_by=user,
+                campaign=locked.campaign,
+                previous=locked,
+            )
+        except ValidationError as error:
+            raise VisitError({"new_date": error.messages}) from error
+    _kpi_refresh_after(locked)
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# The KPIs' daily roll-up (VisitKpiDay): rebuilt set-based, nightly for everyone and after a
+# log or a miss for the one manager.
+# ---------------------------------------------------------------------------------------------
+
+def _kpi_refresh_sql(*, dialect: _Dialect, where_manager: str) -> str:
+    from visits.models import MissReason, VisitKpiDay
+
+    quote = connection.ops.quote_name
+    visit, retailer = quote(Visit._meta.db_table), quote(Retailer._meta.db_table)
+    order = quote(Retailer._meta.get_field("orders").related_model._meta.db_table)
+    kpi = quote(VisitKpiDay._meta.db_table)
+    reasons = MissReason.values
+    miss_columns = ", ".join(f"miss_{code}" for code in reasons)
+    planned_misses = ", ".join(
+        f"CASE WHEN v.status = 'missed' AND v.miss_reason = '{code}' THEN 1 ELSE 0 END AS miss_{code}"
+        for code in reasons
+    )
+    zero_misses = ", ".join("0" for _code in reasons)
+    sums = ", ".join(
+        f"SUM({column})"
+        for column in ["planned", "done", "on_time", "still_open", "missed", *[f"miss_{c}" for c in reasons],
+                       "logged", "logged_unplanned", "struck", "rated", "satisfaction_sum"]
+    )  # fmt: skip
+    from visits.selectors import STRIKE_WINDOW_DAYS
+
+    window_end = dialect.add_days("v.visited_on", str(STRIKE_WINDOW_DAYS))
+    return f"""
+        INSERT INTO {kpi} (day, manager_id, service_area_id, planned, done, on_time, still_open, missed,
+                           {miss_columns}, logged, logged_unplanned, struck, rated, satisfaction_sum)
+        SELECT u.day, u.manager_id, u.service_area_id, {sums}
+        FROM (
+            SELECT v.planned_on AS day, v.manager_id, r.service_area_id,
+                   1 AS planned,
+                   CASE WHEN v.status = 'done' THEN 1 ELSE 0 END AS done,
+                   CASE WHEN v.status = 'done' AND v.visited_on <= v.planned_on THEN 1 ELSE 0 END AS on_time,
+                   CASE WHEN v.status = 'planned' THEN 1 ELSE 0 END AS still_open,
+                   CASE WHEN v.status = 'missed' THEN 1 ELSE 0 END AS missed,
+                   {planned_misses},
+                   0 AS logged, 0 AS logged_unplanned, 0 AS struck, 0 AS rated, 0 AS satisfaction_sum
+            FROM {visit} v JOIN {retailer} r ON r.id = v.retailer_id
+            WHERE v.unplanned = %s AND v.status <> 'cancelled' {where_manager}
+            UNION ALL
+            SELECT v.visited_on, v.manager_id, r.service_area_id,
+                   0, 0, 0, 0, 0, {zero_misses},
+                   1,
+                   CASE WHEN v.unplanned THEN 1 ELSE 0 END,
+                   CASE WHEN EXISTS (
+                       SELECT 1 FROM {order} o WHERE o.retailer_id = v.retailer_id
+                       AND o.ordered_on >= v.visited_on AND o.ordered_on <= {window_end}
+                   ) THEN 1 ELSE 0 END,
+                   CASE WHEN v.satisfaction IS NULL THEN 0 ELSE 1 END,
+                   COALESCE(v.satisfaction, 0)
+            FROM {visit} v JOIN {retailer} r ON r.id = v.retailer_id
+            WHERE v.status = 'done' {where_manager}
+        ) u
+        GROUP BY u.day, u.manager_id, u.service_area_id
+    """  # noqa: S608
+
+
+@transaction.atomic
+def visit_kpis_refresh(*, manager_ids: list[int] | None = None) -> int:
+    """Rebuild the KPIs' daily roll-up from the visits, in two statements: every manager's (the
+    nightly job, after the planner) or only those of `manager_ids` (after one of their visits is
+    logged or missed). Returns the number of roll-up rows written. Safe to run at any time."""
+    from visits.models import VisitKpiDay
+
+    dialect = _Dialect()
+    rows = VisitKpiDay.objects.all()
+    where_manager, params = "", []
+    if manager_ids is not None:
+        ids = sorted({int(pk) for pk in manager_ids})
+        if not ids:
+            return 0
+        rows = rows.filter(manager_id__in=ids)
+        where_manager = f"AND v.manager_id IN ({', '.join(['%s'] * len(ids))})"
+        params = ids
+    rows.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(_kpi_refresh_sql(dialect=dialect, where_manager=where_manager), [False, *params, *params])
+        return cursor.rowcount
+
+
+def _kpi_refresh_after(visit: Visit) -> None:
+    """After a visit is logged or missed: its manager's roll-up, by a task queued once the
+    transaction commits (the page the manager sees next does not wait for it)."""
+    from visits.tasks import visit_kpis_refresh_manager_task
+
+    manager_id = visit.manager_id
+    transaction.on_commit(lambda: visit_kpis_refresh_manager_task.delay(manager_id))

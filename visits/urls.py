@@ -1,9 +1,23 @@
 from django.urls import path
 
 from crm_site.views import area_home
+from visits.views import kpis, log
 
 app_name = "visits"
 
 urlpatterns = [
     path("", area_home, {"area_key": "visits"}, name="index"),
+]
+
+# The visit log, the dossier's visits tab and the KPIs.
+urlpatterns += [
+    path("new/", log.visit_new, name="visit-new"),
+    path("kpis/", kpis.kpis, name="kpis"),
+    path("kpis/export/", kpis.kpis_export, name="kpis-export"),
+    path("retailers/<int:retailer_pk>/", log.retailer_visits_panel, name="retailer-visits"),
+    path("<int:pk>/", log.visit_detail, name="visit-detail"),
+    path("<int:pk>/check-in/", log.visit_check_in_view, name="visit-check-in"),
+    path("<int:pk>/log/", log.visit_log_view, name="visit-log"),
+    path("<int:pk>/miss/", log.visit_miss_view, name="visit-miss"),
+    path("<int:pk>/photo/", log.visit_photo, name="visit-photo"),
 ]

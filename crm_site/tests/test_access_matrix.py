@@ -113,6 +113,17 @@ ACCESS: dict[str, Access] = {
     "complaints:attachment-download": access(EVERY_ROLE, pk="attachment"),
     "complaints:retailer-tickets": access(EVERY_ROLE),
     "visits:index": access(AREAS_BY_KEY["visits"].roles),
+    # The visit log (a visit of the probe's area: its manager, the region's supervisor, admins), the
+    # dossier's visits tab and the KPIs (a manager reads their own line).
+    "visits:visit-new": access({ADMIN, SUPERVISOR, MANAGER}),
+    "visits:visit-detail": access({ADMIN, SUPERVISOR, MANAGER}, pk="visit"),
+    "visits:visit-check-in": access({ADMIN, SUPERVISOR, MANAGER}, pk="visit"),
+    "visits:visit-log": access({ADMIN, SUPERVISOR, MANAGER}, pk="visit"),
+    "visits:visit-miss": access({ADMIN, SUPERVISOR, MANAGER}, pk="visit"),
+    "visits:visit-photo": access({ADMIN, SUPERVISOR, MANAGER}, pk="visit"),
+    "visits:retailer-visits": access({ADMIN, SUPERVISOR, MANAGER}),
+    "visits:kpis": access({ADMIN, SUPERVISOR, MANAGER}),
+    "visits:kpis-export": access({ADMIN, SUPERVISOR, MANAGER}),
     "loyalty:index": access(AREAS_BY_KEY["loyalty"].roles),
     "analytics:index": access(AREAS_BY_KEY["analytics"].roles),
 }
@@ -186,11 +197,13 @@ class World:
             override = TierOverride.objects.create(
                 retailer=shop, tier="key", reason="test", expires_on="2099-12-31", created_by=users[ADMIN]
             )
+            visit = self._visit(shop, users[MANAGER] if area == "a" else prefecture["other_manager"])
             self.by_area[area] = {
                 "retailer": shop.pk,
                 "ticket": ticket.pk,
                 "attachment": attachment.pk,
                 "override": override.pk,
+                "visit": visit.pk,
             }
         self.run = GradingRun.objects.create(as_of="2026-01-01", status="succeeded").pk
         rule_set = AllocationRuleSet.objects.order_by("pk").first()  # the default of grading's migration
@@ -210,6 +223,20 @@ class World:
             ).pk
             for key, user in self.users.items()
         }
+
+    @staticmethod
+    def _visit(shop, manager):
+        """A planned care visit of the shop by its area's manager, with a photo (for visits:visit-photo)."""
+        import datetime
+
+        from complaints.tests.files import png_bytes
+        from visits.models import Visit
+
+        visit = Visit.objects.create(
+            retailer=shop, manager=manager, kind="care", planned_on=datetime.date.today() + datetime.timedelta(days=3)
+        )
+        visit.photo.save("shelf.png", ContentFile(png_bytes()))
+        return visit
 
     def value(self, kind: str, probe: Probe, where: str):
         """The parameter for `probe`: `where` is "inside" its scope, "outside" it or "missing"
@@ -254,6 +281,7 @@ OBJECTS: dict[str, Callable] = {
     "ticket": _scoped("ticket"),
     "attachment": _scoped("attachment"),
     "override": _scoped("override"),
+    "visit": _scoped("visit"),
     "run": _global("run"),
     "allocation": _global("allocation"),
     "rule_set": _global("rule_set"),
