@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from crm_site import views
+from visits.views import public as survey_public
 
 admin.site.site_header = _("Retailer CRM administration")
 admin.site.site_title = _("Retailer CRM")
@@ -27,5 +28,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("analytics/", include("analytics.urls")),
+    # The public survey form (no log-in): visits.views.public
+    path("s/<str:token>/", survey_public.survey_answer, name="survey-answer"),
     path("admin/", admin.site.urls),
 ]

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self) -> None:
+        register_surveys()
+
+
+def register_surveys() -> None:
+    """Surveys (issue 11): the dossier's surveys tab and the answers on its timeline."""
+    from retailers.dossier import DossierTab, register_dossier_tab
+    from retailers.timeline import register_timeline_source
+    from visits.survey_selectors import survey_timeline_events
+
+    register_timeline_source(survey_timeline_events)
+    register_dossier_tab(DossierTab("surveys", _("Surveys"), "visits:retailer-surveys", "visits"))
