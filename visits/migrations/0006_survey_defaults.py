@@ -1,7 +1,9 @@
-"""The two default questionnaires (routine and after a complaint) and the daily survey job (beat)."""
+"""The two default questionnaires (routine and after a complaint), the daily survey job (beat), and the
+role groups re-synced so that admins hold the new models' permissions (they edit the questionnaires)."""
 
 from django.db import migrations
 
+from crm_site.roles import sync_role_groups
 from crm_site.schedules import daily_task
 
 ROUTINE = [
@@ -37,10 +39,15 @@ def create_questionnaires(apps, schema_editor) -> None:
         )  # fmt: skip
 
 
+def resync_roles(apps, schema_editor) -> None:
+    sync_role_groups(apps)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("visits", "0005_surveys"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
+        ("crm_site", "0011_roles_for_axes"),
     ]
 
     operations = [
@@ -49,4 +56,5 @@ class Migration(migrations.Migration):
             daily_task("visits: send satisfaction surveys", "visits.surveys_send", hour=9, minute=30),
             migrations.RunPython.noop,
         ),
+        migrations.RunPython(resync_roles, migrations.RunPython.noop),
     ]
