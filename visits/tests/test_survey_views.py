@@ -180,7 +180,9 @@ def test_a_manager_sees_only_their_shops_answers(client_for, users, answered, pr
     assert (admin.total.invited, admin.total.answered) == (3, 2)
 
 
-def test_the_results_take_a_fixed_number_of_queries(client_for, users, answered, prefecture, django_capture_on_commit_callbacks):
+def test_the_results_take_a_fixed_number_of_queries(
+    client_for, users, answered, prefecture, django_capture_on_commit_callbacks
+):
     client = client_for(users[Role.ADMIN])
     client.get(reverse("visits:surveys"))
     with CaptureQueriesContext(connection) as few:

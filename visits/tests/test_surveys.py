@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from complaints.models import Status as TicketStatus
