@@ -4,7 +4,6 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from crm_site import views
-from visits.views import public as survey_public
 
 admin.site.site_header = _("Retailer CRM administration")
 admin.site.site_title = _("Retailer CRM")
@@ -28,7 +27,6 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("analytics/", include("analytics.urls")),
-    # The public survey form (no log-in): visits.views.public
-    path("s/<str:token>/", survey_public.survey_answer, name="survey-answer"),
+    path("s/", include("visits.public_urls")),  # the public survey form (no log-in)
     path("admin/", admin.site.urls),
 ]
