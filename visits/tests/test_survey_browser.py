@@ -42,7 +42,7 @@ def test_a_phone_answers_a_survey_once(live_server, prefecture, settings):
             if question.type == QuestionType.TEXT:
                 fieldset.find_element(By.TAG_NAME, "textarea").send_keys("送货很准时，谢谢")
                 continue
-            wanted = {"rating": "2", "nps": "8"}.get(question.type, question.option_list[:1] and question.option_list[0])
+            wanted = {"rating": "2", "nps": "8"}.get(question.type) or question.option_list[0]
             label = next(option for option in fieldset.find_elements(By.CSS_SELECTOR, "label.choice")
                          if option.text == wanted)  # fmt: skip
             click(browser, label)
