@@ -204,7 +204,7 @@ class Retailer(models.Model):
     lunar_birthday_day = models.PositiveSmallIntegerField(
         _("lunar birthday: day"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
-    lunar_birthday_leap = models.BooleanField(_("lunar birthday in a leap month"), default=False)
+    lunar_birthday_leap = models.BooleanField(_("lunar birthday in a leap month"), default=False, db_default=False)
     hobbies = models.CharField(_("hobbies and preferences"), max_length=200, blank=True)
     family_notes = models.TextField(_("family"), blank=True)
     circle_contacts = models.TextField(_("business-circle contacts"), blank=True)
