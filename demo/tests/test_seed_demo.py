@@ -171,4 +171,5 @@ def test_the_demo_has_survey_invitations_and_answers_that_add_up():
     results = survey_results(user=admin, start=UNTIL - datetime.timedelta(days=200), end=UNTIL)
     assert results.total.invited == SurveyInvitation.objects.count()
     assert results.total.csat is not None and results.total.nps is not None
-    assert SurveyInvitation.objects.filter(expires_at__lt=UNTIL, status="sent").count() == 0
+    until = datetime.datetime.combine(UNTIL, datetime.time(), tzinfo=datetime.UTC)
+    assert SurveyInvitation.objects.filter(expires_at__lt=until - datetime.timedelta(days=1), status="sent").count() == 0
