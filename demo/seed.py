@@ -540,6 +540,7 @@ def _create_surveys(rng: np.random.Generator, until: datetime.date) -> None:
         "tier_at": _pick(rng, ["key", "ordinary", "special"], k, p=[0.25, 0.70, 0.05]),
         "channel": "sms", "status": status, "attempts": 1, "last_error": "", "next_attempt_at": None,
         "reminders_sent": np.where(answered, 0, 2), "invited_on": invited_on.strftime("%Y-%m-%d"),
+        "invited_month": invited_on.strftime("%Y-%m-01"),
         "created_at": _db_times(created), "sent_at": _db_times(created), "last_sent_at": _db_times(created),
         "expires_at": _db_times(expires), "answered_at": _db_times(answered_at).astype(object).where(answered, None),
         "ratings": len(rating_idx) * on, "ratings_satisfied": (ratings >= 4).sum(axis=0) * on,

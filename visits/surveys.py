@@ -166,9 +166,10 @@ def survey_invitations_create(*, today: datetime.date | None = None, now: dateti
     expires = now + datetime.timedelta(days=settings.SURVEY_VALID_DAYS)
     sql = f"""
         INSERT INTO {invitation} (retailer_id, questionnaire_id, kind, period_start, service_area_id_at, tier_at,
-            channel, status, attempts, last_error, reminders_sent, invited_on, created_at, expires_at,
+            channel, status, attempts, last_error, reminders_sent, invited_on, invited_month, created_at, expires_at,
             ratings, ratings_satisfied, nps_answers, promoters, detractors)
-        SELECT s.id, %s, %s, p.period_start, s.service_area_id, s.tier, %s, %s, 0, '', 0, %s, %s, %s, 0, 0, 0, 0, 0
+        SELECT s.id, %s, %s, p.period_start, s.service_area_id, s.tier, %s, %s, 0, '', 0, %s, %s, %s, %s,
+            0, 0, 0, 0, 0
         FROM (
             SELECT r.id, r.service_area_id, r.tier, {interval_case} AS interval_days
             FROM {retailer} r
@@ -181,7 +182,7 @@ def survey_invitations_create(*, today: datetime.date | None = None, now: dateti
     """  # noqa: S608
     head = [
         questionnaire.pk, SurveyKind.ROUTINE, settings.SURVEY_CHANNEL, InvitationStatus.QUEUED,
-        adapt_date(today), adapt_time(now), adapt_time(expires), *interval_params,
+        adapt_date(today), adapt_date(today.replace(day=1)), adapt_time(now), adapt_time(expires), *interval_params,
     ]  # fmt: skip
     created = 0
     size = settings.SURVEY_BATCH_SIZE
@@ -220,8 +221,8 @@ def survey_complaint_invitations_create(*, now: datetime.datetime | None = None)
             f"""
             INSERT INTO {invitation} (retailer_id, questionnaire_id, kind, period_start, ticket_id,
                 service_area_id_at, tier_at, channel, status, attempts, last_error, reminders_sent, invited_on,
-                created_at, expires_at, ratings, ratings_satisfied, nps_answers, promoters, detractors)
-            SELECT t.retailer_id, %s, %s, %s, t.id, r.service_area_id, r.tier, %s, %s, 0, '', 0, %s, %s, %s,
+                invited_month, created_at, expires_at, ratings, ratings_satisfied, nps_answers, promoters, detractors)
+            SELECT t.retailer_id, %s, %s, %s, t.id, r.service_area_id, r.tier, %s, %s, 0, '', 0, %s, %s, %s, %s,
                 0, 0, 0, 0, 0
             FROM {ticket} t JOIN {retailer} r ON r.id = t.retailer_id
             WHERE t.status = %s AND t.closed_at >= %s AND r.status = %s
@@ -231,7 +232,7 @@ def survey_complaint_invitations_create(*, now: datetime.datetime | None = None)
             """,  # noqa: S608
             [
                 questionnaire.pk, SurveyKind.POST_COMPLAINT, adapt_date(today), settings.SURVEY_CHANNEL,
-                InvitationStatus.QUEUED, adapt_date(today), adapt_time(now),
+                InvitationStatus.QUEUED, adapt_date(today), adapt_date(today.replace(day=1)), adapt_time(now),
                 adapt_time(now + datetime.timedelta(days=settings.SURVEY_VALID_DAYS)),
                 TicketStatus.CLOSED, adapt_time(since), RetailerStatus.ACTIVE,
             ],
