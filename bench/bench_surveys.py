@@ -73,6 +73,7 @@ class Rollback(Exception):
 
 
 def empty_surveys() -> None:
+    """Only on a benchmark copy: the survey tables emptied."""
     for model in (SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation):
         model.objects.all()._raw_delete(connection.alias)
 
@@ -138,6 +139,27 @@ def answer_half() -> int:
     )
 
 
+def responses_and_comments() -> int:
+    """A response for every answered invitation and a comment on every fifth (two INSERT … SELECT)."""
+    quote = connection.ops.quote_name
+    invitation, response, answer = (
+        quote(model._meta.db_table) for model in (SurveyInvitation, SurveyResponse, SurveyAnswer)
+    )
+    text_question = Questionnaire.objects.get(kind=SurveyKind.ROUTINE, is_current=True).questions.get(type="text")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {response} (invitation_id, retailer_id, questionnaire_id, answered_at, low_score) "  # noqa: S608
+            f"SELECT id, retailer_id, questionnaire_id, answered_at, %s FROM {invitation} WHERE status = 'answered'",
+            [False],
+        )
+        cursor.execute(
+            f"INSERT INTO {answer} (response_id, question_id, score, text) "  # noqa: S608
+            f"SELECT id, %s, NULL, %s FROM {response} WHERE id %% 5 = 0",
+            [text_question.pk, "希望紧俏烟的货源能多投放一些。"],
+        )
+        return cursor.rowcount
+
+
 def time_page(client: Client, url: str, label: str) -> tuple[float, int]:
     client.get(url)  # warm the caches
     times = []
@@ -179,15 +201,16 @@ def main() -> None:
         started = time.perf_counter()
         invited = survey_invitations_create(today=today, now=now)
         seconds = time.perf_counter() - started
-        print(f"queue the invitations of {invited:,} shops: {seconds:.2f} s "
-              f"({settings.SURVEY_BATCH_SIZE:,} a batch, {settings.SURVEY_SEND_BATCH_SIZE} a send task); {load()}")  # fmt: skip
+        batches = f"{settings.SURVEY_BATCH_SIZE:,} a batch, {settings.SURVEY_SEND_BATCH_SIZE} a send task"
+        print(f"queue the invitations of {invited:,} shops: {seconds:.2f} s ({batches}); {load()}")
         started = time.perf_counter()
         again = survey_invitations_create(today=today, now=now)
         print(f"the same job again (a retry): {again:,} invited in {time.perf_counter() - started:.2f} s; {load()}")
     finally:
         release()
     answered = answer_half()
-    print(f"answered (set-based): {answered:,} of {SurveyInvitation.objects.count():,}")
+    comments = responses_and_comments()
+    print(f"answered (set-based): {answered:,} of {SurveyInvitation.objects.count():,}, {comments:,} comments")
 
     admin = User.objects.filter(is_superuser=True).first() or User.objects.create(username="bench_admin",
                                                                                  is_superuser=True)  # fmt: skip

@@ -456,10 +456,12 @@ class SurveyInvitation(models.Model):
         indexes = [
             # Results: one scan of this index alone (every column the aggregates read) for a period.
             models.Index(
-                fields=["invited_on", "service_area_id_at", "tier_at", "invited_month", "status", "sent_at",
-                        "ratings", "ratings_satisfied", "nps_answers", "promoters", "detractors", "retailer"],
+                fields=[
+                    "invited_on", "service_area_id_at", "tier_at", "invited_month", "status", "sent_at",
+                    "ratings", "ratings_satisfied", "nps_answers", "promoters", "detractors", "retailer",
+                ],  # fmt: skip
                 name="survey_invitation_results",
-            ),  # fmt: skip
+            ),
             models.Index(fields=["retailer", "invited_on"], name="survey_invitation_retailer"),
             # The send and reminder sweeps.
             models.Index(fields=["status", "next_attempt_at"], name="survey_invitation_status"),

@@ -46,6 +46,13 @@ def _scoped(queryset: QuerySet, user) -> QuerySet:
     return queryset.filter(retailer__in=retailers.values("pk"))
 
 
+def _scoped_answers(answers: QuerySet[SurveyAnswer], user) -> QuerySet[SurveyAnswer]:
+    retailers = retailers_visible_to(user)
+    if not retailers.query.where:
+        return answers
+    return answers.filter(response__retailer__in=retailers.values("pk"))
+
+
 def survey_invitations_visible_to(user) -> QuerySet[SurveyInvitation]:
     """The invitations of the shops a user may see (retailers_visible_to)."""
     return _scoped(SurveyInvitation.objects.all(), user)
@@ -155,13 +162,15 @@ def survey_results(*, user, start: datetime.date, end: datetime.date) -> SurveyR
     total = ResultRow(key=None, label=_("All"))
     for row in by_month:
         total.add(row)
+    # Newest answers first, read backwards along the answers' primary key until 50 match (a join,
+    # not an IN over the period's invitations, so its cost does not grow with the period).
+    texts = SurveyAnswer.objects.filter(
+        question__type=QuestionType.TEXT,
+        response__invitation__invited_on__gte=start,
+        response__invitation__invited_on__lte=end,
+    ).exclude(text="")
     free_texts = list(
-        SurveyAnswer.objects.filter(
-            response__invitation__in=invitations.values("pk"), question__type=QuestionType.TEXT
-        )
-        .exclude(text="")
-        .select_related("response__retailer", "question")
-        .order_by("-response_id", "-id")[:FREE_TEXT_LIMIT]
+        _scoped_answers(texts, user).select_related("response__retailer", "question").order_by("-id")[:FREE_TEXT_LIMIT]
     )
     return SurveyResults(
         start=start, end=end, total=total, by_area=by_area, by_tier=by_tier, by_month=by_month, free_texts=free_texts

@@ -172,4 +172,5 @@ def test_the_demo_has_survey_invitations_and_answers_that_add_up():
     assert results.total.invited == SurveyInvitation.objects.count()
     assert results.total.csat is not None and results.total.nps is not None
     until = datetime.datetime.combine(UNTIL, datetime.time(), tzinfo=datetime.UTC)
-    assert SurveyInvitation.objects.filter(expires_at__lt=until - datetime.timedelta(days=1), status="sent").count() == 0
+    stale = SurveyInvitation.objects.filter(expires_at__lt=until - datetime.timedelta(days=1), status="sent")
+    assert not stale.exists()

@@ -271,7 +271,8 @@ def test_the_dossier_tab_takes_a_fixed_number_of_queries(client_for, users, answ
     for n in range(3):
         SurveyInvitation.objects.create(
             retailer=shop, questionnaire=routine(), kind=SurveyKind.ROUTINE, period_start=datetime.date(2025, 1, n + 1),
-            channel="sms", invited_on=datetime.date(2025, 1, n + 1), invited_month=datetime.date(2025, 1, 1), created_at=NOW, expires_at=NOW,
+            channel="sms", invited_on=datetime.date(2025, 1, n + 1),
+            invited_month=datetime.date(2025, 1, 1), created_at=NOW, expires_at=NOW,
             status=InvitationStatus.EXPIRED,
         )  # fmt: skip
     with CaptureQueriesContext(connection) as many:

@@ -183,7 +183,8 @@ def test_the_database_refuses_a_second_invitation_for_the_period(shop, send_now)
     with pytest.raises(IntegrityError), transaction.atomic():
         SurveyInvitation.objects.create(
             retailer=retailer, questionnaire=invitation.questionnaire, kind=SurveyKind.ROUTINE,
-            period_start=invitation.period_start, channel="sms", invited_on=NOW.date(), invited_month=NOW.date().replace(day=1), created_at=NOW,
+            period_start=invitation.period_start, channel="sms", invited_on=NOW.date(),
+            invited_month=NOW.date().replace(day=1), created_at=NOW,
             expires_at=NOW,
         )  # fmt: skip
 
