@@ -459,7 +459,7 @@ class SurveyInvitation(models.Model):
                 fields=[
                     "invited_on", "service_area_id_at", "tier_at", "invited_month", "status", "sent_at",
                     "ratings", "ratings_satisfied", "nps_answers", "promoters", "detractors", "retailer",
-                ],  # fmt: skip
+                ],
                 name="survey_invitation_results",
             ),
             models.Index(fields=["retailer", "invited_on"], name="survey_invitation_retailer"),
