@@ -56,9 +56,10 @@ from visits.models import (  # noqa: E402
     SurveyInvitation,
     SurveyKind,
     SurveyResponse,
+    SurveyResultCell,
     SurveyToken,
 )
-from visits.surveys import survey_invitations_create  # noqa: E402
+from visits.surveys import survey_invitations_create, survey_results_rebuild  # noqa: E402
 
 HOLD = "bench_hold"  # a temporary status: shops held out of the run (restored to active afterwards)
 INVITED = 100_000
@@ -74,7 +75,7 @@ class Rollback(Exception):
 
 def empty_surveys() -> None:
     """Only on a benchmark copy: the survey tables emptied."""
-    for model in (SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation):
+    for model in (SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation, SurveyResultCell):
         model.objects.all()._raw_delete(connection.alias)
 
 
@@ -210,6 +211,9 @@ def main() -> None:
         release()
     answered = answer_half()
     comments = responses_and_comments()
+    started = time.perf_counter()
+    cells = survey_results_rebuild()
+    print(f"result cells rebuilt from the invitations: {cells:,} in {time.perf_counter() - started:.2f} s")
     print(f"answered (set-based): {answered:,} of {SurveyInvitation.objects.count():,}, {comments:,} comments")
 
     admin = User.objects.filter(is_superuser=True).first() or User.objects.create(username="bench_admin",

@@ -46,8 +46,10 @@ from visits.models import (
     SurveyInvitation,
     SurveyKind,
     SurveyResponse,
+    SurveyResultCell,
     SurveyToken,
 )
+from visits.surveys import survey_results_rebuild
 
 REGIONS = [
     ("320102", "玄武区"), ("320104", "秦淮区"), ("320105", "建邺区"), ("320106", "鼓楼区"),
@@ -215,7 +217,7 @@ def _delete_master_data() -> None:
         raise RuntimeError("the demo reset is not available in production")
     with transaction.atomic():
         for model in (
-            SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation,
+            SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation, SurveyResultCell,
             Notification, TicketAttachment, TicketEvent, Ticket, RetailerGrade, GradingRun, TierOverride,
             RetailerMerge, OrderLine, Order, ComplianceRecord, HistoricalRetailer, Retailer,
             ServiceArea.managers.through, ServiceArea, Region.supervisors.through, Region,
@@ -579,3 +581,4 @@ def _create_surveys(rng: np.random.Generator, until: datetime.date) -> None:
         frame = pd.concat(answers, ignore_index=True)
         frame["score"] = pd.Series([None if pd.isna(v) else int(v) for v in frame["score"]], dtype=object)
         insert_frame(SurveyAnswer._meta.db_table, frame)
+    survey_results_rebuild()

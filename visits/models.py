@@ -539,3 +539,31 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id}/{self.question_id}: {self.score if self.score is not None else self.text[:20]}"
+
+
+class SurveyResultCell(models.Model):
+    """The survey figures of one month (invited), service area and tier: the invitations' stored
+    scores summed, kept so that the results page reads a few thousand rows rather than every
+    invitation. Recomputed from the invitations for the cells a send or an answer touches (under a
+    row lock), and rebuilt whole by `survey_results_rebuild`."""
+
+    month = models.DateField(_("month"))
+    service_area_id = models.BigIntegerField(_("service area"))
+    tier = models.CharField(_("tier"), max_length=10, blank=True)
+    invited = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    ratings = models.PositiveIntegerField(default=0)
+    ratings_satisfied = models.PositiveIntegerField(default=0)
+    nps_answers = models.PositiveIntegerField(default=0)
+    promoters = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("survey figures")
+        verbose_name_plural = _("survey figures")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "service_area_id", "tier"], name="survey_result_cell_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.service_area_id} {self.tier}"

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from retailers.models import Retailer, ServiceArea, Tier
-from retailers.selectors import retailers_visible_to
+from retailers.selectors import retailers_visible_to, service_areas_visible_to
 from retailers.timeline import TimelineEvent
 from visits.models import (
     InvitationStatus,
@@ -21,6 +21,7 @@ from visits.models import (
     SurveyAnswer,
     SurveyInvitation,
     SurveyResponse,
+    SurveyResultCell,
 )
 
 FREE_TEXT_LIMIT = 50
@@ -128,15 +129,23 @@ class SurveyResults:
 
 
 def survey_results(*, user, start: datetime.date, end: datetime.date) -> SurveyResults:
-    """Response rate, CSAT and NPS of the invitations of [start, end] (their invitation day) that
-    the user may see, per service area (where the shop was when invited), tier and month, and the
-    latest free-text answers. Three queries whatever the number of shops: one GROUP BY (area,
-    tier, month) over the invitations' stored scores, read from one covering index and summed
-    here into the three views, the areas' names, and the free texts."""
-    invitations = survey_invitations_visible_to(user).filter(invited_on__gte=start, invited_on__lte=end)
-    cells = list(
-        invitations.values("service_area_id_at", "tier_at", "invited_month").annotate(**FIGURES).order_by()
-    )
+    """Response rate, CSAT and NPS of the invitations of the months of [start, end] in the areas
+    the user may see (where the shop was when invited), per area, tier and month, and the latest
+    free-text answers of the user's shops. Three queries whatever the number of shops: the stored
+    result cells (month × area × tier, a few thousand rows at most) summed here into the three
+    views, the areas' names, and the free texts."""
+    cells = SurveyResultCell.objects.filter(month__gte=start.replace(day=1), month__lte=end)
+    if retailers_visible_to(user).query.where:  # not every shop: the areas the user may see
+        cells = cells.filter(service_area_id__in=service_areas_visible_to(user).values("pk"))
+    cells = [
+        {
+            "service_area_id_at": cell.service_area_id, "tier_at": cell.tier, "invited_month": cell.month,
+            "invited": cell.invited, "answered": cell.answered, "ratings_n": cell.ratings,
+            "satisfied": cell.ratings_satisfied, "nps_n": cell.nps_answers, "promoters_n": cell.promoters,
+            "detractors_n": cell.detractors,
+        }
+        for cell in cells
+    ]  # fmt: skip
     by_area_map: dict[object, ResultRow] = {}
     by_tier_map: dict[str, ResultRow] = {}
     by_month_map: dict[datetime.date, ResultRow] = {}
@@ -166,8 +175,8 @@ def survey_results(*, user, start: datetime.date, end: datetime.date) -> SurveyR
     # not an IN over the period's invitations, so its cost does not grow with the period).
     texts = SurveyAnswer.objects.filter(
         question__type=QuestionType.TEXT,
-        response__invitation__invited_on__gte=start,
-        response__invitation__invited_on__lte=end,
+        response__invitation__invited_month__gte=start.replace(day=1),
+        response__invitation__invited_month__lte=end,
     ).exclude(text="")
     free_texts = list(
         _scoped_answers(texts, user).select_related("response__retailer", "question").order_by("-id")[:FREE_TEXT_LIMIT]

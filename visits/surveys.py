@@ -44,6 +44,7 @@ from visits.models import (
     SurveyInvitation,
     SurveyKind,
     SurveyResponse,
+    SurveyResultCell,
     SurveyToken,
     VisitKind,
 )
@@ -310,6 +311,71 @@ def surveys_send(*, now: datetime.datetime | None = None) -> dict[str, int]:
     }
 
 
+# --- the results' stored figures ---------------------------------------------------------------------
+
+CELL_FIGURES = """
+    COUNT(CASE WHEN sent_at IS NOT NULL OR status = 'answered' THEN 1 END),
+    COUNT(CASE WHEN status = 'answered' THEN 1 END),
+    COALESCE(SUM(ratings), 0), COALESCE(SUM(ratings_satisfied), 0), COALESCE(SUM(nps_answers), 0),
+    COALESCE(SUM(promoters), 0), COALESCE(SUM(detractors), 0)
+"""
+CELL_COLUMNS = (
+    "month, service_area_id, tier, invited, answered, ratings, ratings_satisfied, nps_answers, promoters, detractors"
+)
+
+
+def survey_result_cells_refresh(*, invitation_ids: Iterable[int]) -> int:
+    """Recompute the result cells (month, area, tier) of these invitations from the invitations
+    themselves, each under a row lock so that two answers of one cell at the same moment both
+    count. Call it inside the transaction that changed them."""
+    keys = sorted(
+        set(
+            SurveyInvitation.objects.filter(pk__in=list(invitation_ids)).values_list(
+                "invited_month", "service_area_id_at", "tier_at"
+            )
+        ),
+        key=lambda key: (key[0], key[1] or 0, key[2]),
+    )
+    quote = connection.ops.quote_name
+    cell, invitation = quote(SurveyResultCell._meta.db_table), quote(SurveyInvitation._meta.db_table)
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        for month, area, tier in keys:
+            area = area or 0
+            SurveyResultCell.objects.bulk_create(
+                [SurveyResultCell(month=month, service_area_id=area, tier=tier)], ignore_conflicts=True
+            )
+            locked = SurveyResultCell.objects.select_for_update().get(month=month, service_area_id=area, tier=tier)
+            cursor.execute(
+                f"SELECT {CELL_FIGURES} FROM {invitation} "  # noqa: S608
+                "WHERE invited_month = %s AND COALESCE(service_area_id_at, 0) = %s AND tier_at = %s",
+                [adapt(month), area, tier],
+            )
+            figures = cursor.fetchone()
+            cursor.execute(
+                f"UPDATE {cell} SET invited = %s, answered = %s, ratings = %s, ratings_satisfied = %s, "  # noqa: S608
+                "nps_answers = %s, promoters = %s, detractors = %s WHERE id = %s",
+                [*figures, locked.pk],
+            )
+    return len(keys)
+
+
+@transaction.atomic
+def survey_results_rebuild() -> int:
+    """Every result cell recomputed from the invitations in two statements (after a bulk load such
+    as the demo seeder, or to repair); returns the number of cells."""
+    quote = connection.ops.quote_name
+    cell, invitation = quote(SurveyResultCell._meta.db_table), quote(SurveyInvitation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {cell}")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {cell} ({CELL_COLUMNS}) "  # noqa: S608
+            f"SELECT invited_month, COALESCE(service_area_id_at, 0), tier_at, {CELL_FIGURES} FROM {invitation} "
+            "GROUP BY invited_month, COALESCE(service_area_id_at, 0), tier_at"
+        )
+        return cursor.rowcount
+
+
 # --- sending ----------------------------------------------------------------------------------------
 
 
@@ -396,6 +462,7 @@ def survey_invitations_deliver(*, ids: list[int], now: datetime.datetime | None 
         report.sent = still_sending.filter(pk__in=sent).update(
             status=InvitationStatus.SENT, last_sent_at=done, last_error="", next_attempt_at=None
         )
+        survey_result_cells_refresh(invitation_ids=sent)  # the first messages count as invited
         retry: dict[int, list[int]] = {}
         for pk, (attempts, error) in failures.items():
             again = attempts < settings.SURVEY_SEND_ATTEMPTS
@@ -528,6 +595,7 @@ def survey_answer_submit(
                 next_attempt_at=None,
                 **{key: value for key, value in scores.items() if key != "low"},
             )
+            survey_result_cells_refresh(invitation_ids=[invitation.pk])
             if scores["low"]:
                 response.follow_up = _follow_up(invitation=invitation, questions=questions, cleaned=cleaned)
                 if response.follow_up is not None:

@@ -581,3 +581,20 @@ def test_a_version_without_questions_cannot_be_made_current():
         questionnaire_make_current(questionnaire=empty)
     assert current_routine().version == 1
 
+
+
+def test_the_stored_result_cells_equal_a_rebuild(shop, send_now, prefecture):
+    from visits.models import SurveyResultCell
+    from visits.surveys import survey_results_rebuild
+
+    shops = [shop(), shop(service_area=prefecture["areas"]["c"], tier=Tier.KEY), shop()]
+    send_now(survey_invitations_create)
+    by_phone = dict(zip([m.to for m in channels.outbox], link_tokens(), strict=True))
+    survey_answer_submit(token=by_phone[shops[0].phone], answers=answers_for(current_routine(), rating="4", nps="2"))
+    survey_answer_submit(token=by_phone[shops[1].phone], answers=answers_for(current_routine()))
+    fields = ["month", "service_area_id", "tier", "invited", "answered", "ratings", "ratings_satisfied",
+              "nps_answers", "promoters", "detractors"]  # fmt: skip
+    live = sorted(SurveyResultCell.objects.values_list(*fields))
+    assert sum(row[3] for row in live) == 3 and sum(row[4] for row in live) == 2
+    survey_results_rebuild()
+    assert sorted(SurveyResultCell.objects.values_list(*fields)) == live
