@@ -35,6 +35,14 @@ class ResultsPeriodForm(forms.Form):
 
     start = MonthField(label=_("From month"), required=False)
     end = MonthField(label=_("To month"), required=False)
+    region = forms.ModelChoiceField(label=_("Region"), queryset=None, required=False, empty_label=_("All regions"))
+
+    def __init__(self, *args, regions=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions
+
+    def chosen_region(self):
+        return self.cleaned_data.get("region") if self.is_valid() else None
 
     def period(self) -> tuple[datetime.date, datetime.date]:
         this_month = timezone.localdate().replace(day=1)

@@ -117,18 +117,25 @@ def _row(key, label, figures: dict) -> ResultRow:
     )
 
 
+AREA_ROWS_AT_MOST = 60  # more areas than this (an admin's province): by region, areas of one region
+
+
 @dataclass
 class SurveyResults:
     start: datetime.date
     end: datetime.date  # inclusive
     total: ResultRow
-    by_area: list[ResultRow]
+    by_region: list[ResultRow]
+    by_area: list[ResultRow]  # empty when there are more than AREA_ROWS_AT_MOST and no region is chosen
+    areas_hidden: int
     by_tier: list[ResultRow]
     by_month: list[ResultRow]
     free_texts: list[SurveyAnswer]
 
 
-def survey_results(*, user, start: datetime.date, end: datetime.date) -> SurveyResults:
+def survey_results(
+    *, user, start: datetime.date, end: datetime.date, region=None, all_areas: bool = False
+) -> SurveyResults:
     """Response rate, CSAT and NPS of the invitations of the months of [start, end] in the areas
     the user may see (where the shop was when invited), per area, tier and month, and the latest
     free-text answers of the user's shops. Three queries whatever the number of shops: the stored
@@ -137,6 +144,8 @@ def survey_results(*, user, start: datetime.date, end: datetime.date) -> SurveyR
     cells = SurveyResultCell.objects.filter(month__gte=start.replace(day=1), month__lte=end)
     if retailers_visible_to(user).query.where:  # not every shop: the areas the user may see
         cells = cells.filter(service_area_id__in=service_areas_visible_to(user).values("pk"))
+    if region is not None:
+        cells = cells.filter(service_area_id__in=ServiceArea.objects.filter(region=region).values("pk"))
     cells = [
         {
             "service_area_id_at": cell.service_area_id, "tier_at": cell.tier, "invited_month": cell.month,
@@ -157,10 +166,22 @@ def survey_results(*, user, start: datetime.date, end: datetime.date) -> SurveyR
             (by_month_map, cell["invited_month"]),
         ):
             table.setdefault(key, ResultRow(key=key, label="")).add(row)
-    names = dict(ServiceArea.objects.filter(pk__in=[key for key in by_area_map if key]).values_list("pk", "name"))
+    areas = {
+        pk: (name, region_id, region_name)
+        for pk, name, region_id, region_name in ServiceArea.objects.filter(
+            pk__in=[key for key in by_area_map if key]
+        ).values_list("pk", "name", "region_id", "region__name")
+    }
+    by_region_map: dict[object, ResultRow] = {}
     for key, row in by_area_map.items():
-        row.label = names.get(key, "—")
+        name, region_id, region_name = areas.get(key, ("—", None, "—"))
+        row.label = name
+        by_region_map.setdefault(region_id, ResultRow(key=region_id, label=region_name)).add(row)
+    by_region = sorted(by_region_map.values(), key=lambda row: row.label)
     by_area = sorted(by_area_map.values(), key=lambda row: row.label)
+    areas_hidden = 0
+    if not all_areas and region is None and len(by_area) > AREA_ROWS_AT_MOST:
+        areas_hidden, by_area = len(by_area), []
     tier_labels = {"": _("Not graded yet"), **dict(Tier.choices)}
     by_tier = []
     for tier in [*Tier.values, ""]:
@@ -182,7 +203,8 @@ def survey_results(*, user, start: datetime.date, end: datetime.date) -> SurveyR
         _scoped_answers(texts, user).select_related("response__retailer", "question").order_by("-id")[:FREE_TEXT_LIMIT]
     )
     return SurveyResults(
-        start=start, end=end, total=total, by_area=by_area, by_tier=by_tier, by_month=by_month, free_texts=free_texts
+        start=start, end=end, total=total, by_region=by_region, by_area=by_area, areas_hidden=areas_hidden,
+        by_tier=by_tier, by_month=by_month, free_texts=free_texts,
     )
 
 

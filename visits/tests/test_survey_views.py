@@ -212,7 +212,7 @@ def test_the_results_export(client_for, users, answered):
     response = client_for(users[Role.SUPERVISOR]).get(reverse("visits:survey-export"))
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert len(workbook.sheetnames) == 4
+    assert len(workbook.sheetnames) == 5
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert rows[-1][1:3] == (2, 1)  # the supervisor's region: areas A and B invited, A answered
 
@@ -294,3 +294,18 @@ def test_closed_shops_are_not_invited(prefecture, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         assert survey_invitations_create() == 0
     assert QuestionType.RATING == "rating"
+
+
+def test_a_province_is_shown_by_region_and_one_regions_areas(client_for, users, answered, prefecture, monkeypatch):
+    from visits import survey_selectors
+
+    monkeypatch.setattr(survey_selectors, "AREA_ROWS_AT_MOST", 1)
+    client = client_for(users[Role.ADMIN])
+    results = client.get(reverse("visits:surveys")).context["results"]
+    assert results.by_area == [] and results.areas_hidden == 3
+    assert {row.label for row in results.by_region} == {r.name for r in prefecture["regions"]}
+    region = prefecture["regions"][1]
+    results = client.get(reverse("visits:surveys"), {"region": region.pk}).context["results"]
+    assert [row.key for row in results.by_area] == [prefecture["areas"]["c"].pk]
+    assert (results.total.invited, results.total.answered) == (1, 1)
+    assert client.get(reverse("visits:surveys"), {"region": "x"}).status_code == 200

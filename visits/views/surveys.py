@@ -12,7 +12,8 @@ from crm_site.excel import Column, Sheet, xlsx_download
 from crm_site.formatting import format_month
 from crm_site.navigation import area_required
 from crm_site.pagination import keyset_paginate
-from retailers.selectors import retailers_visible_to
+from retailers.models import Region
+from retailers.selectors import retailers_visible_to, service_areas_visible_to
 from visits.models import Questionnaire
 from visits.survey_forms import InvitationFilterForm, ResultsPeriodForm
 from visits.survey_selectors import (
@@ -25,10 +26,13 @@ from visits.survey_selectors import (
 PAGE_SIZE = 50
 
 
-def _results(request: HttpRequest):
-    form = ResultsPeriodForm(request.GET or None)
+def _results(request: HttpRequest, *, all_areas: bool = False):
+    regions = Region.objects.filter(pk__in=service_areas_visible_to(request.user).values("region_id")).order_by("name")
+    form = ResultsPeriodForm(request.GET or None, regions=regions)
     start, end = form.period()
-    return form, survey_results(user=request.user, start=start, end=end)
+    return form, survey_results(
+        user=request.user, start=start, end=end, region=form.chosen_region(), all_areas=all_areas
+    )
 
 
 @area_required("visits")
@@ -39,7 +43,7 @@ def survey_results_view(request: HttpRequest) -> HttpResponse:
 
 @area_required("visits")
 def survey_results_export(request: HttpRequest) -> HttpResponse:
-    _form, results = _results(request)
+    _form, results = _results(request, all_areas=True)
     figures = [
         Column(_("Invited"), 10, "number"),
         Column(_("Answered"), 10, "number"),
@@ -54,6 +58,8 @@ def survey_results_export(request: HttpRequest) -> HttpResponse:
         return (row.invited, row.answered, row.response_rate, row.csat, row.ratings, row.nps, row.nps_answers)
 
     sheets = [
+        Sheet(_("By region"), [Column(_("Region"), 20), *figures],
+              [(row.label, *values(row)) for row in [*results.by_region, results.total]]),
         Sheet(_("By service area"), [Column(_("Service area"), 20), *figures],
               [(row.label, *values(row)) for row in [*results.by_area, results.total]]),
         Sheet(_("By tier"), [Column(_("Tier"), 14), *figures],
