@@ -247,27 +247,27 @@ def survey_complaint_invitations_create(*, now: datetime.datetime | None = None)
 def survey_reminders_queue(*, now: datetime.datetime | None = None) -> int:
     """Queue a reminder (a new message with a fresh link) for each sent invitation not answered,
     still valid, reminded fewer than SURVEY_REMINDERS_MAX times and last messaged at least
-    SURVEY_REMINDER_GAP_DAYS ago. Running it twice within the gap reminds nobody twice."""
+    SURVEY_REMINDER_GAP_DAYS ago: one UPDATE … RETURNING, however many are due. Running it twice
+    within the gap reminds nobody twice (a concurrent run finds the rows no longer "sent")."""
     now = now or timezone.now()
-    due = SurveyInvitation.objects.filter(
-        status=InvitationStatus.SENT,
-        expires_at__gt=now,
-        reminders_sent__lt=settings.SURVEY_REMINDERS_MAX,
-        last_sent_at__lte=now - datetime.timedelta(days=settings.SURVEY_REMINDER_GAP_DAYS),
-    )
-    ids = list(due.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    # The same conditions again: a concurrent reminder run that took some of them first wins.
-    claimed = due.filter(pk__in=ids)
-    count = claimed.update(
-        status=InvitationStatus.QUEUED, reminders_sent=F("reminders_sent") + 1, attempts=0, next_attempt_at=None
-    )
-    queued = list(
-        SurveyInvitation.objects.filter(pk__in=ids, status=InvitationStatus.QUEUED).values_list("pk", flat=True)
-    )
-    _enqueue(queued)
-    return count
+    adapt = connection.ops.adapt_datetimefield_value
+    invitation = connection.ops.quote_name(SurveyInvitation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {invitation}
+            SET status = %s, reminders_sent = reminders_sent + 1, attempts = 0, next_attempt_at = NULL
+            WHERE status = %s AND expires_at > %s AND reminders_sent < %s AND last_sent_at <= %s
+            RETURNING id
+            """,  # noqa: S608
+            [
+                InvitationStatus.QUEUED, InvitationStatus.SENT, adapt(now), settings.SURVEY_REMINDERS_MAX,
+                adapt(now - datetime.timedelta(days=settings.SURVEY_REMINDER_GAP_DAYS)),
+            ],
+        )  # fmt: skip
+        ids = sorted(row[0] for row in cursor.fetchall())
+    _enqueue(ids)
+    return len(ids)
 
 
 def survey_invitations_expire(*, now: datetime.datetime | None = None) -> int:
