@@ -27,5 +27,6 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("analytics/", include("analytics.urls")),
+    path("s/", include("visits.public_urls")),  # the public survey form (no log-in)
     path("admin/", admin.site.urls),
 ]

@@ -39,6 +39,17 @@ from retailers.models import (
 )
 from retailers.pinyin import pinyin_keys
 from retailers.services import retailer_refresh_last_order
+from visits.models import (
+    Question,
+    Questionnaire,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyKind,
+    SurveyResponse,
+    SurveyResultCell,
+    SurveyToken,
+)
+from visits.surveys import survey_results_rebuild
 
 REGIONS = [
     ("320102", "玄武区"), ("320104", "秦淮区"), ("320105", "建邺区"), ("320106", "鼓楼区"),
@@ -191,12 +202,15 @@ def seed_demo(
         _create_compliance(rng, shops, until)
         history_insert(Retailer, ids=None, history_type="+", change_source=ChangeSource.DEMO)
         timer.lap("last orders, compliance, history")
+        _create_surveys(rng, until)
+        timer.lap("survey invitations and answers")
     if allocation:
         _create_demo_allocation(until, log)
         timer.lap("grading and the demo allocation")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (Region, ServiceArea, Product, Retailer, Order, OrderLine, HistoricalRetailer):
+            for model in (Region, ServiceArea, Product, Retailer, Order, OrderLine, HistoricalRetailer,
+                          SurveyInvitation, SurveyResponse, SurveyAnswer):  # fmt: skip
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'), "  # noqa: S608
                     f"COALESCE((SELECT MAX({model._meta.pk.column}) FROM {model._meta.db_table}), 1))"
@@ -241,6 +255,7 @@ def _delete_master_data() -> None:
         raise RuntimeError("the demo reset is not available in production")
     with transaction.atomic():
         for model in (
+            SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation, SurveyResultCell,
             Notification, TicketAttachment, TicketEvent, Ticket, AllocationLine, Allocation, RetailerGrade, GradingRun,
             TierOverride,
             RetailerMerge, OrderLine, Order, ComplianceRecord, HistoricalRetailer, Retailer,
@@ -520,3 +535,104 @@ def _create_compliance(rng: np.random.Generator, shops: pd.DataFrame, until: dat
         }
     )
     insert_frame(ComplianceRecord._meta.db_table, records)
+
+
+SURVEY_COMMENTS = [
+    "送货很准时，客户经理服务热情。", "希望紧俏烟的货源能多投放一些。", "订货系统偶尔卡顿。",
+    "客户经理来得太少了。", "价格标签能否早点发？", "整体满意，继续保持。", "配送员态度很好。",
+]  # fmt: skip
+
+
+NPS_SHARES = [0.01, 0.01, 0.01, 0.02, 0.02, 0.04, 0.06, 0.1, 0.17, 0.26, 0.3]
+
+
+def _db_times(times: pd.DatetimeIndex | pd.Series) -> pd.Series:
+    """Aware times as the database stores them: UTC text (SQLite compares it as text)."""
+    suffix = "+00:00" if connection.vendor == "postgresql" else ""
+    return pd.Series(pd.DatetimeIndex(times).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S") + suffix)
+
+
+def _create_surveys(rng: np.random.Generator, until: datetime.date) -> None:
+    """Half the shops invited once in the last six months to the routine survey, about half of
+    them answered (mostly content, some unhappy), so the results page has figures to show. Set-based:
+    the rows are generated as frames and loaded in three inserts. (Demo answers plan no follow-up
+    visits; answers given on the live form do.)"""
+    questionnaire = Questionnaire.objects.filter(kind=SurveyKind.ROUTINE, is_current=True).first()
+    if questionnaire is None:
+        return
+    questions = list(Question.objects.filter(questionnaire=questionnaire).order_by("position"))
+    retailers = pd.DataFrame(list(Retailer.objects.values_list("id", "service_area_id")), columns=["id", "area"])
+    picked = retailers[rng.random(len(retailers)) < 0.5].reset_index(drop=True)
+    k = len(picked)
+    if not k:
+        return
+    tz = timezone.get_current_timezone()
+    invited_on = pd.to_datetime(until) - pd.to_timedelta(rng.integers(0, 180, k), unit="D")
+    created = (invited_on + pd.Timedelta(hours=9, minutes=30)).tz_localize(tz)
+    expires = created + pd.Timedelta(days=14)
+    recent = (pd.to_datetime(until) - invited_on).days < 14
+    answered = rng.random(k) < np.where(recent, 0.35, 0.55)
+    status = np.where(answered, "answered", np.where(recent, "sent", "expired"))
+    answered_at = created + pd.to_timedelta(rng.integers(1, 72 * 60, k), unit="min")
+    first_id = (SurveyInvitation.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+    ids = np.arange(first_id, first_id + k)
+    # Scores: mostly 4–5, a few unhappy shops (ratings 1–2, NPS 0–6).
+    kinds = [question.type for question in questions]
+    scores = {}
+    for index, question in enumerate(questions):
+        if question.type == "rating":
+            scores[index] = rng.choice(np.arange(1, 6), k, p=[0.03, 0.05, 0.14, 0.42, 0.36])
+        elif question.type == "nps":
+            scores[index] = rng.choice(np.arange(0, 11), k, p=NPS_SHARES)
+    rating_idx = [i for i, kind in enumerate(kinds) if kind == "rating"]
+    nps_idx = [i for i, kind in enumerate(kinds) if kind == "nps"]
+    ratings = np.stack([scores[i] for i in rating_idx]) if rating_idx else np.zeros((0, k), dtype=int)
+    nps = np.stack([scores[i] for i in nps_idx]) if nps_idx else np.zeros((0, k), dtype=int)
+    on = answered.astype(int)
+    invitations = pd.DataFrame({
+        "id": ids, "retailer_id": picked["id"].to_numpy(), "questionnaire_id": questionnaire.pk,
+        "kind": SurveyKind.ROUTINE, "period_start": invited_on.strftime("%Y-%m-%d"), "ticket_id": None,
+        "service_area_id_at": picked["area"].to_numpy(),
+        "tier_at": _pick(rng, ["key", "ordinary", "special"], k, p=[0.25, 0.70, 0.05]),
+        "channel": "sms", "status": status, "attempts": 1, "last_error": "", "next_attempt_at": None,
+        "reminders_sent": np.where(answered, 0, 2), "invited_on": invited_on.strftime("%Y-%m-%d"),
+        "invited_month": invited_on.strftime("%Y-%m-01"),
+        "created_at": _db_times(created), "sent_at": _db_times(created), "last_sent_at": _db_times(created),
+        "expires_at": _db_times(expires), "answered_at": _db_times(answered_at).astype(object).where(answered, None),
+        "ratings": len(rating_idx) * on, "ratings_satisfied": (ratings >= 4).sum(axis=0) * on,
+        "nps_answers": len(nps_idx) * on, "promoters": (nps >= 9).sum(axis=0) * on,
+        "detractors": (nps <= 6).sum(axis=0) * on,
+    })  # fmt: skip
+    insert_frame(SurveyInvitation._meta.db_table, invitations)
+    done = np.flatnonzero(answered)
+    first_response = (SurveyResponse.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+    response_ids = np.arange(first_response, first_response + len(done))
+    low = ((ratings[:, done] <= 2).any(axis=0) if rating_idx else False) | (
+        (nps[:, done] <= 6).any(axis=0) if nps_idx else False
+    )
+    responses = pd.DataFrame({
+        "id": response_ids, "invitation_id": ids[done], "retailer_id": picked["id"].to_numpy()[done],
+        "questionnaire_id": questionnaire.pk, "answered_at": invitations["answered_at"].to_numpy()[done],
+        "low_score": low, "follow_up_id": None,
+    })  # fmt: skip
+    insert_frame(SurveyResponse._meta.db_table, responses)
+    answers = []
+    for index, question in enumerate(questions):
+        if question.type in ("rating", "nps"):
+            values, texts = scores[index][done], ""
+        elif question.type == "choice":
+            values, texts = None, _pick(rng, question.option_list, len(done))
+        else:
+            commented = rng.random(len(done)) < 0.2
+            frame = pd.DataFrame({"response_id": response_ids[commented], "question_id": question.pk, "score": None,
+                                  "text": _pick(rng, SURVEY_COMMENTS, int(commented.sum()))})  # fmt: skip
+            answers.append(frame)
+            continue
+        answers.append(
+            pd.DataFrame({"response_id": response_ids, "question_id": question.pk, "score": values, "text": texts})
+        )
+    if answers:
+        frame = pd.concat(answers, ignore_index=True)
+        frame["score"] = pd.Series([None if pd.isna(v) else int(v) for v in frame["score"]], dtype=object)
+        insert_frame(SurveyAnswer._meta.db_table, frame)
+    survey_results_rebuild()

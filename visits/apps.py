@@ -14,3 +14,14 @@ class VisitsConfig(AppConfig):
 
         register_timeline_source(visit_timeline_events)
         register_dossier_tab(DossierTab("visits", _("Visits"), "visits:retailer-visits", "visits"))
+        register_surveys()
+
+
+def register_surveys() -> None:
+    """Surveys (issue 11): the dossier's surveys tab and the answers on its timeline."""
+    from retailers.dossier import DossierTab, register_dossier_tab
+    from retailers.timeline import register_timeline_source
+    from visits.survey_selectors import survey_timeline_events
+
+    register_timeline_source(survey_timeline_events)
+    register_dossier_tab(DossierTab("surveys", _("Surveys"), "visits:retailer-surveys", "visits"))

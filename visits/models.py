@@ -351,3 +351,272 @@ class VisitKpiDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.manager_id}/{self.service_area_id}"
+# ------------------------------------------------------------------------------------------------
+# Surveys (满意度调查, issue 11): questionnaires, invitations sent by link, responses and answers.
+# ------------------------------------------------------------------------------------------------
+
+
+class SurveyKind(models.TextChoices):
+    ROUTINE = "routine", pgettext_lazy("survey kind", "Routine")
+    POST_COMPLAINT = "post_complaint", pgettext_lazy("survey kind", "After a complaint")
+
+
+class Questionnaire(models.Model):
+    """One version of a questionnaire (问卷). Versions are never edited once a shop was invited to
+    them: an admin publishes a new version (a copy to edit), which becomes the current one of its
+    kind; invitations and answers keep the version they were sent and answered."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=SurveyKind.choices)
+    version = models.PositiveSmallIntegerField(_("version"), default=1, validators=[MinValueValidator(1)])
+    title = models.CharField(_("title"), max_length=100)
+    intro = models.TextField(_("introduction"), blank=True)
+    is_current = models.BooleanField(_("current version"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="questionnaire_version_unique"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(is_current=True), name="questionnaire_one_current"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class QuestionType(models.TextChoices):
+    RATING = "rating", _("Rating 1–5")
+    NPS = "nps", _("Likelihood to recommend 0–10")
+    CHOICE = "choice", _("Single choice")
+    TEXT = "text", _("Free text")
+
+
+class Question(models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions", verbose_name=_("questionnaire")
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    type = models.CharField(_("type"), max_length=10, choices=QuestionType.choices)
+    text = models.CharField(_("question"), max_length=200)
+    # The options of a single-choice question, one per line.
+    options = models.TextField(_("options (one per line)"), blank=True)
+    required = models.BooleanField(_("required"), default=True)
+
+    class Meta:
+        ordering = ["questionnaire", "position", "id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "position"], name="question_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text}"
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.type == QuestionType.CHOICE and len(self.option_list) < 2:
+            raise ValidationError({"options": _("A single-choice question needs at least two options.")})
+
+
+class InvitationStatus(models.TextChoices):
+    QUEUED = "queued", pgettext_lazy("invitation", "Queued")
+    SENDING = "sending", pgettext_lazy("invitation", "Sending")
+    SENT = "sent", pgettext_lazy("invitation", "Sent")
+    FAILED = "failed", pgettext_lazy("invitation", "Failed")
+    ANSWERED = "answered", pgettext_lazy("invitation", "Answered")
+    EXPIRED = "expired", pgettext_lazy("invitation", "Expired")
+
+
+class SurveyChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class SurveyInvitation(models.Model):
+    """One shop's invitation to one questionnaire version (调查邀请): at most one routine invitation
+    per shop and period, and one post-complaint invitation per ticket (database constraints, so a
+    retried or doubled job cannot invite twice). Only the hashes of its links' tokens are kept
+    (SurveyToken); the token itself exists only in the message sent."""
+
+    retailer = models.ForeignKey(
+        Retailer, on_delete=models.CASCADE, related_name="survey_invitations", verbose_name=_("retailer")
+    )
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("questionnaire")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SurveyKind.choices)
+    # The first day of the shop's survey period (routine), or the day the ticket closed.
+    period_start = models.DateField(_("period from"))
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("complaint ticket")
+    )
+    # The shop's area and tier when invited, stored so that the results group by them with one
+    # scan of this table (and a shop moved later still counts where it was surveyed).
+    service_area_id_at = models.BigIntegerField(_("service area"), null=True, blank=True)
+    tier_at = models.CharField(_("tier"), max_length=10, blank=True, db_default="")
+    channel = models.CharField(_("channel"), max_length=10, choices=SurveyChannel.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0, db_default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True, db_default="")
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders"), default=0, db_default=0)
+    invited_on = models.DateField(_("invited on"))
+    # The first day of invited_on's month, stored so that the results group by month without a
+    # date function per row (SQLite's is a Python call).
+    invited_month = models.DateField(_("month invited"))
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # The response's scores, stored with it (rather than summed from the answers) so that the
+    # results page aggregates one table: counts of rating answers, of 4–5 ratings, of NPS answers,
+    # promoters (9–10) and detractors (0–6).
+    ratings = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    ratings_satisfied = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    nps_answers = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    promoters = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    detractors = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+
+    class Meta:
+        ordering = ["-invited_on", "-id"]
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retailer", "period_start"],
+                condition=Q(kind="routine"),
+                name="survey_invitation_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(ticket__isnull=False), name="survey_invitation_once_per_ticket"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="answered") | Q(answered_at__isnull=False),
+                name="survey_invitation_answered_has_time",
+            ),
+        ]
+        indexes = [
+            # Results: one scan of this index alone (every column the aggregates read) for a period.
+            models.Index(
+                fields=[
+                    "invited_on", "service_area_id_at", "tier_at", "invited_month", "status", "sent_at",
+                    "ratings", "ratings_satisfied", "nps_answers", "promoters", "detractors", "retailer",
+                ],
+                name="survey_invitation_results",
+            ),
+            models.Index(fields=["retailer", "invited_on"], name="survey_invitation_retailer"),
+            # The send and reminder sweeps.
+            models.Index(fields=["status", "next_attempt_at"], name="survey_invitation_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.retailer_id} {self.get_kind_display()} {self.period_start} ({self.get_status_display()})"
+
+
+class SurveyToken(models.Model):
+    """The SHA-256 of one link's token (every message, reminders included, carries a fresh link;
+    each stays valid until the invitation expires or is answered)."""
+
+    invitation = models.ForeignKey(
+        SurveyInvitation, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("invitation")
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey link")
+        verbose_name_plural = _("survey links")
+
+    def __str__(self) -> str:
+        return f"{self.invitation_id}: {self.token_hash[:8]}…"
+
+
+class SurveyResponse(models.Model):
+    """A shop's answers to its invitation: one per invitation (the database refuses a second)."""
+
+    invitation = models.OneToOneField(
+        SurveyInvitation, on_delete=models.CASCADE, related_name="response", verbose_name=_("invitation")
+    )
+    retailer = models.ForeignKey(
+        Retailer, on_delete=models.CASCADE, related_name="survey_responses", verbose_name=_("retailer")
+    )
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="responses", verbose_name=_("questionnaire")
+    )
+    answered_at = models.DateTimeField(_("answered at"))
+    low_score = models.BooleanField(_("low score"), default=False)
+    follow_up = models.ForeignKey(
+        Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("follow-up visit")
+    )
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        indexes = [models.Index(fields=["retailer", "answered_at"], name="survey_response_retailer")]
+
+    def __str__(self) -> str:
+        return f"{self.retailer_id} @ {self.answered_at:%Y-%m-%d}"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(
+        SurveyResponse, on_delete=models.CASCADE, related_name="answers", verbose_name=_("response")
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+", verbose_name=_("question"))
+    # A rating (1–5) or NPS answer (0–10); the chosen option or the text of the others.
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    text = models.TextField(_("answer"), blank=True)
+
+    class Meta:
+        ordering = ["response", "question__position"]
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="survey_answer_once_per_question"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__lte=10), name="survey_answer_score_0_to_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}/{self.question_id}: {self.score if self.score is not None else self.text[:20]}"
+
+
+class SurveyResultCell(models.Model):
+    """The survey figures of one month (invited), service area and tier: the invitations' stored
+    scores summed, kept so that the results page reads a few thousand rows rather than every
+    invitation. Recomputed from the invitations for the cells a send or an answer touches (under a
+    row lock), and rebuilt whole by `survey_results_rebuild`."""
+
+    month = models.DateField(_("month"))
+    service_area_id = models.BigIntegerField(_("service area"))
+    tier = models.CharField(_("tier"), max_length=10, blank=True)
+    invited = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    ratings = models.PositiveIntegerField(default=0)
+    ratings_satisfied = models.PositiveIntegerField(default=0)
+    nps_answers = models.PositiveIntegerField(default=0)
+    promoters = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("survey figures")
+        verbose_name_plural = _("survey figures")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "service_area_id", "tier"], name="survey_result_cell_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.service_area_id} {self.tier}"

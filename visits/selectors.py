@@ -338,3 +338,18 @@ def visit_kpis_from_days(
         group["retailer__service_area"] = group.pop("service_area")
         group["retailer__service_area__name"] = group.pop("service_area__name")
     return _kpi_combine(groups, start=start, end=end)
+# Surveys: the reads other apps pull (the rest are in visits/survey_selectors.py).
+from visits.survey_selectors import (  # noqa: E402
+    RetailerSatisfaction,
+    SurveyAnswered,
+    survey_answers_for_points,
+    survey_satisfaction_by_retailer,
+)
+
+__all__ = [
+    "RetailerSatisfaction",
+    "SurveyAnswered",
+    "survey_answers_for_points",
+    "survey_satisfaction_by_retailer",
+    "visits_visible_to",
+]

@@ -23,3 +23,26 @@ def visit_kpis_refresh_manager_task(manager_id: int) -> int:
     from visits.services import visit_kpis_refresh
 
     return visit_kpis_refresh(manager_ids=[manager_id])
+
+
+# Surveys
+
+
+@shared_task(name="visits.surveys_send")
+def surveys_send_task() -> dict[str, int]:
+    """Beat entry, daily: invite the shops due, after closed complaints, remind, resume (safe to run twice)."""
+    from visits.surveys import surveys_send
+
+    return surveys_send()
+
+
+@shared_task(name="visits.surveys_deliver")
+def surveys_deliver_task(ids: list[int]) -> dict[str, int]:
+    """Send the invitations `ids` (queued after the commit that created them); the failed ones are
+    queued again after their back-off, and the service's claim makes a doubled task send nothing twice."""
+    from visits.surveys import survey_invitations_deliver
+
+    report = survey_invitations_deliver(ids=ids)
+    for retry_ids, seconds in report.retry or []:
+        surveys_deliver_task.apply_async(args=[retry_ids], countdown=seconds)
+    return {"sent": report.sent, "failed": report.failed, "skipped": report.skipped}

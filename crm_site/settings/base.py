@@ -256,3 +256,33 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "crm_site.security.client_ip"
 AXES_VERBOSE = False  # no "AXES: BEGIN" line at the start of every command and worker
+
+# --- Satisfaction surveys (visits/surveys.py, issue 11) --------------------------------------------
+# A shared cache for the survey page's rate limits (django-ratelimit): with several web processes set
+# CACHE_URL (e.g. redis://127.0.0.1:6379/1), else each process counts on its own.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# How invitations reach a shop: "sms" (SMS_BACKEND) or "email" (Django's mail, to
+# SURVEY_EMAIL_RECIPIENT with {phone} replaced: shops have no address of their own, so this is an
+# e-mail-to-SMS gateway of the operator).
+SURVEY_CHANNEL = env("SURVEY_CHANNEL", default="sms")
+SURVEY_EMAIL_RECIPIENT = env("SURVEY_EMAIL_RECIPIENT", default="{phone}@sms.invalid")
+# visits.channels.ConsoleSmsBackend prints each message (link included) on standard output, like
+# Django's console e-mail backend; FileSmsBackend appends them to a file under SMS_FILE_PATH;
+# LocmemSmsBackend keeps them in visits.channels.outbox (tests). A real gateway is one more class.
+SMS_BACKEND = env("SMS_BACKEND", default="visits.channels.ConsoleSmsBackend")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
+# The absolute address the links in the messages start with (the public /s/<token>/ page).
+SURVEY_BASE_URL = env("SURVEY_BASE_URL", default="http://127.0.0.1:8000")
+SURVEY_VALID_DAYS = env.int("SURVEY_VALID_DAYS", default=14)  # a link answers for this many days
+SURVEY_REMINDERS_MAX = env.int("SURVEY_REMINDERS_MAX", default=2)  # reminders to a shop that has not answered
+SURVEY_REMINDER_GAP_DAYS = env.int("SURVEY_REMINDER_GAP_DAYS", default=3)  # at least this long after the last message
+SURVEY_SEND_ATTEMPTS = env.int("SURVEY_SEND_ATTEMPTS", default=5)  # then the invitation stays failed
+SURVEY_BATCH_SIZE = env.int("SURVEY_BATCH_SIZE", default=5000)  # invitations created/queued per transaction
+SURVEY_SEND_BATCH_SIZE = env.int("SURVEY_SEND_BATCH_SIZE", default=200)  # invitations one send task takes
+# A complaint closed within this many days before the job is surveyed (not the whole history at
+# the first run); the follow-up visit of a low score is planned this many days ahead.
+SURVEY_COMPLAINT_WITHIN_DAYS = env.int("SURVEY_COMPLAINT_WITHIN_DAYS", default=14)
+SURVEY_FOLLOW_UP_DAYS = env.int("SURVEY_FOLLOW_UP_DAYS", default=2)
+# The public page: requests per client address (every page view) and answers tried per link.
+SURVEY_RATE_PER_IP = env("SURVEY_RATE_PER_IP", default="60/m")
+SURVEY_RATE_PER_LINK = env("SURVEY_RATE_PER_LINK", default="20/h")

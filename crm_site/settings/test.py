@@ -14,3 +14,8 @@ VAR_DIR.mkdir(exist_ok=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrent tests then wait on locks as production SQLite does.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+SMS_BACKEND = "visits.channels.LocmemSmsBackend"
+SURVEY_BASE_URL = "http://testserver"
+# The access tests walk the public survey page as eight users; the rate-limit tests set their own.
+SURVEY_RATE_PER_IP = "10000/m"
+SURVEY_RATE_PER_LINK = "10000/m"

@@ -124,6 +124,12 @@ ACCESS: dict[str, Access] = {
     "visits:retailer-visits": access({ADMIN, SUPERVISOR, MANAGER}),
     "visits:kpis": access({ADMIN, SUPERVISOR, MANAGER}),
     "visits:kpis-export": access({ADMIN, SUPERVISOR, MANAGER}),
+    "visits:surveys": access(AREAS_BY_KEY["visits"].roles),
+    "visits:survey-export": access(AREAS_BY_KEY["visits"].roles),
+    "visits:survey-invitations": access(AREAS_BY_KEY["visits"].roles),
+    "visits:questionnaires": access({ADMIN}),
+    "visits:retailer-surveys": access(AREAS_BY_KEY["visits"].roles),
+    "survey-answer": access(PUBLIC),  # the survey answered by link (visits.views.public)
     "loyalty:index": access(AREAS_BY_KEY["loyalty"].roles),
     "analytics:index": access(AREAS_BY_KEY["analytics"].roles),
 }
@@ -136,6 +142,7 @@ PARAMETERS = {
     "job_pk": "export_job",
     "kind": "import_kind",
     "move": "ticket_move",
+    "token": "survey_token",
 }
 
 
@@ -217,6 +224,7 @@ class World:
         )
         job.error_report.save("errors.xlsx", ContentFile(b"x"))
         self.import_job = job.pk
+        self.survey_token = _survey_link(prefecture["shops"]["a"])
         self.export_jobs = {
             key: ExportJob.objects.create(
                 user=user, kind="retailers", status=ExportJob.Status.SUCCEEDED, file=ContentFile(b"x", name="e.xlsx")
@@ -275,6 +283,22 @@ def _own_export_job(world: World, probe: Probe, where: str):
     return next(pk for key, pk in world.export_jobs.items() if pk != mine)  # someone else's
 
 
+def _survey_link(retailer) -> str:
+    """A working survey link's token for `retailer` (an invitation queued, its token's hash stored)."""
+    from visits.models import SurveyToken
+    from visits.surveys import survey_invitations_create, token_new
+
+    survey_invitations_create()
+    token, hashed = token_new()
+    SurveyToken.objects.create(invitation=retailer.survey_invitations.get(), token_hash=hashed)
+    return token
+
+
+def _survey_token(world: World, probe: Probe, where: str):
+    """Links are nobody's: a working one, or one that was never sent (forged)."""
+    return {"inside": world.survey_token, "missing": "forged-" + "x" * 36}.get(where)
+
+
 # How to make each kind of object (add one here when a parameter holds something new).
 OBJECTS: dict[str, Callable] = {
     "retailer": _scoped("retailer"),
@@ -288,7 +312,8 @@ OBJECTS: dict[str, Callable] = {
     "import_job": _global("import_job"),
     "export_job": _own_export_job,
     "import_kind": _literal("retailers", "no-such-kind"),
-    "ticket_move": _literal("acknowledge"),  # an unknown move is refused by the workflow, with a message
+    "ticket_move": _literal("acknowledge"),
+    "survey_token": _survey_token,  # an unknown move is refused by the workflow, with a message
 }
 
 

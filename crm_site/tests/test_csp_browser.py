@@ -68,6 +68,9 @@ def pages(prefecture):
         "/complaints/create/",
         f"/complaints/{ticket.pk}/",
         "/complaints/report/",
+        "/visits/surveys/",
+        "/visits/surveys/invitations/",
+        "/visits/surveys/questionnaires/",
         "/retailers/imports/",
         "/exports/",
     ]

@@ -150,3 +150,27 @@ def test_a_grading_run_from_make_run_is_recorded_as_the_command_not_the_schedule
     assert (run.trigger, run.started_by) == (RunTrigger.COMMAND, None)
     with translation.override("zh-hans"):
         assert run.get_trigger_display() == "命令行" != str(RunTrigger.SCHEDULE.label)
+
+
+def test_the_demo_has_survey_invitations_and_answers_that_add_up():
+    from visits.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+    from visits.survey_selectors import survey_results
+
+    seed(retailers=200)
+    answered = SurveyInvitation.objects.filter(status="answered")
+    assert 50 <= SurveyInvitation.objects.count() <= 150
+    assert answered.count() == SurveyResponse.objects.count() > 10
+    assert SurveyAnswer.objects.filter(score__isnull=False).exists()
+    assert SurveyAnswer.objects.exclude(text="").exists()
+    # The stored scores are those of the answers: ratings of 4–5 per invitation.
+    invitation = answered.select_related("response").first()
+    assert invitation.ratings_satisfied == SurveyAnswer.objects.filter(
+        response=invitation.response, question__type="rating", score__gte=4
+    ).count()
+    admin = User.objects.create(username="results_admin", is_superuser=True)
+    results = survey_results(user=admin, start=UNTIL - datetime.timedelta(days=200), end=UNTIL)
+    assert results.total.invited == SurveyInvitation.objects.count()
+    assert results.total.csat is not None and results.total.nps is not None
+    until = datetime.datetime.combine(UNTIL, datetime.time(), tzinfo=datetime.UTC)
+    stale = SurveyInvitation.objects.filter(expires_at__lt=until - datetime.timedelta(days=1), status="sent")
+    assert not stale.exists()
