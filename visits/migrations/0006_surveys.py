@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('complaints', '0005_ticket_event_message'),
         ('retailers', '0009_lunar_birthday'),
-        ('visits', '0004_care_policy_defaults'),
+        ('visits', '0005_visit_kpi_day'),
     ]
 
     operations = [

@@ -45,7 +45,7 @@ def resync_roles(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("visits", "0005_surveys"),
+        ("visits", "0006_surveys"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
         ("crm_site", "0011_roles_for_axes"),
     ]
