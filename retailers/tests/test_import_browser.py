@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -90,7 +91,8 @@ def test_admin_fills_the_template_checks_fixes_imports_and_exports(
 
 def switch_language(browser, language: str) -> None:
     click(browser, browser.find_element(By.CSS_SELECTOR, f"button[name=language][value='{language}']"))
-    WebDriverWait(browser, 10).until(
+    # The old page's <html> can go stale while it is read: that means "not yet", not a failure.
+    WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
         lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     )
 
