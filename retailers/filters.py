@@ -14,11 +14,50 @@ from retailers.selectors import retailers_matching
 from retailers.validators import to_half_width
 
 # Sort keys offered on the list (keyset-paginated on (key, id)).
+# A province has about 1,200 service areas and as many managers: past this many options, their
+# drop-downs list the chosen region's only (and the option already chosen), which is both what a
+# user can read and what keeps the page fast (2,400 options were 60 % of the list's time).
+NARROW_CHOICES_ABOVE = 60
 SORTS = ("name", "license_no", "license_expires_on", "stars")
 STAR_CHOICES = [(n, "★" * n) for n in range(5, 0, -1)] + [(0, _("Not graded"))]
 
 
-class RetailerFilter(django_filters.FilterSet):
+class ChoicesByRegion:
+    """For a FilterSet with a `region` filter: the options its area-sized drop-downs show.
+
+    Only what is shown is narrowed; the filters still accept any choice of the user's scope, so a
+    bookmarked list with a service area and no region keeps working."""
+
+    narrowed_filters: tuple[str, ...] = ("service_area",)
+    region_lookups: dict[str, str] = {"service_area": "region_id"}
+
+    def _chosen_id(self, name: str) -> int | None:
+        value = self.form[name].value()
+        return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
+
+    def shown_choices(self) -> dict[str, list[tuple[object, str]]]:
+        """{filter name: [(value, label), …]} for each narrowed filter, the empty choice first."""
+        if not hasattr(self, "_shown_choices"):
+            region = self._chosen_id("region")
+            self._shown_choices = {name: self._shown(name, region) for name in self.narrowed_filters}
+        return self._shown_choices
+
+    def _shown(self, name: str, region: int | None) -> list[tuple[object, str]]:
+        field = self.form.fields[name]
+        queryset = field.queryset
+        if region is not None:
+            rows = list(queryset.filter(**{self.region_lookups[name]: region}))
+        else:
+            rows = list(queryset[: NARROW_CHOICES_ABOVE + 1])
+        empty = [("", field.empty_label)]
+        if len(rows) > NARROW_CHOICES_ABOVE:
+            chosen = self._chosen_id(name)
+            rows = list(queryset.filter(pk=chosen)) if chosen is not None else []
+            empty = [("", _("— choose a region first —"))]
+        return empty + [(row.pk, field.label_from_instance(row)) for row in rows]
+
+
+class RetailerFilter(ChoicesByRegion, django_filters.FilterSet):
     """The retailer list's filters; the state lives in the URL so a list can be bookmarked and exported."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
@@ -40,6 +79,9 @@ class RetailerFilter(django_filters.FilterSet):
     no_order_weeks = django_filters.NumberFilter(
         label=_("No order for (weeks)"), method="filter_no_order_weeks", min_value=1, max_value=520
     )
+
+    narrowed_filters = ("service_area", "account_manager")
+    region_lookups = {"service_area": "region_id", "account_manager": "service_areas__region_id"}
 
     class Meta:
         model = Retailer
@@ -93,7 +135,7 @@ class IdFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(ChoicesByRegion, django_filters.FilterSet):
     """The order list's filters (state in the URL, shared by the page and its exports)."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")

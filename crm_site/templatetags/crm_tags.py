@@ -9,15 +9,17 @@ register = template.Library()
 
 
 @register.simple_tag
-def select_options(bound_field) -> SafeString:
-    """The <option>s of a choice field, rendered in Python: a filter with a thousand service
-    areas would otherwise spend most of the page's time in the template loop."""
+def select_options(bound_field, shown_choices=None) -> SafeString:
+    """The <option>s of a choice field, rendered in Python (a template loop over hundreds of
+    options costs most of a page's time). `shown_choices` ({field name: [(value, label), …]},
+    e.g. a filter's `shown_choices()`) replaces the field's own choices where it names the field."""
     value = bound_field.value()
     current = {str(item) for item in (value if isinstance(value, list) else [value])}
+    choices = (shown_choices or {}).get(bound_field.name, bound_field.field.choices)
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((choice, " selected" if str(choice) in current else "", label) for choice, label in bound_field.field.choices),
+        ((choice, " selected" if str(choice) in current else "", label) for choice, label in choices),
     )
 
 
