@@ -220,6 +220,13 @@ def as_text(column: str) -> str:
     return f"CAST({column} AS TEXT)" if connection.vendor == "sqlite" else column
 
 
+def as_float(expression: str) -> str:
+    """A numeric aggregate fetched as a float on PostgreSQL, where the driver would otherwise build
+    a Decimal per value (300,000 shops × three columns: a second of the signals' time); pandas
+    turns the columns into floats anyway. SQLite already returns floats."""
+    return f"CAST({expression} AS DOUBLE PRECISION)" if connection.vendor == "postgresql" else expression
+
+
 def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame:
     """One row per eligible shop with its raw signals, from order headers (never order lines).
 
@@ -244,8 +251,9 @@ def load_signals(*, policy: GradingPolicy, as_of: datetime.date) -> pd.DataFrame
         SELECT r.id, r.license_no, a.region_id, r.service_area_id, {as_text("r.partner_since")}, r.credit_level,
                COALESCE(latest.tier, (SELECT g.tier FROM grading_retailergrade g WHERE g.retailer_id = r.id
                                       ORDER BY g.run_id DESC LIMIT 1), r.tier),
-               COALESCE(o.amount, 0), COALESCE(o.cartons, 0), COALESCE(o.orders, 0),
-               COALESCE(o.high_end, 0), COALESCE(o.low_tar, 0), COALESCE(o.brands, 0), COALESCE(c.findings, 0),
+               {as_float("COALESCE(o.amount, 0)")}, COALESCE(o.cartons, 0), COALESCE(o.orders, 0),
+               {as_float("COALESCE(o.high_end, 0)")}, COALESCE(o.low_tar, 0), {as_float("COALESCE(o.brands, 0)")},
+               COALESCE(c.findings, 0),
                ov.tier
         FROM {every_shop(alias="r")}
         JOIN retailers_servicearea a ON a.id = r.service_area_id
