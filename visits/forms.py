@@ -293,3 +293,30 @@ class KpiPeriodForm(forms.Form):
             elif start and end and (end - start).days >= self.MAX_DAYS:
                 self.add_error("end", _("To: a period may be at most a year long."))
         return data
+
+
+class AgendaForm(forms.Form):
+    """Whose agenda, and (for the route sheet) which day: ?manager=<id>&day=YYYY-MM-DD. A
+    supervisor or an admin chooses among `managers`; a manager has no choice (their own)."""
+
+    day = forms.DateField(
+        label=_("date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Date: enter a date such as 2026-09-01.")},
+    )
+
+    def __init__(self, *args, managers=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if managers is not None:
+            from retailers.selectors import account_manager_label
+
+            field = forms.ModelChoiceField(
+                label=_("sales manager"),
+                queryset=managers,
+                required=False,
+                empty_label=_("My own agenda"),
+                error_messages={"invalid_choice": _("Sales manager: choose one of the managers of your regions.")},
+            )
+            field.label_from_instance = account_manager_label
+            self.fields["manager"] = field

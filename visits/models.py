@@ -161,6 +161,7 @@ class Visit(models.Model):
         ordering = ["planned_on", "id"]
         verbose_name = pgettext_lazy("a visit", "visit")
         verbose_name_plural = pgettext_lazy("a visit", "visits")
+        permissions = [("export_visit_route", _("Can export a day's route sheet"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["retailer"],

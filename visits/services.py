@@ -561,6 +561,7 @@ def visit_miss(*, visit: Visit, user, reason: str, note: str = "", new_date: dat
 # log or a miss for the one manager.
 # ---------------------------------------------------------------------------------------------
 
+
 def _kpi_refresh_sql(*, dialect: _Dialect, where_manager: str) -> str:
     from visits.models import MissReason, VisitKpiDay
 
@@ -646,3 +647,184 @@ def _kpi_refresh_after(visit: Visit) -> None:
 
     manager_id = visit.manager_id
     transaction.on_commit(lambda: visit_kpis_refresh_manager_task.delay(manager_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Care reminders (关怀提醒): birthdays and festivals coming up, N days ahead (CarePolicy), made
+# set-based once a day; one click turns one into a planned care visit, another dismisses it.
+# ---------------------------------------------------------------------------------------------
+
+
+def _lunar_card_dates(*, first: datetime.date, last: datetime.date) -> dict[tuple[int, int, bool], datetime.date]:
+    """Every lunar birthday a card can hold (month, day, leap) whose date (care_dates' rule for a
+    missing leap month or day 30) falls in [first, last]. A lunar year starts in January or
+    February: the lunar years from first.year - 1 to last.year are tried."""
+    from visits.care_dates import lunar_birthday_in
+
+    found = {}
+    for year in range(first.year - 1, last.year + 1):
+        for month in range(1, 13):
+            for day in range(1, 31):
+                for leap in (False, True):
+                    date = lunar_birthday_in(year, month=month, day=day, leap_month=leap)
+                    if first <= date <= last:
+                        found[(month, day, leap)] = date
+    return found
+
+
+def _solar_card_dates(*, first: datetime.date, last: datetime.date) -> dict[tuple[int, int], datetime.date]:
+    """Every (month, day) of a solar birthday whose date in its year falls in [first, last]
+    (29 February is 28 February in a common year)."""
+    from visits.care_dates import solar_birthday_in
+
+    found = {}
+    for offset in range((last - first).days + 1):
+        day = first + datetime.timedelta(days=offset)
+        found[(day.month, day.day)] = day
+        if (day.month, day.day) == (2, 28) and solar_birthday_in(day.year, datetime.date(2000, 2, 29)) == day:
+            found[(2, 29)] = day
+    return found
+
+
+def _reminders_insert(*, occasion: str, retailers, dates: list[tuple, datetime.date], days_ahead: int) -> int:
+    """INSERT … SELECT one reminder per shop of `retailers` for `occasion`: `dates` is a list of
+    (Q matching the shops, their date) pairs; a reminder already there (any status) stays as it is."""
+    from django.db.models import Case, DateField, Q, Value, When
+
+    from visits.models import CareReminder, CareReminderStatus
+
+    if not dates:
+        return 0
+    occurs_on = Case(*[When(match, then=Value(day)) for match, day in dates], output_field=DateField())
+    remind_from = Case(
+        *[When(match, then=Value(day - datetime.timedelta(days=days_ahead))) for match, day in dates],
+        output_field=DateField(),
+    )
+    matching = Q()
+    for match, _day in dates:
+        matching |= match
+    select = (
+        retailers.filter(matching)
+        .annotate(
+            r_occasion=Value(occasion),
+            r_occurs_on=occurs_on,
+            r_remind_from=remind_from,
+            r_status=Value(CareReminderStatus.OPEN),
+            r_created_at=Value(timezone.now()),
+        )
+        .values_list("pk", "r_occasion", "r_occurs_on", "r_remind_from", "r_status", "r_created_at")
+        .order_by()
+    )
+    sql, params = select.query.sql_with_params()
+    table = connection.ops.quote_name(CareReminder._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (retailer_id, occasion, occurs_on, remind_from, status, created_at) "  # noqa: S608
+            f"SELECT * FROM ({sql}) s WHERE s.r_occurs_on IS NOT NULL ON CONFLICT DO NOTHING",
+            params,
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def care_reminders_create(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Create the care reminders due from `today`: for every enabled care policy, each servable
+    shop (active, with an account manager, its licence valid on the day; of the policy's tiers if
+    it names any) whose occasion falls within the policy's days ahead gets one reminder, shown from
+    that many days before. One INSERT … SELECT per occasion over every shop.
+
+    Festivals are reminded per shop, like birthdays: a care visit, a dismissal, the dossier and
+    the policy's tiers are all per shop (the agenda groups them). Idempotent: at most one reminder
+    per shop, occasion and date (a database constraint), so a second run, a second worker or a
+    reminder dismissed earlier adds nothing. Returns the reminders created per occasion."""
+    from django.db.models import Q
+
+    from visits.care_dates import Birthday, Festival, festival_dates
+    from visits.models import CarePolicy
+
+    today = today or timezone.localdate()
+    servable = Retailer.objects.filter(status=RetailerStatus.ACTIVE, account_manager__isnull=False)
+    created = {}
+    for policy in CarePolicy.objects.filter(enabled=True):
+        last = today + datetime.timedelta(days=policy.days_ahead)
+        shops = servable.filter(tier__in=policy.tiers) if policy.tiers else servable
+        if policy.occasion == Birthday.SOLAR:
+            dates = [
+                (Q(birthday__month=month, birthday__day=day, license_expires_on__gte=date), date)
+                for (month, day), date in _solar_card_dates(first=today, last=last).items()
+            ]
+        elif policy.occasion == Birthday.LUNAR:
+            dates = [
+                (
+                    Q(
+                        lunar_birthday_month=month,
+                        lunar_birthday_day=day,
+                        lunar_birthday_leap=leap,
+                        license_expires_on__gte=date,
+                    ),
+                    date,
+                )
+                for (month, day, leap), date in _lunar_card_dates(first=today, last=last).items()
+            ]
+        else:
+            festival = Festival(policy.occasion)
+            days = [festival_dates(year)[festival] for year in range(today.year, last.year + 1)]
+            dates = [(Q(license_expires_on__gte=date), date) for date in days if today <= date <= last]
+        created[policy.occasion] = _reminders_insert(
+            occasion=policy.occasion, retailers=shops, dates=dates, days_ahead=policy.days_ahead
+        )
+    return created
+
+
+def _reminder_to_act_on(*, reminder, user):
+    from django.core.exceptions import PermissionDenied
+
+    from visits.models import CareReminder, CareReminderStatus
+
+    _check_scope(retailer=reminder.retailer, user=user)
+    if not visit_may_log_unplanned(retailer=reminder.retailer, user=user):
+        raise PermissionDenied
+    locked = CareReminder.objects.select_for_update().select_related("retailer__account_manager").get(pk=reminder.pk)
+    if locked.status != CareReminderStatus.OPEN:
+        raise VisitError(_("This reminder is already “%(status)s”.") % {"status": locked.get_status_display()})
+    return locked
+
+
+def care_visit_day(*, occurs_on: datetime.date, today: datetime.date) -> datetime.date:
+    """When a care visit is planned: the last working day on or before the occasion (a festival
+    is often a holiday), not before today; today when no working day is left before it."""
+    day = occurs_on
+    while day > today and not is_working_day(day):
+        day -= datetime.timedelta(days=1)
+    return max(day, today)
+
+
+@transaction.atomic
+def care_reminder_plan(*, reminder, user) -> Visit:
+    """Turn an open care reminder into a planned care visit of the shop by its account manager
+    (`visit_plan_one`), on `care_visit_day`; the reminder keeps the visit."""
+    from visits.models import CareReminderStatus
+
+    locked = _reminder_to_act_on(reminder=reminder, user=user)
+    today = timezone.localdate()
+    visit = visit_plan_one(
+        retailer=locked.retailer,
+        kind=VisitKind.CARE,
+        planned_on=care_visit_day(occurs_on=locked.occurs_on, today=today),
+        purpose=str(locked.get_occasion_display()),
+        created_by=user,
+    )
+    locked.status, locked.visit = CareReminderStatus.PLANNED, visit
+    locked.save(update_fields=["status", "visit"])
+    return visit
+
+
+@transaction.atomic
+def care_reminder_dismiss(*, reminder, user):
+    """Dismiss an open care reminder (it is not made again: one per shop, occasion and date)."""
+    from visits.models import CareReminderStatus
+
+    locked = _reminder_to_act_on(reminder=reminder, user=user)
+    locked.status = CareReminderStatus.DISMISSED
+    locked.save(update_fields=["status"])
+    return locked
