@@ -656,19 +656,22 @@ def _kpi_refresh_after(visit: Visit) -> None:
 
 
 def _lunar_card_dates(*, first: datetime.date, last: datetime.date) -> dict[tuple[int, int, bool], datetime.date]:
-    """Every lunar birthday a card can hold (month, day, leap) whose date (care_dates' rule for a
-    missing leap month or day 30) falls in [first, last]. A lunar year starts in January or
-    February: the lunar years from first.year - 1 to last.year are tried."""
+    """Every lunar birthday a card can hold (month, day, leap) whose date falls in [first, last]:
+    for each day, the cards that could land on it (its lunar month and day, leap or not, and day
+    30 on a 29th), kept where care_dates' rule (a missing leap month, a missing day 30) says so."""
+    from lunar_python import Solar
+
     from visits.care_dates import lunar_birthday_in
 
     found = {}
-    for year in range(first.year - 1, last.year + 1):
-        for month in range(1, 13):
-            for day in range(1, 31):
-                for leap in (False, True):
-                    date = lunar_birthday_in(year, month=month, day=day, leap_month=leap)
-                    if first <= date <= last:
-                        found[(month, day, leap)] = date
+    for offset in range((last - first).days + 1):
+        day = first + datetime.timedelta(days=offset)
+        lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+        month, date = abs(lunar.getMonth()), lunar.getDay()
+        for card_day in (date, 30) if date == 29 else (date,):
+            for leap in (False, True):
+                if lunar_birthday_in(lunar.getYear(), month=month, day=card_day, leap_month=leap) == day:
+                    found[(month, card_day, leap)] = day
     return found
 
 
