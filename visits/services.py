@@ -787,7 +787,7 @@ def _reminder_to_act_on(*, reminder, user):
     _check_scope(retailer=reminder.retailer, user=user)
     if not visit_may_log_unplanned(retailer=reminder.retailer, user=user):
         raise PermissionDenied
-    locked = CareReminder.objects.select_for_update().select_related("retailer__account_manager").get(pk=reminder.pk)
+    locked = CareReminder.objects.select_for_update(of=("self",)).select_related("retailer").get(pk=reminder.pk)
     if locked.status != CareReminderStatus.OPEN:
         raise VisitError(_("This reminder is already “%(status)s”.") % {"status": locked.get_status_display()})
     return locked
