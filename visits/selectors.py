@@ -441,3 +441,64 @@ def agenda_for(*, viewer, manager, today: datetime.date | None = None) -> dict:
             .order_by("birthdays_first", "occurs_on", "retailer__name", "id")[:AGENDA_LIST_LIMIT]
         ),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Seasonal campaigns (专项拜访): their target shops and their progress.
+# ---------------------------------------------------------------------------------------------
+
+TARGET_KEYS = ("regions", "service_areas", "tiers", "business_types", "market_types", "level_min", "level_max")
+
+
+def campaign_targets(*, target: dict, user, on: datetime.date) -> QuerySet:
+    """The shops a campaign's target filter names, of the user's scope, that can be served on
+    `on` (active, with an account manager, licence valid): a missing or empty key means "any"."""
+    from grading.selectors import retailer_ids_at_levels
+    from retailers.models import RetailerStatus
+
+    shops = retailers_visible_to(user).filter(
+        status=RetailerStatus.ACTIVE, account_manager__isnull=False, license_expires_on__gte=on
+    )
+    lookups = {
+        "regions": "service_area__region__in",
+        "service_areas": "service_area__in",
+        "tiers": "tier__in",
+        "business_types": "business_type__in",
+        "market_types": "market_type__in",
+    }
+    for key, lookup in lookups.items():
+        if target.get(key):
+            shops = shops.filter(**{lookup: target[key]})
+    if target.get("level_min") is not None or target.get("level_max") is not None:
+        shops = shops.filter(
+            pk__in=retailer_ids_at_levels(level_min=target.get("level_min"), level_max=target.get("level_max"))
+        )
+    return shops
+
+
+def campaigns_visible_to(user) -> QuerySet:
+    """An admin's: every campaign; a supervisor's: those they created and those planning visits in
+    their region; nobody else's."""
+    from visits.models import Campaign
+
+    if not user.has_perm("visits.view_campaign"):
+        return Campaign.objects.none()
+    if user.has_perm("retailers.view_all_retailers"):
+        return Campaign.objects.all()
+    in_scope = Visit.objects.filter(campaign=OuterRef("pk"), retailer__in=retailers_visible_to(user).values("pk"))
+    return Campaign.objects.filter(Q(created_by=user) | Exists(in_scope))
+
+
+def campaign_progress(*, campaign, user) -> dict:
+    """The campaign's visits of the user's scope by status, and the share done: one query."""
+    from visits.models import VisitStatus as Status
+
+    counts = (
+        visits_visible_to(user)
+        .filter(campaign=campaign)
+        .aggregate(**{status: Count("pk", filter=Q(status=status)) for status in Status.values})
+    )
+    open_or_done = counts[Status.PLANNED] + counts[Status.DONE] + counts[Status.MISSED]
+    counts["total"] = open_or_done
+    counts["share_done"] = Decimal(counts[Status.DONE]) / open_or_done if open_or_done else None
+    return counts

@@ -831,3 +831,91 @@ def care_reminder_dismiss(*, reminder, user):
     locked.status = CareReminderStatus.DISMISSED
     locked.save(update_fields=["status"])
     return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# Seasonal campaigns (专项拜访): one visit per target shop, spread over the range's working days.
+# ---------------------------------------------------------------------------------------------
+
+
+def campaign_working_days(*, starts_on: datetime.date, ends_on: datetime.date, today: datetime.date) -> list:
+    """The working days of [starts_on, ends_on] from today on."""
+    first = max(starts_on, today)
+    return [
+        first + datetime.timedelta(days=offset)
+        for offset in range((ends_on - first).days + 1)
+        if is_working_day(first + datetime.timedelta(days=offset))
+    ]
+
+
+def campaign_plan(*, campaign, retailers, user) -> int:
+    """Plan one seasonal visit of the campaign for every shop of `retailers` that has no open one
+    yet, for the shop's manager: one INSERT … SELECT. Each manager's shops are spread evenly over
+    the campaign's working days (the n-th shop of a manager, by id, on working day n mod days), and
+    a shop whose licence ends before its day is left out. Returns the visits planned."""
+    dialect = _Dialect()
+    days = campaign_working_days(starts_on=campaign.starts_on, ends_on=campaign.ends_on, today=timezone.localdate())
+    if not days:
+        raise VisitError({"ends_on": _("The campaign has no working day left between its dates.")})
+    adapt = connection.ops.adapt_datefield_value
+    day_case = "CASE t.rn %% %s " + " ".join(f"WHEN {n} THEN {dialect.date()}" for n in range(len(days))) + " END"
+    day_params = [len(days), *[adapt(day) for day in days]]
+    select, select_params = (
+        retailers.values("pk", "account_manager_id", "license_expires_on").order_by().query.sql_with_params()
+    )
+    visit = connection.ops.quote_name(Visit._meta.db_table)
+    sql = f"""
+        INSERT INTO {visit} (retailer_id, manager_id, kind, status, planned_on, campaign_id, purpose,
+                             created_by_id, created_at)
+        SELECT u.id, u.manager_id, %s, %s, u.planned_on, %s, %s, %s, %s
+        FROM (
+            SELECT t.id, t.manager_id, t.license_expires_on, {day_case} AS planned_on
+            FROM (
+                SELECT s.pk AS id, s.account_manager_id AS manager_id, s.license_expires_on,
+                       ROW_NUMBER() OVER (PARTITION BY s.account_manager_id ORDER BY s.pk) - 1 AS rn
+                FROM ({select}) s
+            ) t
+        ) u
+        WHERE u.license_expires_on >= u.planned_on AND NOT EXISTS (
+            SELECT 1 FROM {visit} v WHERE v.retailer_id = u.id AND v.campaign_id = %s AND v.status = %s
+        )
+    """  # noqa: S608
+    params = [
+        VisitKind.SEASONAL, VisitStatus.PLANNED, campaign.pk, campaign.name[:200], user.pk,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        *day_params, *select_params, campaign.pk, VisitStatus.PLANNED,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@transaction.atomic
+def campaign_create(*, user, data: dict, target: dict):
+    """Create a seasonal campaign and plan its visits (`campaign_plan`) to the target shops of the
+    user's scope. A supervisor targets their own regions (none named: all of them); an admin any.
+    `data`: name, purpose, description, starts_on, ends_on; `target`: see Campaign.target."""
+    from django.core.exceptions import PermissionDenied
+
+    from retailers.selectors import service_areas_visible_to
+    from visits.models import Campaign
+    from visits.selectors import TARGET_KEYS, campaign_targets
+
+    if not user.has_perm("visits.add_campaign"):
+        raise PermissionDenied
+    target = {key: value for key, value in target.items() if key in TARGET_KEYS and value not in (None, [], "")}
+    if not user.has_perm("retailers.view_all_retailers"):
+        own = set(service_areas_visible_to(user).values_list("region_id", flat=True))
+        asked = set(target.get("regions") or own)
+        if not asked <= own:
+            raise VisitError({"regions": _("Regions: a supervisor targets only the regions they supervise.")})
+        target["regions"] = sorted(asked)
+    campaign = Campaign(created_by=user, target=target, **data)
+    campaign.full_clean()
+    if campaign.ends_on < timezone.localdate():
+        raise VisitError({"ends_on": _("Ends on: the campaign would be over already.")})
+    campaign.save()
+    retailers = campaign_targets(target=target, user=user, on=max(campaign.starts_on, timezone.localdate()))
+    campaign.planned_count = campaign_plan(campaign=campaign, retailers=retailers, user=user)
+    campaign.save(update_fields=["planned_count"])
+    return campaign

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visits.views import agenda, kpis, log, surveys
+from visits.views import agenda, campaigns, kpis, log, surveys
 
 app_name = "visits"
 
@@ -32,4 +32,11 @@ urlpatterns += [
     path("route/", agenda.route_sheet, name="route-sheet"),
     path("reminders/<int:pk>/plan/", agenda.reminder_plan, name="reminder-plan"),
     path("reminders/<int:pk>/dismiss/", agenda.reminder_dismiss, name="reminder-dismiss"),
+]
+
+# Seasonal campaigns.
+urlpatterns += [
+    path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/create/", campaigns.campaign_create_view, name="campaign-create"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
 ]
