@@ -289,8 +289,10 @@ class CareReminder(models.Model):
             ),
         ]
         indexes = [
+            # The dossier's and the agenda's reminders: by shop (a manager's few hundred). No index
+            # on (status, dates): at a festival every shop has an open one, and SQLite would read
+            # them all for one manager's agenda.
             models.Index(fields=["retailer", "occurs_on"], name="care_reminder_retailer_date"),
-            models.Index(fields=["status", "remind_from", "occurs_on"], name="care_reminder_open"),
         ]
 
     def __str__(self) -> str:

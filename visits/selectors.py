@@ -405,6 +405,7 @@ def agenda_for(*, viewer, manager, today: datetime.date | None = None) -> dict:
     window holds today (birthdays before festivals)."""
     from django.db.models import Case, IntegerField, Value, When
 
+    from retailers.models import Retailer
     from visits.care_dates import Birthday
     from visits.models import CareReminder, CareReminderStatus
 
@@ -413,8 +414,10 @@ def agenda_for(*, viewer, manager, today: datetime.date | None = None) -> dict:
     visits = _agenda_visits(viewer=viewer, manager=manager)
     planned = visits.filter(status=VisitStatus.PLANNED)
     overdue = planned.filter(planned_on__lt=today)
+    # Driven from the manager's shops (the reminder index by shop), not from every open reminder:
+    # at a festival, every shop of the province has one.
     reminders = CareReminder.objects.filter(
-        retailer__account_manager=manager,
+        retailer__in=Retailer.objects.filter(account_manager=manager).values("pk"),
         status=CareReminderStatus.OPEN,
         remind_from__lte=today,
         occurs_on__gte=today,

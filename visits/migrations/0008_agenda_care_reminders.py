@@ -27,6 +27,9 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "visits",
             },
         ),
+        # The agenda reads a manager's reminders by shop; an index on (status, dates) led SQLite
+        # to read every open reminder of the province instead.
+        migrations.RemoveIndex(model_name="carereminder", name="care_reminder_open"),
         migrations.RunPython(resync_roles, migrations.RunPython.noop),
         # The care reminders, daily after the planner (05:00): `manage.py remind_care` does it at once.
         migrations.RunPython(
