@@ -129,7 +129,9 @@ class Visit(models.Model):
     )
 
     # The log (拜访记录), filled when the visit is done.
-    channel = models.CharField(_("channel"), max_length=10, choices=VisitChannel.choices, blank=True, db_default="")
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=VisitChannel.choices, blank=True, db_default=""
+    )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
     # None: not checked on this visit.
@@ -169,7 +171,9 @@ class Visit(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(visited_on__isnull=False), name="visit_done_has_visit_date"
             ),
-            models.CheckConstraint(condition=~Q(status="missed") | ~Q(miss_reason=""), name="visit_missed_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(status="missed") | ~Q(miss_reason=""), name="visit_missed_has_reason"
+            ),
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="visit_satisfaction_1_to_5",
@@ -350,8 +354,6 @@ class VisitKpiDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.manager_id}/{self.service_area_id}"
-
-
 # ------------------------------------------------------------------------------------------------
 # Surveys (满意度调查, issue 11): questionnaires, invitations sent by link, responses and answers.
 # ------------------------------------------------------------------------------------------------
@@ -511,18 +513,8 @@ class SurveyInvitation(models.Model):
             # Results: one scan of this index alone (every column the aggregates read) for a period.
             models.Index(
                 fields=[
-                    "invited_on",
-                    "service_area_id_at",
-                    "tier_at",
-                    "invited_month",
-                    "status",
-                    "sent_at",
-                    "ratings",
-                    "ratings_satisfied",
-                    "nps_answers",
-                    "promoters",
-                    "detractors",
-                    "retailer",
+                    "invited_on", "service_area_id_at", "tier_at", "invited_month", "status", "sent_at",
+                    "ratings", "ratings_satisfied", "nps_answers", "promoters", "detractors", "retailer",
                 ],
                 name="survey_invitation_results",
             ),

@@ -561,7 +561,6 @@ def visit_miss(*, visit: Visit, user, reason: str, note: str = "", new_date: dat
 # log or a miss for the one manager.
 # ---------------------------------------------------------------------------------------------
 
-
 def _kpi_refresh_sql(*, dialect: _Dialect, where_manager: str) -> str:
     from visits.models import MissReason, VisitKpiDay
 

@@ -203,15 +203,8 @@ def survey_results(
         _scoped_answers(texts, user).select_related("response__retailer", "question").order_by("-id")[:FREE_TEXT_LIMIT]
     )
     return SurveyResults(
-        start=start,
-        end=end,
-        total=total,
-        by_region=by_region,
-        by_area=by_area,
-        areas_hidden=areas_hidden,
-        by_tier=by_tier,
-        by_month=by_month,
-        free_texts=free_texts,
+        start=start, end=end, total=total, by_region=by_region, by_area=by_area, areas_hidden=areas_hidden,
+        by_tier=by_tier, by_month=by_month, free_texts=free_texts,
     )
 
 
@@ -306,7 +299,9 @@ def survey_satisfaction_by_retailer(
 ) -> dict[int, RetailerSatisfaction]:
     """Each shop's answered surveys (invited on or after `since`, if given), CSAT and NPS, for the
     shops of `retailers` that answered any (one aggregate query)."""
-    answered = SurveyInvitation.objects.filter(retailer__in=retailers.values("pk"), status=InvitationStatus.ANSWERED)
+    answered = SurveyInvitation.objects.filter(
+        retailer__in=retailers.values("pk"), status=InvitationStatus.ANSWERED
+    )
     if since is not None:
         answered = answered.filter(invited_on__gte=since)
     rows = answered.values("retailer_id").annotate(**FIGURES).order_by()

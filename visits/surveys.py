@@ -570,7 +570,9 @@ def survey_answer_submit(
     scores = _scores(questions, cleaned)
     try:
         with transaction.atomic():
-            invitation = SurveyInvitation.objects.select_for_update().select_related("retailer").get(pk=found.pk)
+            invitation = (
+                SurveyInvitation.objects.select_for_update().select_related("retailer").get(pk=found.pk)
+            )
             if invitation.status == InvitationStatus.ANSWERED:
                 raise SurveyClosed("answered")
             if invitation.status == InvitationStatus.EXPIRED or invitation.expires_at <= now:

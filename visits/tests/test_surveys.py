@@ -582,6 +582,7 @@ def test_a_version_without_questions_cannot_be_made_current():
     assert current_routine().version == 1
 
 
+
 def test_the_stored_result_cells_equal_a_rebuild(shop, send_now, prefecture):
     from visits.models import SurveyResultCell
     from visits.surveys import survey_results_rebuild

@@ -92,7 +92,9 @@ def survey_invitations(request: HttpRequest) -> HttpResponse:
     page = keyset_paginate(invitations, order_by="-id", cursor=request.GET.get("after"), size=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
-    return render(request, "visits/surveys/invitations.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request, "visits/surveys/invitations.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
 
 
 @area_required("visits")
