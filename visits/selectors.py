@@ -436,6 +436,7 @@ def agenda_for(*, viewer, manager, today: datetime.date | None = None) -> dict:
         ),
         "overdue": list(overdue.order_by("planned_on", "id")[:AGENDA_LIST_LIMIT]),
         "overdue_count": overdue.count(),
+        "reminder_limit": AGENDA_LIST_LIMIT,
         "reminders": list(
             reminders.select_related("retailer")
             .annotate(birthdays_first=birthdays_first)

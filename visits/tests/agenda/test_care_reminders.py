@@ -178,3 +178,20 @@ def test_another_regions_reminder_is_a_404_and_a_clerk_is_refused(client_for, us
 def test_a_supervisor_of_the_region_plans_it_for_the_shops_manager(client_for, users, reminder):
     client_for(users[Role.SUPERVISOR]).post(reverse("visits:reminder-plan", args=[reminder.pk]))
     assert Visit.objects.get(kind=VisitKind.CARE).manager == users[Role.SALES_MANAGER]
+
+
+def test_the_agenda_folds_a_festival_into_one_group_and_lists_birthdays(client_for, users, card_shop, reminder):
+    for name in ("一店", "二店", "三店"):
+        shop = card_shop(name=name)
+        CareReminder.objects.create(
+            retailer=shop,
+            occasion="mid_autumn",
+            occurs_on=datetime.date(2026, 9, 25),
+            remind_from=datetime.date(2026, 9, 1),
+        )
+    body = (
+        client_for(users[Role.SALES_MANAGER]).get(reverse("visits:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+    birthdays = body[body.index('id="reminders-birthdays"') : body.index("reminders-festival")]
+    assert "寿星店" in birthdays and "一店" not in birthdays
+    assert "Mid-Autumn Festival · 2026-09-25 · 3 shops" in body
