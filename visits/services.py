@@ -918,3 +918,55 @@ def campaign_create(*, user, data: dict, target: dict):
     campaign.planned_count = campaign_plan(campaign=campaign, retailers=retailers, user=user)
     campaign.save(update_fields=["planned_count"])
     return campaign
+
+
+@transaction.atomic
+def care_reminders_plan_all(*, user, manager, occasion: str, occurs_on: datetime.date) -> int:
+    """Plan a care visit for every open reminder of `occasion` on `occurs_on` of the manager's
+    shops (of the user's scope, still servable on the visit's day), on `care_visit_day`, and mark
+    the reminders planned with their visits: two statements, whatever the number of shops (a
+    festival reminds every shop of the manager). Returns the visits planned."""
+    from django.db.models import F, OuterRef, Subquery, Value
+
+    from retailers.selectors import retailers_visible_to
+    from visits.models import CareOccasion, CareReminder, CareReminderStatus
+
+    if not visit_may_log_unplanned(retailer=None, user=user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    today = timezone.localdate()
+    day = care_visit_day(occurs_on=occurs_on, today=today)
+    now = timezone.now()
+    reminders = CareReminder.objects.filter(
+        status=CareReminderStatus.OPEN,
+        occasion=occasion,
+        occurs_on=occurs_on,
+        retailer__in=retailers_visible_to(user).filter(
+            account_manager=manager, status=RetailerStatus.ACTIVE, license_expires_on__gte=day
+        ).values("pk"),
+    )
+    columns = {
+        "v_manager": F("retailer__account_manager_id"),
+        "v_kind": Value(VisitKind.CARE),
+        "v_status": Value(VisitStatus.PLANNED),
+        "v_day": Value(day),
+        "v_purpose": Value(str(CareOccasion(occasion).label)),
+        "v_by": Value(user.pk),
+        "v_at": Value(now),
+    }
+    select = reminders.annotate(**columns).values_list("retailer_id", *columns).order_by()
+    sql, params = select.query.sql_with_params()
+    visit = connection.ops.quote_name(Visit._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {visit} (retailer_id, manager_id, kind, status, planned_on, purpose, created_by_id, "
+            f"created_at) {sql}",
+            params,
+        )
+        planned = cursor.rowcount
+    made = Visit.objects.filter(
+        retailer=OuterRef("retailer_id"), kind=VisitKind.CARE, planned_on=day, created_by=user, created_at=now
+    ).values("pk")[:1]
+    reminders.update(status=CareReminderStatus.PLANNED, visit=Subquery(made))
+    return planned

@@ -30,6 +30,7 @@ urlpatterns += [
 # The manager's agenda (the area's landing page), the route sheet and the care reminders.
 urlpatterns += [
     path("route/", agenda.route_sheet, name="route-sheet"),
+    path("reminders/plan-all/", agenda.reminders_plan_all, name="reminders-plan-all"),
     path("reminders/<int:pk>/plan/", agenda.reminder_plan, name="reminder-plan"),
     path("reminders/<int:pk>/dismiss/", agenda.reminder_dismiss, name="reminder-dismiss"),
 ]

@@ -126,6 +126,7 @@ ACCESS: dict[str, Access] = {
     "visits:kpis-export": access({ADMIN, SUPERVISOR, MANAGER}),
     # The agenda's route sheet and its care reminders (planned or dismissed by POST).
     "visits:route-sheet": access({ADMIN, SUPERVISOR, MANAGER}),
+    "visits:reminders-plan-all": access({ADMIN, SUPERVISOR, MANAGER}),  # an empty POST plans nothing
     "visits:reminder-plan": access({ADMIN, SUPERVISOR, MANAGER}, pk="care_reminder"),
     "visits:reminder-dismiss": access({ADMIN, SUPERVISOR, MANAGER}, pk="care_reminder"),
     "visits:campaign-list": access({ADMIN, SUPERVISOR}),

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_site.excel import Column, Sheet
+from crm_site.formatting import format_count
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
 from crm_site.roles import may_see_full_phones
@@ -151,4 +152,27 @@ def reminder_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Reminder dismissed."))
+    return _back(request, "visits:index")
+
+
+@area_required("visits")
+@require_POST
+def reminders_plan_all(request: HttpRequest) -> HttpResponse:
+    """One click for a festival: a care visit for every shop of the manager it reminds of."""
+    import datetime
+
+    from visits.models import CareOccasion
+    from visits.services import care_reminders_plan_all
+
+    _form, manager, _day = agenda_choice(user=request.user, params=request.POST)
+    occasion = request.POST.get("occasion", "")
+    try:
+        occurs_on = datetime.date.fromisoformat(request.POST.get("occurs_on", ""))
+    except ValueError:
+        occurs_on = None
+    if manager is None or occasion not in CareOccasion.values or occurs_on is None:
+        messages.error(request, _("Nothing was planned: the reminders asked for are not there."))
+        return _back(request, "visits:index")
+    planned = care_reminders_plan_all(user=request.user, manager=manager, occasion=occasion, occurs_on=occurs_on)
+    messages.success(request, _("Care visits planned: %(count)s.") % {"count": format_count(planned)})
     return _back(request, "visits:index")

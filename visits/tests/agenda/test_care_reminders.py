@@ -195,3 +195,39 @@ def test_the_agenda_folds_a_festival_into_one_group_and_lists_birthdays(client_f
     birthdays = body[body.index('id="reminders-birthdays"') : body.index("reminders-festival")]
     assert "寿星店" in birthdays and "一店" not in birthdays
     assert "Mid-Autumn Festival · 2026-09-25 · 3 shops" in body
+
+
+def test_one_click_plans_a_care_visit_for_every_shop_of_a_festival(client_for, users, card_shop, prefecture, reminder):
+    shops = [card_shop(name=name) for name in ("一店", "二店")]
+    other = RetailerFactory(
+        name="他区店", service_area=prefecture["areas"]["c"], account_manager=prefecture["other_manager"],
+        license_expires_on=datetime.date(2030, 12, 31),
+    )  # fmt: skip
+    for shop in [*shops, other]:
+        CareReminder.objects.create(
+            retailer=shop,
+            occasion="mid_autumn",
+            occurs_on=datetime.date(2026, 9, 25),
+            remind_from=datetime.date(2026, 9, 1),
+        )
+    client = client_for(users[Role.SALES_MANAGER])
+    assert 'id="plan-all-mid_autumn"' in client.get(reverse("visits:index")).content.decode()
+    data = {"occasion": "mid_autumn", "occurs_on": "2026-09-25", "next": "/visits/"}
+    response = client.post(reverse("visits:reminders-plan-all"), data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Care visits planned: 2." in response.content.decode()
+    planned = CareReminder.objects.filter(occasion="mid_autumn", status=CareReminderStatus.PLANNED)
+    assert {r.retailer.name for r in planned} == {"一店", "二店"}
+    day = care_visit_day(occurs_on=datetime.date(2026, 9, 25), today=datetime.date(2026, 9, 1))
+    assert [(r.visit and r.visit.retailer_id, r.visit and r.visit.planned_on) for r in planned] == [
+        (r.retailer_id, day) for r in planned
+    ]
+    assert CareReminder.objects.get(retailer=other).status == CareReminderStatus.OPEN  # another manager's
+    assert client.post(reverse("visits:reminders-plan-all"), data).status_code == 302
+    assert Visit.objects.filter(kind=VisitKind.CARE).count() == 2  # a second click plans nothing more
+
+
+def test_planning_all_with_a_damaged_request_plans_nothing(client_for, users, reminder):
+    client = client_for(users[Role.SALES_MANAGER])
+    response = client.post(reverse("visits:reminders-plan-all"), {"occasion": "x", "occurs_on": "soon"}, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert "Nothing was planned" in response.content.decode() and not Visit.objects.exists()
