@@ -26,6 +26,8 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --retailers $(DEMO_RETAILERS) --months $(DEMO_MONTHS)
 	$(BIN)/python manage.py run_grading --if-never-run
+	$(BIN)/python manage.py plan_visits
+	$(BIN)/python manage.py remind_care
 	bash scripts/serve.sh
 
 lint: install-dev

@@ -9,7 +9,14 @@ once if they have no tier yet, empties the visits table, then times:
    shops closed), set up by a few UPDATEs;
 4. the reference, measured in the same run: the same first plan written the forbidden way (a
    Python loop over ORM rows: the shop's last visit, its interval, the holiday shift, one
-   INSERT per shop) over a sample of shops in a rolled-back transaction, extrapolated.
+   INSERT per shop) over a sample of shops in a rolled-back transaction, extrapolated;
+5. the care reminders of every shop (`care_reminders_create`, as of a day with a festival in its
+   window), then the manager's agenda `/visits/` of the manager with the most visits today:
+   median of --repeats requests and its query count, against the same-run reference of one bare
+   indexed SELECT of that manager's day (`--agenda-only` skips 1–4 when the visits are planned).
+
+    cp /work/benchdata/bench300k.sqlite3 /work/benchdata/NAME.sqlite3
+    DATABASE_URL=sqlite:////work/benchdata/NAME.sqlite3 .venv/bin/python bench/bench_visits.py
 
     DATABASE_URL=sqlite:////tmp/bench_visits.sqlite3 .venv/bin/python bench/bench_visits.py --retailers 20000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_visits \
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,11 +45,12 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Case, F, Value, When  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.common import load_average, print_ratio  # noqa: E402
 from grading import services as grading  # noqa: E402
 from grading.models import GradingRun  # noqa: E402
 from retailers.models import Retailer, RetailerStatus, Tier  # noqa: E402
 from visits.models import Visit, VisitKind, VisitStatus  # noqa: E402
-from visits.services import next_working_days, tier_intervals, visits_plan  # noqa: E402
+from visits.services import care_reminders_create, next_working_days, tier_intervals, visits_plan  # noqa: E402
 
 
 def load() -> str:
@@ -130,12 +139,104 @@ def a_day_of_changes(*, today: datetime.date) -> None:
     )
 
 
+def clear_visits() -> None:
+    """Every visit and care reminder gone, in a few bare statements (the ORM's delete gathers the
+    ids of every row pointing to a visit, more than SQLite takes in one statement)."""
+    from visits.models import CareReminder, SurveyResponse, VisitStockCheck
+
+    SurveyResponse.objects.exclude(follow_up=None).update(follow_up=None)
+    for model in (CareReminder, VisitStockCheck):
+        model.objects.all()._raw_delete(model.objects.db)
+    Visit.objects.exclude(previous=None).update(previous=None)
+    Visit.objects.all()._raw_delete(Visit.objects.db)
+
+
+def median_ms(run, repeats: int) -> tuple[float, float]:
+    run()  # warm the caches
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000, min(times) * 1000
+
+
+def agenda(*, repeats: int) -> None:
+    """The care reminders of every shop, then the busiest manager's agenda page against one bare
+    indexed SELECT of their day."""
+    from django.conf import settings
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from crm_site.models import User
+    from visits.models import CareReminder
+
+    today = timezone.localdate()
+    CareReminder.objects.all()._raw_delete(CareReminder.objects.db)
+    # From 10 days before Mid-Autumn 2026 (25 September): the festival, and 10 days of birthdays.
+    started = time.perf_counter()
+    created = care_reminders_create(today=datetime.date(2026, 9, 15))
+    print(f"care reminders of every shop: {time.perf_counter() - started:.2f} s; {created}; {load_average()}")
+    # The reminders are shown from their first day: move them to today's window for the page.
+    CareReminder.objects.update(remind_from=today, occurs_on=today + datetime.timedelta(days=3))
+    busiest = (
+        Visit.objects.filter(planned_on=today, status__in=[VisitStatus.PLANNED, VisitStatus.DONE])
+        .values("manager").annotate(n=Count("pk")).order_by("-n").first()
+    )  # fmt: skip
+    if busiest is None:
+        print("no visit planned today: run without --agenda-only first")
+        return
+    manager = User.objects.get(pk=busiest["manager"])
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    client.force_login(manager)
+
+    def page():
+        response = client.get("/visits/")
+        assert response.status_code == 200, response.status_code
+
+    page_ms, page_best = median_ms(page, repeats)
+    with CaptureQueriesContext(connection) as queries:
+        page()
+    visit = connection.ops.quote_name(Visit._meta.db_table)
+
+    def bare():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, retailer_id, status FROM {visit} WHERE manager_id = %s AND planned_on = %s",  # noqa: S608
+                [manager.pk, connection.ops.adapt_datefield_value(today)],
+            )
+            cursor.fetchall()
+
+    bare_ms, bare_best = median_ms(bare, repeats)
+    week = Visit.objects.filter(manager=manager, status=VisitStatus.PLANNED).count()
+    reminders = CareReminder.objects.filter(retailer__account_manager=manager).count()
+    print(
+        f"agenda /visits/ of {manager.username} ({busiest['n']} visits today, {week} open plans, "
+        f"{reminders} care reminders): median {page_ms:.0f} ms, best {page_best:.0f} ms, {len(queries)} queries; "
+        f"{load_average()}"
+    )
+    print(f"reference, one bare indexed SELECT of the manager's day: median {bare_ms:.2f} ms, best {bare_best:.2f} ms")
+    print_ratio("agenda_ms_vs_150ms_goal", page_ms / 150, goal="the agenda under 150 ms")
+    print_ratio("agenda_vs_bare_select", page_ms / bare_ms, goal="(a page against one indexed SELECT)")
+    print_ratio("agenda_queries", len(queries), goal="a fixed number of queries")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--retailers", type=int, default=300_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--sample", type=int, default=2_000, help="shops in the loop reference")
+    parser.add_argument("--repeats", type=int, default=15, help="requests of the agenda page")
+    parser.add_argument("--agenda-only", action="store_true", help="only step 5 (the visits are planned already)")
     args = parser.parse_args()
+    if args.agenda_only:
+        call_command("migrate", verbosity=0)
+        if not Visit.objects.filter(planned_on=timezone.localdate()).exists():
+            timed("plan from scratch", today=timezone.localdate())
+        agenda(repeats=args.repeats)
+        return
     call_command("migrate", verbosity=0)
     if not Retailer.objects.exists():
         started = time.perf_counter()
@@ -145,7 +246,7 @@ def main() -> None:
         started = time.perf_counter()
         run = grading.grading_run_execute(run_id=GradingRun.objects.create(as_of=timezone.localdate()).pk)
         print(f"grading run: {time.perf_counter() - started:.1f} s; {run.tier_counts}")
-    Visit.objects.all().delete()
+    clear_visits()
     servable = Retailer.objects.filter(status=RetailerStatus.ACTIVE, account_manager__isnull=False).count()
     print(
         f"database: {connection.vendor}; retailers: {Retailer.objects.count():,}, "
@@ -159,7 +260,9 @@ def main() -> None:
     timed("next day's re-plan after a day of changes", today=today + datetime.timedelta(days=1))
     timed("the same re-plan again (idempotent)", today=today + datetime.timedelta(days=1))
 
-    Visit.objects.all().delete()
+    agenda(repeats=args.repeats)
+
+    clear_visits()
     per_shop = loop_reference(today=today, sample=args.sample)
     print(
         f"reference, ORM loop over {args.sample:,} shops: {per_shop * 1000:.2f} ms a shop, "

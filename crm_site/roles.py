@@ -69,6 +69,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.work_ticket",
         "complaints.reopen_ticket",
         "complaints.view_ticket_report",
+        "visits.export_visit_route",
+        "visits.view_campaign",
+        "visits.add_campaign",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -83,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_allocation",
         "complaints.view_ticket",
         "complaints.add_ticket",
+        "visits.export_visit_route",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",

@@ -343,6 +343,42 @@ def _joined_with_pinyin(parts: list[pd.Series]) -> tuple[pd.Series, tuple[pd.Ser
     return texts, (full, initials)
 
 
+# Where the demo province lies (Nanjing), how far apart its regions' and areas' centres are, and
+# how far a shop lies from its area's centre (degrees; 0.01° of latitude is 1.1 km).
+CENTRE = (32.06, 118.80)
+REGION_SPREAD, AREA_SPREAD, SHOP_SPREAD = 0.25, 0.04, 0.012
+NO_LOCATION_SHARE = 0.03  # shops whose location nobody recorded yet (the route puts them last)
+LUNAR_BIRTHDAY_SHARE = 0.15  # owners who keep their birthday by the lunar calendar
+LUNAR_LEAP_SHARE = 0.03  # of those, born in a leap month
+
+
+def _coordinates(area_index: np.ndarray, areas: list[ServiceArea], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plausible coordinates: each region's centre around the province's, each area's around its
+    region's, each shop around its area's (vectorised; a generator of its own, so that the
+    other draws of the seeder stay what they were). A few shops have none."""
+    geo = np.random.default_rng([n, 10])
+    region_ids = np.array([area.region_id for area in areas])
+    _unique, region_of_area = np.unique(region_ids, return_inverse=True)
+    region_centres = np.array(CENTRE) + geo.normal(0, REGION_SPREAD, (region_of_area.max() + 1, 2))
+    area_centres = region_centres[region_of_area] + geo.normal(0, AREA_SPREAD, (len(areas), 2))
+    points = area_centres[area_index] + geo.normal(0, SHOP_SPREAD, (n, 2))
+    missing = geo.random(n) < NO_LOCATION_SHARE
+    latitude = np.where(missing, None, np.char.mod("%.6f", points[:, 0]))
+    longitude = np.where(missing, None, np.char.mod("%.6f", points[:, 1]))
+    return latitude, longitude
+
+
+def _lunar_birthdays(n: int) -> dict[str, np.ndarray]:
+    """A lunar birthday (month, day, leap month) for some owners; None for the others."""
+    geo = np.random.default_rng([n, 11])
+    lunar = geo.random(n) < LUNAR_BIRTHDAY_SHARE
+    return {
+        "lunar_birthday_month": np.where(lunar, geo.integers(1, 13, n), None),
+        "lunar_birthday_day": np.where(lunar, geo.integers(1, 31, n), None),
+        "lunar_birthday_leap": lunar & (geo.random(n) < LUNAR_LEAP_SHARE),
+    }
+
+
 def _create_retailers(
     rng: np.random.Generator, n: int, regions: list[Region], areas: list[ServiceArea], until: datetime.date
 ) -> pd.DataFrame:
@@ -372,6 +408,8 @@ def _create_retailers(
     expiry_days = 5 * 365 - issued_days
     status = _pick(rng, ["active", "suspended", "closed"], n, p=[0.96, 0.02, 0.02])
     zones = np.where(urban, _pick(rng, URBAN_ZONES, n), _pick(rng, RURAL_ZONES, n))
+    latitude, longitude = _coordinates(area_index, areas, n)
+    lunar = _lunar_birthdays(n)
     shops = pd.DataFrame(
         {
             "id": np.arange(1, n + 1) + (Retailer.objects.aggregate(m=Max("id"))["m"] or 0),
@@ -387,6 +425,8 @@ def _create_retailers(
             + pd.Series(rng.integers(1, 400, n)).astype(str)
             + "号",
             "credit_code": "",
+            "latitude": latitude,
+            "longitude": longitude,
             "business_type": business,
             "market_type": np.where(urban, "urban", "rural"),
             "zone_type": zones,
@@ -398,7 +438,7 @@ def _create_retailers(
             "status": status,
             "partner_since": _dates(until, -rng.integers(60, 12 * 365, n)),
             "birthday": _dates(datetime.date(1955, 1, 1), rng.integers(0, 40 * 365, n)),
-            "lunar_birthday_leap": False,  # NOT NULL since the lunar birthday (issue 10); no lunar birthdays seeded
+            **lunar,
             "hobbies": _pick(rng, HOBBIES, n),
             "family_notes": "",
             "circle_contacts": "",

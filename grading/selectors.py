@@ -63,6 +63,18 @@ def latest_run() -> GradingRun | None:
     return GradingRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-finished_at", "-id").first()
 
 
+def retailer_ids_at_levels(*, level_min: int | None = None, level_max: int | None = None) -> QuerySet:
+    """The ids of the shops whose 档位 in the latest grading run lies in [level_min, level_max]
+    (a subquery, for other apps' filters: visits' campaign targets); none without a run."""
+    run = latest_run()
+    grades = RetailerGrade.objects.filter(run=run) if run else RetailerGrade.objects.none()
+    if level_min is not None:
+        grades = grades.filter(level__gte=level_min)
+    if level_max is not None:
+        grades = grades.filter(level__lte=level_max)
+    return grades.values("retailer_id")
+
+
 def runs_recent(limit: int = 30) -> list[GradingRun]:
     return list(GradingRun.objects.select_related("started_by")[:limit])
 

@@ -16,6 +16,13 @@ class VisitsConfig(AppConfig):
         register_dossier_tab(DossierTab("visits", _("Visits"), "visits:retailer-visits", "visits"))
         register_surveys()
 
+        from crm_site.exports import register_export
+        from visits.views.agenda import ROUTE_EXPORT_KIND, route_export_sheets
+
+        register_export(
+            ROUTE_EXPORT_KIND, route_export_sheets, permission="visits.export_visit_route", label=_("Route sheets")
+        )
+
 
 def register_surveys() -> None:
     """Surveys (issue 11): the dossier's surveys tab and the answers on its timeline."""

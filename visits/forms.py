@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from retailers.models import BusinessType, MarketType, Tier
 from visits.models import MissReason, VisitChannel, VisitKind
 
 # ---------------------------------------------------------------------------------------------
@@ -293,3 +294,92 @@ class KpiPeriodForm(forms.Form):
             elif start and end and (end - start).days >= self.MAX_DAYS:
                 self.add_error("end", _("To: a period may be at most a year long."))
         return data
+
+
+class AgendaForm(forms.Form):
+    """Whose agenda, and (for the route sheet) which day: ?manager=<id>&day=YYYY-MM-DD. A
+    supervisor or an admin chooses among `managers`; a manager has no choice (their own)."""
+
+    day = forms.DateField(
+        label=_("date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Date: enter a date such as 2026-09-01.")},
+    )
+
+    def __init__(self, *args, managers=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if managers is not None:
+            from retailers.selectors import account_manager_label
+
+            field = forms.ModelChoiceField(
+                label=_("sales manager"),
+                queryset=managers,
+                required=False,
+                empty_label=_("My own agenda"),
+                error_messages={"invalid_choice": _("Sales manager: choose one of the managers of your regions.")},
+            )
+            field.label_from_instance = account_manager_label
+            self.fields["manager"] = field
+
+
+class CampaignForm(forms.Form):
+    """A seasonal campaign: what, when, and which shops (every filter optional: any)."""
+
+    name = forms.CharField(label=_("name"), max_length=100)
+    purpose = forms.ChoiceField(label=_("purpose"), choices=[])
+    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    starts_on = forms.DateField(
+        label=_("starts on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Starts on: enter a date such as 2026-09-01.")},
+    )
+    ends_on = forms.DateField(
+        label=_("ends on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Ends on: enter a date such as 2026-09-30.")},
+    )
+    tiers = forms.MultipleChoiceField(label=_("tiers"), choices=Tier.choices, required=False)
+    business_types = forms.MultipleChoiceField(label=_("business types"), choices=BusinessType.choices, required=False)
+    market_types = forms.MultipleChoiceField(label=_("market types"), choices=MarketType.choices, required=False)
+    level_min = forms.IntegerField(label=_("level (档位) from"), required=False, min_value=1, max_value=100)
+    level_max = forms.IntegerField(label=_("level (档位) to"), required=False, min_value=1, max_value=100)
+
+    def __init__(self, *args, regions, service_areas, **kwargs) -> None:
+        from visits.models import CampaignPurpose
+
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = CampaignPurpose.choices
+        self.fields["regions"] = forms.ModelMultipleChoiceField(
+            label=_("regions"), queryset=regions, required=False,
+            error_messages={"invalid_choice": _("Regions: choose among your regions.")},
+        )  # fmt: skip
+        self.fields["service_areas"] = forms.ModelMultipleChoiceField(
+            label=_("service areas"), queryset=service_areas, required=False,
+            error_messages={"invalid_choice": _("Service areas: choose among your service areas.")},
+        )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("starts_on"), data.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", _("Ends on: the campaign ends before it starts."))
+        low, high = data.get("level_min"), data.get("level_max")
+        if low is not None and high is not None and high < low:
+            self.add_error("level_max", _("Level to: the highest level is below the lowest."))
+        return data
+
+    def campaign_data(self) -> dict:
+        return {key: self.cleaned_data[key] for key in ("name", "purpose", "description", "starts_on", "ends_on")}
+
+    def target(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "regions": sorted(region.pk for region in data["regions"]),
+            "service_areas": sorted(area.pk for area in data["service_areas"]),
+            "tiers": data["tiers"],
+            "business_types": data["business_types"],
+            "market_types": data["market_types"],
+            "level_min": data["level_min"],
+            "level_max": data["level_max"],
+        }

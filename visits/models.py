@@ -161,6 +161,7 @@ class Visit(models.Model):
         ordering = ["planned_on", "id"]
         verbose_name = pgettext_lazy("a visit", "visit")
         verbose_name_plural = pgettext_lazy("a visit", "visits")
+        permissions = [("export_visit_route", _("Can export a day's route sheet"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["retailer"],
@@ -292,8 +293,10 @@ class CareReminder(models.Model):
             ),
         ]
         indexes = [
+            # The dossier's and the agenda's reminders: by shop (a manager's few hundred). No index
+            # on (status, dates): at a festival every shop has an open one, and SQLite would read
+            # them all for one manager's agenda.
             models.Index(fields=["retailer", "occurs_on"], name="care_reminder_retailer_date"),
-            models.Index(fields=["status", "remind_from", "occurs_on"], name="care_reminder_open"),
         ]
 
     def __str__(self) -> str:

@@ -353,3 +353,154 @@ __all__ = [
     "survey_satisfaction_by_retailer",
     "visits_visible_to",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The manager's agenda (今日拜访): today in route order, the rest of the week, what is overdue,
+# and the care reminders coming up.
+# ---------------------------------------------------------------------------------------------
+
+AGENDA_LIST_LIMIT = 100  # rows per section of the agenda (a manager plans a few dozen a week)
+
+
+def agenda_managers_for(user) -> QuerySet | None:
+    """The managers whose agenda a user may open: a supervisor the sales managers of their
+    region's areas, an admin every sales manager; None for anyone else (they see their own)."""
+    from crm_site.roles import Role, user_roles
+    from retailers.selectors import account_manager_choices, service_areas_visible_to
+
+    roles = user_roles(user)
+    if Role.ADMIN not in roles and Role.SUPERVISOR not in roles:
+        return None
+    return account_manager_choices(areas=service_areas_visible_to(user).values("pk"))
+
+
+def _agenda_visits(*, viewer, manager) -> QuerySet[Visit]:
+    """The manager's visits, of the shops the viewer may see, with their shops."""
+    visits = Visit.objects.filter(manager=manager)
+    if not viewer.has_perm("retailers.view_all_retailers"):
+        visits = visits.filter(retailer__in=retailers_visible_to(viewer).values("pk"))
+    return visits.select_related("retailer", "retailer__service_area")
+
+
+def agenda_day_route(*, viewer, manager, day: datetime.date):
+    """The manager's visits of `day` (planned and done; missed and cancelled ones out), in route
+    order (visits/route.py): one query."""
+    from visits.route import nearest_neighbour_route, retailer_point
+
+    visits = list(
+        _agenda_visits(viewer=viewer, manager=manager)
+        .filter(planned_on=day, status__in=[VisitStatus.PLANNED, VisitStatus.DONE])
+        .order_by("id")[:AGENDA_LIST_LIMIT]
+    )
+    return nearest_neighbour_route(visits, point=lambda visit: retailer_point(visit.retailer))
+
+
+def agenda_for(*, viewer, manager, today: datetime.date | None = None) -> dict:
+    """Everything the agenda page shows, in five queries whatever the manager's history: today's
+    route, the visits planned for the rest of the week (to Sunday), the overdue ones (planned for
+    a day gone by, oldest first) and their count, and the open care reminders whose reminding
+    window holds today (birthdays before festivals)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from retailers.models import Retailer
+    from visits.care_dates import Birthday
+    from visits.models import CareReminder, CareReminderStatus
+
+    today = today or timezone.localdate()
+    week_end = today + datetime.timedelta(days=6 - today.weekday())
+    visits = _agenda_visits(viewer=viewer, manager=manager)
+    planned = visits.filter(status=VisitStatus.PLANNED)
+    overdue = planned.filter(planned_on__lt=today)
+    # Driven from the manager's shops (the reminder index by shop), not from every open reminder:
+    # at a festival, every shop of the province has one.
+    reminders = CareReminder.objects.filter(
+        retailer__in=Retailer.objects.filter(account_manager=manager).values("pk"),
+        status=CareReminderStatus.OPEN,
+        remind_from__lte=today,
+        occurs_on__gte=today,
+    )
+    if not viewer.has_perm("retailers.view_all_retailers"):
+        reminders = reminders.filter(retailer__in=retailers_visible_to(viewer).values("pk"))
+    birthdays_first = Case(
+        When(occasion__in=Birthday.values, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return {
+        "today": today,
+        "week_end": week_end,
+        "route": agenda_day_route(viewer=viewer, manager=manager, day=today),
+        "week": list(
+            planned.filter(planned_on__gt=today, planned_on__lte=week_end).order_by("planned_on", "id")[
+                :AGENDA_LIST_LIMIT
+            ]
+        ),
+        "overdue": list(overdue.order_by("planned_on", "id")[:AGENDA_LIST_LIMIT]),
+        "overdue_count": overdue.count(),
+        "reminder_limit": AGENDA_LIST_LIMIT,
+        "reminders": list(
+            reminders.select_related("retailer")
+            .annotate(birthdays_first=birthdays_first)
+            .order_by("birthdays_first", "occurs_on", "retailer__name", "id")[:AGENDA_LIST_LIMIT]
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Seasonal campaigns (专项拜访): their target shops and their progress.
+# ---------------------------------------------------------------------------------------------
+
+TARGET_KEYS = ("regions", "service_areas", "tiers", "business_types", "market_types", "level_min", "level_max")
+
+
+def campaign_targets(*, target: dict, user, on: datetime.date) -> QuerySet:
+    """The shops a campaign's target filter names, of the user's scope, that can be served on
+    `on` (active, with an account manager, licence valid): a missing or empty key means "any"."""
+    from grading.selectors import retailer_ids_at_levels
+    from retailers.models import RetailerStatus
+
+    shops = retailers_visible_to(user).filter(
+        status=RetailerStatus.ACTIVE, account_manager__isnull=False, license_expires_on__gte=on
+    )
+    lookups = {
+        "regions": "service_area__region__in",
+        "service_areas": "service_area__in",
+        "tiers": "tier__in",
+        "business_types": "business_type__in",
+        "market_types": "market_type__in",
+    }
+    for key, lookup in lookups.items():
+        if target.get(key):
+            shops = shops.filter(**{lookup: target[key]})
+    if target.get("level_min") is not None or target.get("level_max") is not None:
+        shops = shops.filter(
+            pk__in=retailer_ids_at_levels(level_min=target.get("level_min"), level_max=target.get("level_max"))
+        )
+    return shops
+
+
+def campaigns_visible_to(user) -> QuerySet:
+    """An admin's: every campaign; a supervisor's: those they created and those planning visits in
+    their region; nobody else's."""
+    from visits.models import Campaign
+
+    if not user.has_perm("visits.view_campaign"):
+        return Campaign.objects.none()
+    if user.has_perm("retailers.view_all_retailers"):
+        return Campaign.objects.all()
+    in_scope = Visit.objects.filter(campaign=OuterRef("pk"), retailer__in=retailers_visible_to(user).values("pk"))
+    return Campaign.objects.filter(Q(created_by=user) | Exists(in_scope))
+
+
+def campaign_progress(*, campaign, user) -> dict:
+    """The campaign's visits of the user's scope by status, and the share done: one query."""
+    from visits.models import VisitStatus as Status
+
+    counts = (
+        visits_visible_to(user)
+        .filter(campaign=campaign)
+        .aggregate(**{status: Count("pk", filter=Q(status=status)) for status in Status.values})
+    )
+    open_or_done = counts[Status.PLANNED] + counts[Status.DONE] + counts[Status.MISSED]
+    counts["total"] = open_or_done
+    counts["share_done"] = Decimal(counts[Status.DONE]) / open_or_done if open_or_done else None
+    return counts

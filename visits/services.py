@@ -646,3 +646,327 @@ def _kpi_refresh_after(visit: Visit) -> None:
 
     manager_id = visit.manager_id
     transaction.on_commit(lambda: visit_kpis_refresh_manager_task.delay(manager_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Care reminders (关怀提醒): birthdays and festivals coming up, N days ahead (CarePolicy), made
+# set-based once a day; one click turns one into a planned care visit, another dismisses it.
+# ---------------------------------------------------------------------------------------------
+
+
+def _lunar_card_dates(*, first: datetime.date, last: datetime.date) -> dict[tuple[int, int, bool], datetime.date]:
+    """Every lunar birthday a card can hold (month, day, leap) whose date falls in [first, last]:
+    for each day, the cards that could land on it (its lunar month and day, leap or not, and day
+    30 on a 29th), kept where care_dates' rule (a missing leap month, a missing day 30) says so."""
+    from lunar_python import Solar
+
+    from visits.care_dates import lunar_birthday_in
+
+    found = {}
+    for offset in range((last - first).days + 1):
+        day = first + datetime.timedelta(days=offset)
+        lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+        month, date = abs(lunar.getMonth()), lunar.getDay()
+        for card_day in (date, 30) if date == 29 else (date,):
+            for leap in (False, True):
+                if lunar_birthday_in(lunar.getYear(), month=month, day=card_day, leap_month=leap) == day:
+                    found[(month, card_day, leap)] = day
+    return found
+
+
+def _solar_card_dates(*, first: datetime.date, last: datetime.date) -> dict[tuple[int, int], datetime.date]:
+    """Every (month, day) of a solar birthday whose date in its year falls in [first, last]
+    (29 February is 28 February in a common year)."""
+    from visits.care_dates import solar_birthday_in
+
+    found = {}
+    for offset in range((last - first).days + 1):
+        day = first + datetime.timedelta(days=offset)
+        found[(day.month, day.day)] = day
+        if (day.month, day.day) == (2, 28) and solar_birthday_in(day.year, datetime.date(2000, 2, 29)) == day:
+            found[(2, 29)] = day
+    return found
+
+
+def _reminders_insert(*, occasion: str, retailers, dates: list[tuple, datetime.date], days_ahead: int) -> int:
+    """INSERT … SELECT one reminder per shop of `retailers` for `occasion`: `dates` is a list of
+    (Q matching the shops, their date) pairs; a reminder already there (any status) stays as it is."""
+    from django.db.models import Case, DateField, Q, Value, When
+
+    from visits.models import CareReminder, CareReminderStatus
+
+    if not dates:
+        return 0
+    occurs_on = Case(*[When(match, then=Value(day)) for match, day in dates], output_field=DateField())
+    remind_from = Case(
+        *[When(match, then=Value(day - datetime.timedelta(days=days_ahead))) for match, day in dates],
+        output_field=DateField(),
+    )
+    matching = Q()
+    for match, _day in dates:
+        matching |= match
+    select = (
+        retailers.filter(matching)
+        .annotate(
+            r_occasion=Value(occasion),
+            r_occurs_on=occurs_on,
+            r_remind_from=remind_from,
+            r_status=Value(CareReminderStatus.OPEN),
+            r_created_at=Value(timezone.now()),
+        )
+        .values_list("pk", "r_occasion", "r_occurs_on", "r_remind_from", "r_status", "r_created_at")
+        .order_by()
+    )
+    sql, params = select.query.sql_with_params()
+    table = connection.ops.quote_name(CareReminder._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (retailer_id, occasion, occurs_on, remind_from, status, created_at) "  # noqa: S608
+            f"SELECT * FROM ({sql}) s WHERE s.r_occurs_on IS NOT NULL ON CONFLICT DO NOTHING",
+            params,
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def care_reminders_create(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Create the care reminders due from `today`: for every enabled care policy, each servable
+    shop (active, with an account manager, its licence valid on the day; of the policy's tiers if
+    it names any) whose occasion falls within the policy's days ahead gets one reminder, shown from
+    that many days before. One INSERT … SELECT per occasion over every shop.
+
+    Festivals are reminded per shop, like birthdays: a care visit, a dismissal, the dossier and
+    the policy's tiers are all per shop (the agenda groups them). Idempotent: at most one reminder
+    per shop, occasion and date (a database constraint), so a second run, a second worker or a
+    reminder dismissed earlier adds nothing. Returns the reminders created per occasion."""
+    from django.db.models import Q
+
+    from visits.care_dates import Birthday, Festival, festival_dates
+    from visits.models import CarePolicy
+
+    today = today or timezone.localdate()
+    servable = Retailer.objects.filter(status=RetailerStatus.ACTIVE, account_manager__isnull=False)
+    created = {}
+    for policy in CarePolicy.objects.filter(enabled=True):
+        last = today + datetime.timedelta(days=policy.days_ahead)
+        shops = servable.filter(tier__in=policy.tiers) if policy.tiers else servable
+        if policy.occasion == Birthday.SOLAR:
+            dates = [
+                (Q(birthday__month=month, birthday__day=day, license_expires_on__gte=date), date)
+                for (month, day), date in _solar_card_dates(first=today, last=last).items()
+            ]
+        elif policy.occasion == Birthday.LUNAR:
+            dates = [
+                (
+                    Q(
+                        lunar_birthday_month=month,
+                        lunar_birthday_day=day,
+                        lunar_birthday_leap=leap,
+                        license_expires_on__gte=date,
+                    ),
+                    date,
+                )
+                for (month, day, leap), date in _lunar_card_dates(first=today, last=last).items()
+            ]
+        else:
+            festival = Festival(policy.occasion)
+            days = [festival_dates(year)[festival] for year in range(today.year, last.year + 1)]
+            dates = [(Q(license_expires_on__gte=date), date) for date in days if today <= date <= last]
+        created[policy.occasion] = _reminders_insert(
+            occasion=policy.occasion, retailers=shops, dates=dates, days_ahead=policy.days_ahead
+        )
+    return created
+
+
+def _reminder_to_act_on(*, reminder, user):
+    from django.core.exceptions import PermissionDenied
+
+    from visits.models import CareReminder, CareReminderStatus
+
+    _check_scope(retailer=reminder.retailer, user=user)
+    if not visit_may_log_unplanned(retailer=reminder.retailer, user=user):
+        raise PermissionDenied
+    locked = CareReminder.objects.select_for_update(of=("self",)).select_related("retailer").get(pk=reminder.pk)
+    if locked.status != CareReminderStatus.OPEN:
+        raise VisitError(_("This reminder is already “%(status)s”.") % {"status": locked.get_status_display()})
+    return locked
+
+
+def care_visit_day(*, occurs_on: datetime.date, today: datetime.date) -> datetime.date:
+    """When a care visit is planned: the last working day on or before the occasion (a festival
+    is often a holiday), not before today; today when no working day is left before it."""
+    day = occurs_on
+    while day > today and not is_working_day(day):
+        day -= datetime.timedelta(days=1)
+    return max(day, today)
+
+
+@transaction.atomic
+def care_reminder_plan(*, reminder, user) -> Visit:
+    """Turn an open care reminder into a planned care visit of the shop by its account manager
+    (`visit_plan_one`), on `care_visit_day`; the reminder keeps the visit."""
+    from visits.models import CareReminderStatus
+
+    locked = _reminder_to_act_on(reminder=reminder, user=user)
+    today = timezone.localdate()
+    visit = visit_plan_one(
+        retailer=locked.retailer,
+        kind=VisitKind.CARE,
+        planned_on=care_visit_day(occurs_on=locked.occurs_on, today=today),
+        purpose=str(locked.get_occasion_display()),
+        created_by=user,
+    )
+    locked.status, locked.visit = CareReminderStatus.PLANNED, visit
+    locked.save(update_fields=["status", "visit"])
+    return visit
+
+
+@transaction.atomic
+def care_reminder_dismiss(*, reminder, user):
+    """Dismiss an open care reminder (it is not made again: one per shop, occasion and date)."""
+    from visits.models import CareReminderStatus
+
+    locked = _reminder_to_act_on(reminder=reminder, user=user)
+    locked.status = CareReminderStatus.DISMISSED
+    locked.save(update_fields=["status"])
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# Seasonal campaigns (专项拜访): one visit per target shop, spread over the range's working days.
+# ---------------------------------------------------------------------------------------------
+
+
+def campaign_working_days(*, starts_on: datetime.date, ends_on: datetime.date, today: datetime.date) -> list:
+    """The working days of [starts_on, ends_on] from today on."""
+    first = max(starts_on, today)
+    return [
+        first + datetime.timedelta(days=offset)
+        for offset in range((ends_on - first).days + 1)
+        if is_working_day(first + datetime.timedelta(days=offset))
+    ]
+
+
+def campaign_plan(*, campaign, retailers, user) -> int:
+    """Plan one seasonal visit of the campaign for every shop of `retailers` that has no open one
+    yet, for the shop's manager: one INSERT … SELECT. Each manager's shops are spread evenly over
+    the campaign's working days (the n-th shop of a manager, by id, on working day n mod days), and
+    a shop whose licence ends before its day is left out. Returns the visits planned."""
+    dialect = _Dialect()
+    days = campaign_working_days(starts_on=campaign.starts_on, ends_on=campaign.ends_on, today=timezone.localdate())
+    if not days:
+        raise VisitError({"ends_on": _("The campaign has no working day left between its dates.")})
+    adapt = connection.ops.adapt_datefield_value
+    day_case = "CASE t.rn %% %s " + " ".join(f"WHEN {n} THEN {dialect.date()}" for n in range(len(days))) + " END"
+    day_params = [len(days), *[adapt(day) for day in days]]
+    select, select_params = (
+        retailers.values("pk", "account_manager_id", "license_expires_on").order_by().query.sql_with_params()
+    )
+    visit = connection.ops.quote_name(Visit._meta.db_table)
+    sql = f"""
+        INSERT INTO {visit} (retailer_id, manager_id, kind, status, planned_on, campaign_id, purpose,
+                             created_by_id, created_at)
+        SELECT u.id, u.manager_id, %s, %s, u.planned_on, %s, %s, %s, %s
+        FROM (
+            SELECT t.id, t.manager_id, t.license_expires_on, {day_case} AS planned_on
+            FROM (
+                SELECT s.pk AS id, s.account_manager_id AS manager_id, s.license_expires_on,
+                       ROW_NUMBER() OVER (PARTITION BY s.account_manager_id ORDER BY s.pk) - 1 AS rn
+                FROM ({select}) s
+            ) t
+        ) u
+        WHERE u.license_expires_on >= u.planned_on AND NOT EXISTS (
+            SELECT 1 FROM {visit} v WHERE v.retailer_id = u.id AND v.campaign_id = %s AND v.status = %s
+        )
+    """  # noqa: S608
+    params = [
+        VisitKind.SEASONAL, VisitStatus.PLANNED, campaign.pk, campaign.name[:200], user.pk,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        *day_params, *select_params, campaign.pk, VisitStatus.PLANNED,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@transaction.atomic
+def campaign_create(*, user, data: dict, target: dict):
+    """Create a seasonal campaign and plan its visits (`campaign_plan`) to the target shops of the
+    user's scope. A supervisor targets their own regions (none named: all of them); an admin any.
+    `data`: name, purpose, description, starts_on, ends_on; `target`: see Campaign.target."""
+    from django.core.exceptions import PermissionDenied
+
+    from retailers.selectors import service_areas_visible_to
+    from visits.models import Campaign
+    from visits.selectors import TARGET_KEYS, campaign_targets
+
+    if not user.has_perm("visits.add_campaign"):
+        raise PermissionDenied
+    target = {key: value for key, value in target.items() if key in TARGET_KEYS and value not in (None, [], "")}
+    if not user.has_perm("retailers.view_all_retailers"):
+        own = set(service_areas_visible_to(user).values_list("region_id", flat=True))
+        asked = set(target.get("regions") or own)
+        if not asked <= own:
+            raise VisitError({"regions": _("Regions: a supervisor targets only the regions they supervise.")})
+        target["regions"] = sorted(asked)
+    campaign = Campaign(created_by=user, target=target, **data)
+    campaign.full_clean()
+    if campaign.ends_on < timezone.localdate():
+        raise VisitError({"ends_on": _("Ends on: the campaign would be over already.")})
+    campaign.save()
+    retailers = campaign_targets(target=target, user=user, on=max(campaign.starts_on, timezone.localdate()))
+    campaign.planned_count = campaign_plan(campaign=campaign, retailers=retailers, user=user)
+    campaign.save(update_fields=["planned_count"])
+    return campaign
+
+
+@transaction.atomic
+def care_reminders_plan_all(*, user, manager, occasion: str, occurs_on: datetime.date) -> int:
+    """Plan a care visit for every open reminder of `occasion` on `occurs_on` of the manager's
+    shops (of the user's scope, still servable on the visit's day), on `care_visit_day`, and mark
+    the reminders planned with their visits: two statements, whatever the number of shops (a
+    festival reminds every shop of the manager). Returns the visits planned."""
+    from django.db.models import F, OuterRef, Subquery, Value
+
+    from retailers.selectors import retailers_visible_to
+    from visits.models import CareOccasion, CareReminder, CareReminderStatus
+
+    if not visit_may_log_unplanned(retailer=None, user=user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    today = timezone.localdate()
+    day = care_visit_day(occurs_on=occurs_on, today=today)
+    now = timezone.now()
+    reminders = CareReminder.objects.filter(
+        status=CareReminderStatus.OPEN,
+        occasion=occasion,
+        occurs_on=occurs_on,
+        retailer__in=retailers_visible_to(user).filter(
+            account_manager=manager, status=RetailerStatus.ACTIVE, license_expires_on__gte=day
+        ).values("pk"),
+    )
+    columns = {
+        "v_manager": F("retailer__account_manager_id"),
+        "v_kind": Value(VisitKind.CARE),
+        "v_status": Value(VisitStatus.PLANNED),
+        "v_day": Value(day),
+        "v_purpose": Value(str(CareOccasion(occasion).label)),
+        "v_by": Value(user.pk),
+        "v_at": Value(now),
+    }
+    select = reminders.annotate(**columns).values_list("retailer_id", *columns).order_by()
+    sql, params = select.query.sql_with_params()
+    visit = connection.ops.quote_name(Visit._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {visit} (retailer_id, manager_id, kind, status, planned_on, purpose, created_by_id, "
+            f"created_at) {sql}",
+            params,
+        )
+        planned = cursor.rowcount
+    made = Visit.objects.filter(
+        retailer=OuterRef("retailer_id"), kind=VisitKind.CARE, planned_on=day, created_by=user, created_at=now
+    ).values("pk")[:1]
+    reminders.update(status=CareReminderStatus.PLANNED, visit=Subquery(made))
+    return planned

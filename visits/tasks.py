@@ -46,3 +46,11 @@ def surveys_deliver_task(ids: list[int]) -> dict[str, int]:
     for retry_ids, seconds in report.retry or []:
         surveys_deliver_task.apply_async(args=[retry_ids], countdown=seconds)
     return {"sent": report.sent, "failed": report.failed, "skipped": report.skipped}
+
+
+@shared_task(name="visits.care_remind")
+def care_reminders_task() -> dict[str, int]:
+    """Beat entry, daily: the care reminders (birthdays, festivals) coming up (safe to run twice)."""
+    from visits.services import care_reminders_create
+
+    return care_reminders_create()

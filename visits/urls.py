@@ -1,12 +1,11 @@
 from django.urls import path
 
-from crm_site.views import area_home
-from visits.views import kpis, log, surveys
+from visits.views import agenda, campaigns, kpis, log, surveys
 
 app_name = "visits"
 
 urlpatterns = [
-    path("", area_home, {"area_key": "visits"}, name="index"),
+    path("", agenda.agenda, name="index"),
     # Surveys (issue 11)
     path("surveys/", surveys.survey_results_view, name="surveys"),
     path("surveys/export/", surveys.survey_results_export, name="survey-export"),
@@ -26,4 +25,19 @@ urlpatterns += [
     path("<int:pk>/log/", log.visit_log_view, name="visit-log"),
     path("<int:pk>/miss/", log.visit_miss_view, name="visit-miss"),
     path("<int:pk>/photo/", log.visit_photo, name="visit-photo"),
+]
+
+# The manager's agenda (the area's landing page), the route sheet and the care reminders.
+urlpatterns += [
+    path("route/", agenda.route_sheet, name="route-sheet"),
+    path("reminders/plan-all/", agenda.reminders_plan_all, name="reminders-plan-all"),
+    path("reminders/<int:pk>/plan/", agenda.reminder_plan, name="reminder-plan"),
+    path("reminders/<int:pk>/dismiss/", agenda.reminder_dismiss, name="reminder-dismiss"),
+]
+
+# Seasonal campaigns.
+urlpatterns += [
+    path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/create/", campaigns.campaign_create_view, name="campaign-create"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
 ]

@@ -124,6 +124,14 @@ ACCESS: dict[str, Access] = {
     "visits:retailer-visits": access({ADMIN, SUPERVISOR, MANAGER}),
     "visits:kpis": access({ADMIN, SUPERVISOR, MANAGER}),
     "visits:kpis-export": access({ADMIN, SUPERVISOR, MANAGER}),
+    # The agenda's route sheet and its care reminders (planned or dismissed by POST).
+    "visits:route-sheet": access({ADMIN, SUPERVISOR, MANAGER}),
+    "visits:reminders-plan-all": access({ADMIN, SUPERVISOR, MANAGER}),  # an empty POST plans nothing
+    "visits:reminder-plan": access({ADMIN, SUPERVISOR, MANAGER}, pk="care_reminder"),
+    "visits:reminder-dismiss": access({ADMIN, SUPERVISOR, MANAGER}, pk="care_reminder"),
+    "visits:campaign-list": access({ADMIN, SUPERVISOR}),
+    "visits:campaign-create": access({ADMIN, SUPERVISOR}),
+    "visits:campaign-detail": access({ADMIN, SUPERVISOR}, pk="campaign"),
     "visits:surveys": access(AREAS_BY_KEY["visits"].roles),
     "visits:survey-export": access(AREAS_BY_KEY["visits"].roles),
     "visits:survey-invitations": access(AREAS_BY_KEY["visits"].roles),
@@ -211,6 +219,8 @@ class World:
                 "attachment": attachment.pk,
                 "override": override.pk,
                 "visit": visit.pk,
+                "care_reminder": self._care_reminder(shop).pk,
+                "campaign": self._campaign(users[ADMIN], visit).pk,
             }
         self.run = GradingRun.objects.create(as_of="2026-01-01", status="succeeded").pk
         rule_set = AllocationRuleSet.objects.order_by("pk").first()  # the default of grading's migration
@@ -245,6 +255,31 @@ class World:
         )
         visit.photo.save("shelf.png", ContentFile(png_bytes()))
         return visit
+
+    @staticmethod
+    def _campaign(admin, visit):
+        """A campaign planning the area's visit (for visits:campaign-detail: seen by its region's supervisor)."""
+        import datetime
+
+        from visits.models import Campaign
+
+        day = datetime.date.today()
+        campaign = Campaign.objects.create(
+            name="新品", purpose="new_product", starts_on=day, ends_on=day, created_by=admin
+        )
+        visit.campaign = campaign
+        visit.save(update_fields=["campaign"])
+        return campaign
+
+    @staticmethod
+    def _care_reminder(shop):
+        """An open birthday reminder of the shop (for visits:reminder-plan and -dismiss)."""
+        import datetime
+
+        from visits.models import CareReminder
+
+        day = datetime.date.today() + datetime.timedelta(days=2)
+        return CareReminder.objects.create(retailer=shop, occasion="birthday", occurs_on=day, remind_from=day)
 
     def value(self, kind: str, probe: Probe, where: str):
         """The parameter for `probe`: `where` is "inside" its scope, "outside" it or "missing"
@@ -306,8 +341,10 @@ OBJECTS: dict[str, Callable] = {
     "attachment": _scoped("attachment"),
     "override": _scoped("override"),
     "visit": _scoped("visit"),
+    "care_reminder": _scoped("care_reminder"),
     "run": _global("run"),
     "allocation": _global("allocation"),
+    "campaign": _scoped("campaign"),
     "rule_set": _global("rule_set"),
     "import_job": _global("import_job"),
     "export_job": _own_export_job,

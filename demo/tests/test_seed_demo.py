@@ -164,9 +164,10 @@ def test_the_demo_has_survey_invitations_and_answers_that_add_up():
     assert SurveyAnswer.objects.exclude(text="").exists()
     # The stored scores are those of the answers: ratings of 4–5 per invitation.
     invitation = answered.select_related("response").first()
-    assert invitation.ratings_satisfied == SurveyAnswer.objects.filter(
-        response=invitation.response, question__type="rating", score__gte=4
-    ).count()
+    assert (
+        invitation.ratings_satisfied
+        == SurveyAnswer.objects.filter(response=invitation.response, question__type="rating", score__gte=4).count()
+    )
     admin = User.objects.create(username="results_admin", is_superuser=True)
     results = survey_results(user=admin, start=UNTIL - datetime.timedelta(days=200), end=UNTIL)
     assert results.total.invited == SurveyInvitation.objects.count()
@@ -174,3 +175,24 @@ def test_the_demo_has_survey_invitations_and_answers_that_add_up():
     until = datetime.datetime.combine(UNTIL, datetime.time(), tzinfo=datetime.UTC)
     stale = SurveyInvitation.objects.filter(expires_at__lt=until - datetime.timedelta(days=1), status="sent")
     assert not stale.exists()
+
+
+def test_shops_lie_around_their_area_and_some_owners_keep_a_lunar_birthday():
+    seed(retailers=400)
+    located = Retailer.objects.exclude(latitude=None)
+    assert 0.9 * 400 < located.count() < 400  # a few have no location: the agenda's route puts them last
+    for area in ServiceArea.objects.all():
+        points = [
+            (float(lat), float(lon))
+            for lat, lon in located.filter(service_area=area).values_list("latitude", "longitude")
+        ]
+        if len(points) < 2:
+            continue
+        lat0 = sum(lat for lat, _lon in points) / len(points)
+        lon0 = sum(lon for _lat, lon in points) / len(points)
+        assert max(abs(lat - lat0) + abs(lon - lon0) for lat, lon in points) < 0.15  # within ~15 km of its area
+        assert 31 < lat0 < 33.2 and 117.6 < lon0 < 120  # around Nanjing
+    lunar = Retailer.objects.exclude(lunar_birthday_month=None)
+    assert 20 < lunar.count() < 110
+    assert not lunar.filter(lunar_birthday_day=None).exists()
+    assert not Retailer.objects.filter(lunar_birthday_month=None, lunar_birthday_leap=True).exists()
