@@ -69,6 +69,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.work_ticket",
         "complaints.reopen_ticket",
         "complaints.view_ticket_report",
+        # There is no 专卖 (monopoly enforcement) role: supervisors (and admins) read the risk list.
+        "analytics.view_forecast",
+        "analytics.view_risk",
+        "analytics.review_risk",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -83,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_allocation",
         "complaints.view_ticket",
         "complaints.add_ticket",
+        "analytics.view_forecast",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",
