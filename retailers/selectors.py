@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
-from itertools import combinations
+from itertools import chain, combinations
 
 import numpy as np
 import pandas as pd
@@ -568,9 +568,11 @@ def _week_number_sql(vendor: str) -> str:
 def weekly_order_amounts(
     *, first_monday: datetime.date, weeks: int, retailer_ids: list[int] | None = None
 ) -> WeeklyAmounts:
-    """The amounts of `weeks` weeks from `first_monday`, as a matrix: one GROUP BY over the order
-    headers (the covering index), read in chunks straight into numpy, and one read of the shops'
-    service areas. `retailer_ids` narrows it to some shops (a shop's own page)."""
+    """The amounts of `weeks` weeks from `first_monday`, as a matrix: one read of the order
+    headers' (shop, week, amount), streamed in chunks straight into numpy and summed per shop
+    and week there, and one read of the shops' service areas. Shops order about once a week, so
+    a GROUP BY in SQL would return as many rows and cost SQLite a sort (31 s against 20 s at
+    300,000 shops). `retailer_ids` narrows it to some shops (a shop's own page)."""
     end = first_monday + datetime.timedelta(weeks=weeks)
     table = connection.ops.quote_name(Order._meta.db_table)
     shops_filter, params = "", [first_monday, first_monday, end]
@@ -578,19 +580,18 @@ def weekly_order_amounts(
         shops_filter = f" AND retailer_id IN ({', '.join(['%s'] * len(retailer_ids))})" if retailer_ids else " AND 0=1"
         params += list(retailer_ids)
     sql = (
-        f"SELECT retailer_id, {_week_number_sql(connection.vendor)} AS week, "  # noqa: S608
-        f"CAST(SUM(amount) AS DOUBLE PRECISION) FROM {table} "
-        f"WHERE ordered_on >= %s AND ordered_on < %s{shops_filter} GROUP BY retailer_id, week"
+        f"SELECT retailer_id, {_week_number_sql(connection.vendor)}, CAST(amount AS DOUBLE PRECISION) "  # noqa: S608
+        f"FROM {table} WHERE ordered_on >= %s AND ordered_on < %s{shops_filter}"
     )
     chunks = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(200_000):
-            chunks.append(np.array(rows, dtype=float))
-    triples = np.concatenate(chunks) if chunks else np.zeros((0, 3))
+            chunks.append(np.fromiter(chain.from_iterable(rows), dtype=float, count=3 * len(rows)))
+    triples = np.concatenate(chunks).reshape(-1, 3) if chunks else np.zeros((0, 3))
     ids, rows = np.unique(triples[:, 0].astype(np.int64), return_inverse=True)
-    amounts = np.zeros((len(ids), weeks))
-    amounts[rows, triples[:, 1].astype(np.int64)] = triples[:, 2]
+    cells = rows * weeks + triples[:, 1].astype(np.int64)
+    amounts = np.bincount(cells, weights=triples[:, 2], minlength=len(ids) * weeks).reshape(len(ids), weeks)
     areas = Retailer.objects.order_by("pk").values_list("pk", "service_area_id")
     if retailer_ids is not None:
         areas = areas.filter(pk__in=retailer_ids)
