@@ -637,7 +637,7 @@ def order_spikes(
     rows = (
         Order.objects.filter(ordered_on__gte=since - datetime.timedelta(weeks=history_weeks), ordered_on__lte=until)
         .annotate(previous_mean=Window(Avg("amount"), **window), previous_count=Window(Count("id"), **window))
-        .filter(previous_count=previous, amount__gt=F("previous_mean") * ratio)
+        .filter(previous_count=previous, amount__gt=F("previous_mean") * Value(Decimal(str(ratio))))
         .values_list("pk", "retailer_id", "ordered_on", "amount", "previous_mean")
         .order_by()
     )
