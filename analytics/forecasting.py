@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from lunar_python import Lunar
@@ -50,6 +51,7 @@ FESTIVAL_WEEKS_AFTER = 2  # and weeks after it
 SMOOTHING, CROSTON = "smoothing", "croston"
 
 
+@cache
 def spring_festival(year: int) -> datetime.date:
     """The solar date of 春节 (lunar 1/1) of a year."""
     solar = Lunar.fromYmd(year, 1, 1).getSolar()
@@ -137,7 +139,9 @@ def method_forecast(
     """(shops, horizon) forecast of the method: the festival factors taken out, smoothing or
     Croston per shop, the factors of the coming weeks put back."""
     adjusted = amounts / past_factors[None, :]
-    level = np.where(intermittent, croston_rate(adjusted), smoothing_level(adjusted))
+    level = np.zeros(amounts.shape[0])
+    level[intermittent] = croston_rate(adjusted[intermittent])
+    level[~intermittent] = smoothing_level(adjusted[~intermittent])
     return level[:, None] * future_factors[None, :]
 
 
