@@ -5,8 +5,10 @@ from analytics.models import RiskRule
 
 
 class ForecastViewForm(forms.Form):
-    """Which forecast the page shows: the user's whole scope, one service area or one shop."""
+    """Which forecast the page shows: the user's whole scope (the areas of one region at a time
+    for those who see the whole company), one service area or one shop."""
 
+    region = forms.IntegerField(label=_("Region"), required=False, min_value=1, max_value=2**63 - 1)
     area = forms.IntegerField(label=_("Service area"), required=False, min_value=1, max_value=2**63 - 1)
     shop = forms.IntegerField(label=_("Shop"), required=False, min_value=1, max_value=2**63 - 1)
 

@@ -46,6 +46,7 @@ from retailers.models import (
     Order,
     OrderLine,
     Product,
+    Region,
     Retailer,
     RetailerDistinctPair,
     ServiceArea,
@@ -691,3 +692,8 @@ def scarce_or_high_end_cartons(*, since: datetime.date, until: datetime.date) ->
         .order_by()
     )
     return pd.DataFrame.from_records(list(rows), columns=["retailer_id", "cartons"]).astype({"cartons": float})
+
+
+def regions_visible_to(user) -> QuerySet[Region]:
+    """The regions holding at least one service area the user may see, by name."""
+    return Region.objects.filter(pk__in=service_areas_visible_to(user).values("region_id")).order_by("name", "pk")

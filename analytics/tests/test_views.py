@@ -54,6 +54,10 @@ def test_a_supervisor_sees_their_region_and_an_admin_the_company(client_for, use
     response = page(client_for(users["admin"]), FORECAST)
     assert "Whole company" in response.content.decode()
     assert response.context["company"].shop_count == 3
+    # An admin reads the areas one region at a time (the first by name, or the one chosen).
+    assert [row.service_area.name for row in response.context["areas"]] == ["江宁一片"]
+    response = page(client_for(users["admin"]), FORECAST, region=prefecture["regions"][0].pk)
+    assert [row.service_area.name for row in response.context["areas"]] == ["玄武一片", "玄武二片"]
 
 
 @pytest.mark.django_db

@@ -21,6 +21,7 @@ from analytics.forecast_selectors import (
 from analytics.forms import ForecastViewForm
 from crm_site.forms import form_errors_message
 from crm_site.navigation import area_required
+from retailers.selectors import regions_visible_to
 
 
 @area_required("analytics")
@@ -54,8 +55,22 @@ def _view(request: HttpRequest, run, data: dict) -> dict:
         page = forecast_shops_page(run=run, area=area.service_area, cursor=request.GET.get("after"))
         chart = forecast_chart_data(run=run, history=area.history, weeks=area.weeks)
         return {"view": "area", "area": area, "page": page, "chart": chart}
-    areas = list(forecast_areas(run=run, user=user))
+    areas = forecast_areas(run=run, user=user)
     company = forecast_company(run=run, user=user)
+    regions, region = [], None
+    if company is not None:  # a province's thousand areas: one region at a time, the company's total above
+        regions = list(regions_visible_to(user))
+        region = next((r for r in regions if r.pk == data["region"]), regions[0] if regions else None)
+        areas = areas.filter(service_area__region=region)
+    areas = list(areas)
     totals = company or forecast_totals(areas)
     chart = forecast_chart_data(run=run, history=totals.history, weeks=totals.weeks) if totals else None
-    return {"view": "scope", "areas": areas, "company": company, "totals": totals, "chart": chart}
+    return {
+        "view": "scope",
+        "areas": areas,
+        "company": company,
+        "totals": totals,
+        "chart": chart,
+        "regions": regions,
+        "region": region,
+    }
