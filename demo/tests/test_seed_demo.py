@@ -174,3 +174,14 @@ def test_the_demo_has_survey_invitations_and_answers_that_add_up():
     until = datetime.datetime.combine(UNTIL, datetime.time(), tzinfo=datetime.UTC)
     stale = SurveyInvitation.objects.filter(expires_at__lt=until - datetime.timedelta(days=1), status="sent")
     assert not stale.exists()
+
+
+def test_a_small_demo_has_its_forecast_and_risk_list_and_a_reset_clears_them():
+    from analytics.models import ForecastRun, RiskFinding, ShopForecast
+
+    seed()
+    run = ForecastRun.objects.get()
+    assert run.as_of <= UNTIL and ShopForecast.objects.filter(run=run).count() == run.shop_count > 0
+    findings = RiskFinding.objects.count()
+    seed(reset=True)
+    assert ForecastRun.objects.count() == 1 and RiskFinding.objects.count() == findings
