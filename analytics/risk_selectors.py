@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from analytics.models import RiskFinding
 from analytics.risk import finding_explanation
 from crm_site.pagination import KeysetPage, keyset_paginate
-from retailers.selectors import retailers_visible_to
+from retailers.selectors import service_areas_visible_to
 
 PAGE_SIZE = 50
 
@@ -22,7 +22,7 @@ def risk_findings_for(*, user, rule: str = "", reviewed: str = "") -> QuerySet[R
         return RiskFinding.objects.none()
     findings = RiskFinding.objects.all()
     if not user.has_perm("retailers.view_all_retailers"):
-        findings = findings.filter(retailer__in=retailers_visible_to(user))
+        findings = findings.filter(retailer__service_area__in=service_areas_visible_to(user).values("pk"))
     if rule:
         findings = findings.filter(rule=rule)
     if reviewed:
