@@ -64,7 +64,8 @@ AREAS: tuple[Area, ...] = (
         "analytics",
         _("Analytics"),
         "analytics:index",
-        frozenset({Role.ADMIN, Role.SUPERVISOR}),
+        # Managers read their own shops' forecast (issue 13).
+        frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
         _("Dashboards, risk lists and forecasts."),
     ),
 )

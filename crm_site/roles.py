@@ -72,6 +72,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "visits.export_visit_route",
         "visits.view_campaign",
         "visits.add_campaign",
+        # There is no 专卖 (monopoly enforcement) role: supervisors (and admins) read the risk list.
+        "analytics.view_forecast",
+        "analytics.view_risk",
+        "analytics.review_risk",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -87,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.view_ticket",
         "complaints.add_ticket",
         "visits.export_visit_route",
+        "analytics.view_forecast",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from analytics.models import AreaForecast, ForecastRun, RiskFinding, ShopForecast
 from complaints.models import Ticket, TicketAttachment, TicketEvent
 from crm_site.bulk import history_insert, indexes_deferred, insert_frame
 from crm_site.models import Notification, User
@@ -207,6 +208,9 @@ def seed_demo(
     if allocation:
         _create_demo_allocation(until, log)
         timer.lap("grading and the demo allocation")
+    if retailers <= ANALYTICS_REFRESH_MAX:
+        _refresh_forecast_and_risk(until)
+        timer.lap("sales forecast and compliance risk list")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for model in (Region, ServiceArea, Product, Retailer, Order, OrderLine, HistoricalRetailer,
@@ -248,6 +252,19 @@ def _create_demo_allocation(until: datetime.date, log) -> None:
     log(f"  demo allocation: {product} {start}: {allocation.allocated:,} of {cartons:,} cartons")
 
 
+# Up to this many shops the seeder also computes the forecast and the risk list (seconds), so the
+# demo's analytics pages have something to show; a province-size seed leaves them to the nightly jobs.
+ANALYTICS_REFRESH_MAX = 20_000
+
+
+def _refresh_forecast_and_risk(until: datetime.date) -> None:
+    from analytics.forecast_services import forecast_refresh
+    from analytics.risk_services import risk_refresh
+
+    forecast_refresh(today=until)
+    risk_refresh(today=until)
+
+
 def _delete_master_data() -> None:
     """Demo reset: everything that hangs off retailers (and the notifications about it), then the
     master data (not users)."""
@@ -255,6 +272,7 @@ def _delete_master_data() -> None:
         raise RuntimeError("the demo reset is not available in production")
     with transaction.atomic():
         for model in (
+            RiskFinding, ShopForecast, AreaForecast, ForecastRun,
             SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation, SurveyResultCell,
             Notification, TicketAttachment, TicketEvent, Ticket, AllocationLine, Allocation, RetailerGrade, GradingRun,
             TierOverride,

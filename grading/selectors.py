@@ -697,3 +697,12 @@ def allocation_rules_summary(snapshot: dict, regions: dict[int, str] | None = No
         (_("Licence valid through the period"), str(_("Yes") if snapshot.get("require_valid_licence") else _("No")))
     )
     return [(str(label), value) for label, value in rows]
+
+
+def latest_levels() -> dict[int, int]:
+    """Each graded shop's 档位 in the latest succeeded run (shop id -> level); empty before the
+    first run. For analytics' peer groups; two queries."""
+    run = latest_run()
+    if run is None:
+        return {}
+    return dict(RetailerGrade.objects.filter(run=run).values_list("retailer_id", "level"))

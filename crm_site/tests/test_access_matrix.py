@@ -140,6 +140,11 @@ ACCESS: dict[str, Access] = {
     "survey-answer": access(PUBLIC),  # the survey answered by link (visits.views.public)
     "loyalty:index": access(AREAS_BY_KEY["loyalty"].roles),
     "analytics:index": access(AREAS_BY_KEY["analytics"].roles),
+    # Forecast and compliance risk: managers read their shops' forecast; the risk list is for
+    # supervisors and admins (there is no 专卖 role).
+    "analytics:forecast": access({ADMIN, SUPERVISOR, MANAGER}),
+    "analytics:risk": access({ADMIN, SUPERVISOR}),
+    "analytics:risk-review": access({ADMIN, SUPERVISOR}),
 }
 
 # What a path parameter holds, by its name (a `pk` says it in its ACCESS line instead).

@@ -196,3 +196,14 @@ def test_shops_lie_around_their_area_and_some_owners_keep_a_lunar_birthday():
     assert 20 < lunar.count() < 110
     assert not lunar.filter(lunar_birthday_day=None).exists()
     assert not Retailer.objects.filter(lunar_birthday_month=None, lunar_birthday_leap=True).exists()
+
+
+def test_a_small_demo_has_its_forecast_and_risk_list_and_a_reset_clears_them():
+    from analytics.models import ForecastRun, RiskFinding, ShopForecast
+
+    seed()
+    run = ForecastRun.objects.get()
+    assert run.as_of <= UNTIL and ShopForecast.objects.filter(run=run).count() == run.shop_count > 0
+    findings = RiskFinding.objects.count()
+    seed(reset=True)
+    assert ForecastRun.objects.count() == 1 and RiskFinding.objects.count() == findings
