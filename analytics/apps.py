@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from retailers.signals import orders_imported
+
+        orders_imported.connect(refresh_after_order_import, dispatch_uid="analytics_refresh_after_import")
+
+
+def refresh_after_order_import(sender, **kwargs) -> None:
+    """An order import was committed: queue an incremental refresh (after the commit, if inside one)."""
+    from django.db import transaction
+
+    from analytics.tasks import analytics_refresh_task
+
+    transaction.on_commit(analytics_refresh_task.delay)

@@ -523,3 +523,27 @@ def retailers_home_line(user) -> str:
     return ngettext("You can see %(counter)s retailer.", "You can see %(counter)s retailers.", count) % {
         "counter": format_count(count)
     }
+
+
+# ------------------------------------------------------------------ for analytics' set-based refresh
+
+
+def order_headers_for_summaries() -> QuerySet[Order]:
+    """Every order header with its stored totals, for analytics' set-based summaries (analytics
+    narrows it by id or date and groups it in SQL; no row is loaded into Python)."""
+    return Order.objects.order_by()
+
+
+def order_lines_for_summaries() -> QuerySet[OrderLine]:
+    """Every order line, for analytics' brand and price-class summaries (grouped in SQL)."""
+    return OrderLine.objects.order_by()
+
+
+def retailers_for_summaries() -> QuerySet[Retailer]:
+    """Every shop, whatever its status, for analytics' per-shop tables (grouped in SQL)."""
+    return Retailer.objects.order_by()
+
+
+def products_for_summaries() -> QuerySet[Product]:
+    """Every product (brand, price class), for analytics' brand and price-class summaries."""
+    return Product.objects.order_by()

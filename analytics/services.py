@@ -1,0 +1,290 @@
+"""The one write of analytics: rebuilding its summary tables from the orders (analytics_refresh).
+
+Every step is one set-based statement (INSERT … SELECT … GROUP BY, UPDATE … FROM) over the
+querysets of the other apps' selectors; the whole refresh is one transaction, so a refresh that
+fails leaves the previous tables as they were. Incremental by default: only the weeks and months
+of the orders added since the last refresh (the watermark is the highest order id seen) are
+recomputed; the per-shop standings are recomputed every time (they depend on today's date).
+An order changed in place (re-imported with the same number) keeps its id: the nightly refresh
+is a full one and puts it right.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.utils import timezone
+
+from analytics.models import (
+    AreaBrandMonth,
+    AreaMonth,
+    AreaPriceClassMonth,
+    AreaProductMonth,
+    RefreshState,
+    ShopMonth,
+    ShopStanding,
+    ShopWeek,
+)
+from analytics.sql import MonthStart, WeekStart, months_between_sql, sql_of
+from retailers.selectors import (
+    order_headers_for_summaries,
+    order_lines_for_summaries,
+    products_for_summaries,
+    retailers_for_summaries,
+)
+from visits.selectors import survey_satisfaction_by_retailer, visit_satisfaction_by_retailer
+
+RECENT_WEEKS = 8  # churn: the recent weeks compared with the rest of the 52-week window
+WINDOW_WEEKS = 52
+BASELINE_WEEKS = WINDOW_WEEKS - RECENT_WEEKS
+FULL_ORDER_SHARE = Decimal("0.8")  # dependency: a week whose cartons reach 80 % of the shop's mean
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open range of dates [start, end); None for everything."""
+
+    start: datetime.date
+    end: datetime.date
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    full: bool
+    new_orders: int
+    weeks: Span | None
+    months: Span | None
+    seconds: float
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def analytics_refresh(*, full: bool = False, today: datetime.date | None = None) -> RefreshOutcome:
+    """Bring every summary table up to date with the orders, in one transaction.
+
+    full: recompute everything (the nightly job); otherwise only the weeks and months of the
+    orders with an id above the watermark. Safe to run twice: a second run finds no new order
+    and recomputes only the standings, to the same values."""
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        state = RefreshState.objects.select_for_update().order_by("pk").first() or RefreshState.objects.create()
+        orders = order_headers_for_summaries()
+        last_id = orders.aggregate(last=Max("id"))["last"] or 0
+        full = full or state.refreshed_at is None
+        new_orders = orders.filter(id__gt=state.last_order_id, id__lte=last_id)
+        count = new_orders.count() if not full else last_id
+        weeks = months = None
+        if not full:
+            dates = new_orders.aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
+            if dates["first"] is not None:
+                weeks = Span(week_start(dates["first"]), week_start(dates["last"]) + datetime.timedelta(days=7))
+                months = Span(month_start(dates["first"]), month_start(dates["last"]) + relativedelta(months=1))
+        if full or weeks is not None:
+            _rebuild_shop_weeks(weeks)
+            _rebuild_shop_months(months)
+            _rebuild_area_months(months)
+            _rebuild_area_lines(months)
+        as_of = week_start(today)
+        _rebuild_standings(as_of=as_of)
+        now = timezone.now()
+        state.last_order_id, state.as_of_week, state.refreshed_at = last_id, as_of, now
+        if full:
+            state.full_refresh_at = now
+        state.seconds = time.monotonic() - started
+        state.save()
+    return RefreshOutcome(full=full, new_orders=count, weeks=weeks, months=months, seconds=state.seconds)
+
+
+# ------------------------------------------------------------------------------ the steps
+
+
+def _execute(sql: str, params: tuple = ()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _clear(model, field: str, span: Span | None) -> None:
+    rows = model.objects.all()
+    if span is not None:
+        rows = rows.filter(**{f"{field}__gte": span.start, f"{field}__lt": span.end})
+    rows._raw_delete(rows.db)
+
+
+def _within(queryset: QuerySet, field: str, span: Span | None) -> QuerySet:
+    if span is None:
+        return queryset
+    return queryset.filter(**{f"{field}__gte": span.start, f"{field}__lt": span.end})
+
+
+# the summary column and its aggregate over the order headers (named apart from the model's fields)
+SALES_SUMS = {
+    "amount": Sum("amount"),
+    "cartons": Sum("cartons"),
+    "orders": Count("id"),
+    "high_end_amount": Sum("high_end_amount"),
+    "low_tar_cartons": Sum("low_tar_cartons"),
+}
+SALES_COLUMNS = ", ".join(SALES_SUMS)
+
+
+def _sums(aggregates: dict) -> dict:
+    return {f"{name}_sum": aggregate for name, aggregate in aggregates.items()}
+
+
+def _insert_shop_sales(model, period: str, bucket, span: Span | None) -> None:
+    """Group the order headers by shop and `period` (first), then name each shop's service area."""
+    grouped = (
+        _within(order_headers_for_summaries(), "ordered_on", span)
+        .annotate(**{period: bucket("ordered_on")})
+        .values("retailer_id", period)
+        .annotate(**_sums(SALES_SUMS))
+    )
+    inner, params = sql_of(grouped)
+    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id"))
+    columns = ", ".join(f"g.{name}_sum" for name in SALES_SUMS)
+    _execute(
+        f"INSERT INTO {model._meta.db_table} (retailer_id, service_area_id, {period}, {SALES_COLUMNS}) "
+        f"SELECT g.retailer_id, r.service_area_id, g.{period}, {columns} "
+        f"FROM ({inner}) g JOIN ({shops}) r ON r.id = g.retailer_id",
+        params + shop_params,
+    )
+
+
+def _rebuild_shop_weeks(weeks: Span | None) -> None:
+    _clear(ShopWeek, "week", weeks)
+    _insert_shop_sales(ShopWeek, "week", WeekStart, weeks)
+
+
+def _rebuild_shop_months(months: Span | None) -> None:
+    _clear(ShopMonth, "month", months)
+    _insert_shop_sales(ShopMonth, "month", MonthStart, months)
+
+
+def _rebuild_area_months(months: Span | None) -> None:
+    """Rolled up from the shop months: a few thousand rows that the dashboard's totals read."""
+    _clear(AreaMonth, "month", months)
+    grouped = (
+        _within(ShopMonth.objects.order_by(), "month", months)
+        .values("service_area_id", "month")
+        .annotate(**_sums({name: Sum(name) for name in SALES_SUMS}), shops=Count("retailer_id"))
+    )
+    inner, params = sql_of(grouped)
+    sums = ", ".join(f"{name}_sum" for name in SALES_SUMS)
+    _execute(
+        f"INSERT INTO {AreaMonth._meta.db_table} (service_area_id, month, {SALES_COLUMNS}, active_shops) "
+        f"SELECT service_area_id, month, {sums}, shops FROM ({inner}) g",
+        params,
+    )
+
+
+def _rebuild_area_lines(months: Span | None) -> None:
+    """The order lines grouped once by area, product and month; brands and price classes are
+    rolled up from that (a hundred products, not millions of lines)."""
+    for model in (AreaProductMonth, AreaBrandMonth, AreaPriceClassMonth):
+        _clear(model, "month", months)
+    grouped = (
+        _within(order_lines_for_summaries(), "order__ordered_on", months)
+        .values(
+            area=F("order__retailer__service_area_id"),
+            product_ref=F("product_id"),
+            period=MonthStart("order__ordered_on"),
+        )
+        .annotate(amount_sum=Sum("amount"), cartons_sum=Sum("quantity"))
+    )
+    inner, params = sql_of(grouped)
+    _execute(
+        f"INSERT INTO {AreaProductMonth._meta.db_table} (service_area_id, product_id, month, amount, cartons) "
+        f"SELECT area, product_ref, period, amount_sum, cartons_sum FROM ({inner}) g",
+        params,
+    )
+    products, product_params = sql_of(products_for_summaries().values("id", "brand", "price_class"))
+    source = _within(AreaProductMonth.objects.order_by(), "month", months)
+    where, where_params = sql_of(source.values("id"))
+    for model, column in ((AreaBrandMonth, "brand"), (AreaPriceClassMonth, "price_class")):
+        _execute(
+            f"INSERT INTO {model._meta.db_table} (service_area_id, {column}, month, amount, cartons) "
+            f"SELECT t.service_area_id, p.{column}, t.month, SUM(t.amount), SUM(t.cartons) "
+            f"FROM {AreaProductMonth._meta.db_table} t JOIN ({products}) p ON p.id = t.product_id "
+            f"WHERE t.id IN ({where}) GROUP BY t.service_area_id, p.{column}, t.month",
+            product_params + where_params,
+        )
+
+
+def _rebuild_standings(*, as_of: datetime.date) -> None:
+    """Per shop, as of the Monday `as_of` (the weeks before it are complete): churn figures and
+    the four measures, in four statements whatever the number of shops."""
+    table = ShopStanding._meta.db_table
+    window_start = as_of - datetime.timedelta(weeks=WINDOW_WEEKS)
+    recent_start = as_of - datetime.timedelta(weeks=RECENT_WEEKS)
+    _clear(ShopStanding, "retailer_id", None)
+    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id", "tier", "partner_since"))
+    weeks = ShopWeek._meta.db_table
+    in_window = "w.week >= %s AND w.week < %s"
+    at_risk = f"(COALESCE(s.baseline, 0) * {RECENT_WEEKS} / {BASELINE_WEEKS} - COALESCE(s.recent, 0))"
+    _execute(
+        f"INSERT INTO {table} (retailer_id, service_area_id, tier, recent_amount, baseline_amount, last_order_week, "
+        "weeks_ordered, tenure_months, amount_52w, contribution, full_weeks, survey_responses, amount_at_risk) "
+        "SELECT r.id, r.service_area_id, r.tier, COALESCE(s.recent, 0), COALESCE(s.baseline, 0), s.last_week, "
+        f"COALESCE(s.weeks, 0), {months_between_sql('%s', 'r.partner_since')}, COALESCE(s.total, 0), 0, "
+        f"COALESCE(s.full_weeks, 0), 0, CASE WHEN {at_risk} > 0 THEN {at_risk} ELSE 0 END "
+        f"FROM ({shops}) r LEFT JOIN ("
+        "  SELECT w.retailer_id,"
+        "    SUM(CASE WHEN w.week >= %s AND w.week < %s THEN w.amount ELSE 0 END) AS recent,"
+        "    SUM(CASE WHEN w.week >= %s AND w.week < %s THEN w.amount ELSE 0 END) AS baseline,"
+        "    MAX(w.week) AS last_week,"
+        f"   SUM(CASE WHEN {in_window} THEN 1 ELSE 0 END) AS weeks,"
+        f"   SUM(CASE WHEN {in_window} THEN w.amount ELSE 0 END) AS total,"
+        f"   SUM(CASE WHEN {in_window} AND w.cartons >= %s * w.mean_cartons THEN 1 ELSE 0 END) AS full_weeks"
+        "  FROM (SELECT retailer_id, week, amount, cartons,"
+        f"          AVG(CASE WHEN week >= %s AND week < %s THEN cartons END) OVER (PARTITION BY retailer_id)"
+        f"          AS mean_cartons FROM {weeks}) w"
+        "  GROUP BY w.retailer_id"
+        ") s ON s.retailer_id = r.id",
+        (
+            as_of,
+            *shop_params,
+            recent_start,
+            as_of,
+            window_start,
+            recent_start,
+            window_start,
+            as_of,
+            window_start,
+            as_of,
+            window_start,
+            as_of,
+            FULL_ORDER_SHARE,
+            window_start,
+            as_of,
+        ),
+    )
+    _execute(
+        f"UPDATE {table} SET contribution = {table}.amount_52w / t.total "
+        f"FROM (SELECT service_area_id, SUM(amount_52w) AS total FROM {table} GROUP BY service_area_id) t "
+        f"WHERE t.service_area_id = {table}.service_area_id AND t.total > 0"
+    )
+    ratings, rating_params = sql_of(visit_satisfaction_by_retailer(since=window_start))
+    _execute(
+        f"UPDATE {table} SET visit_rating = v.rating FROM ({ratings}) v WHERE v.retailer_id = {table}.retailer_id",
+        rating_params,
+    )
+    surveys = survey_satisfaction_by_retailer(retailers=retailers_for_summaries(), since=window_start)
+    if surveys:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET survey_responses = %s, csat = %s, nps = %s WHERE retailer_id = %s",
+                [(row.responses, row.csat, row.nps, retailer_id) for retailer_id, row in surveys.items()],
+            )
