@@ -6,6 +6,8 @@ tables are derived data, rebuilt in bulk, and a merged or moved shop is set righ
 full refresh. Amounts are sums; shares are computed when read, so that they add up over areas.
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -175,6 +177,16 @@ class ShopStanding(models.Model):
     def __str__(self) -> str:
         return str(self.retailer_id)
 
+    @property
+    def loyalty(self) -> Decimal:
+        """Weeks ordered of the last 52, as a share."""
+        return Decimal(self.weeks_ordered) / 52
+
+    @property
+    def dependency(self) -> Decimal | None:
+        """Share of the shop's ordering weeks with a full order (cartons ≥ 80 % of its weekly mean)."""
+        return Decimal(self.full_weeks) / self.weeks_ordered if self.weeks_ordered else None
+
 
 class RefreshState(models.Model):
     """The one row that says how far the summaries are: the highest order id they include (the
@@ -189,7 +201,10 @@ class RefreshState(models.Model):
     class Meta:
         verbose_name = _("analytics refresh state")
         verbose_name_plural = _("analytics refresh state")
-        permissions = [("refresh_analytics", _("Can refresh the analytics summaries"))]
+        permissions = [
+            ("refresh_analytics", _("Can refresh the analytics summaries")),
+            ("export_analytics", _("Can export analytics tables")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_order_id} {self.refreshed_at}"

@@ -12,6 +12,7 @@ is a full one and puts it right.
 from __future__ import annotations
 
 import datetime
+import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +41,7 @@ from retailers.selectors import (
 )
 from visits.selectors import survey_satisfaction_by_retailer, visit_satisfaction_by_retailer
 
+logger = logging.getLogger(__name__)
 RECENT_WEEKS = 8  # churn: the recent weeks compared with the rest of the 52-week window
 WINDOW_WEEKS = 52
 BASELINE_WEEKS = WINDOW_WEEKS - RECENT_WEEKS
@@ -61,6 +63,7 @@ class RefreshOutcome:
     weeks: Span | None
     months: Span | None
     seconds: float
+    steps: dict[str, float]  # seconds per step, for the benchmark and the log
 
 
 def week_start(day: datetime.date) -> datetime.date:
@@ -92,20 +95,28 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
             if dates["first"] is not None:
                 weeks = Span(week_start(dates["first"]), week_start(dates["last"]) + datetime.timedelta(days=7))
                 months = Span(month_start(dates["first"]), month_start(dates["last"]) + relativedelta(months=1))
+        steps: dict[str, float] = {}
+
+        def step(name: str, work, *args, **kwargs) -> None:
+            began = time.monotonic()
+            work(*args, **kwargs)
+            steps[name] = time.monotonic() - began
+
         if full or weeks is not None:
-            _rebuild_shop_weeks(weeks)
-            _rebuild_shop_months(months)
-            _rebuild_area_months(months)
-            _rebuild_area_lines(months)
+            step("shop weeks", _rebuild_shop_weeks, weeks)
+            step("shop months", _rebuild_shop_months, months)
+            step("area months", _rebuild_area_months, months)
+            step("area lines", _rebuild_area_lines, months)
         as_of = week_start(today)
-        _rebuild_standings(as_of=as_of)
+        step("standings", _rebuild_standings, as_of=as_of)
         now = timezone.now()
         state.last_order_id, state.as_of_week, state.refreshed_at = last_id, as_of, now
         if full:
             state.full_refresh_at = now
         state.seconds = time.monotonic() - started
         state.save()
-    return RefreshOutcome(full=full, new_orders=count, weeks=weeks, months=months, seconds=state.seconds)
+    logger.info("analytics refresh (full=%s): %s", full, {name: round(took, 1) for name, took in steps.items()})
+    return RefreshOutcome(full=full, new_orders=count, weeks=weeks, months=months, seconds=state.seconds, steps=steps)
 
 
 # ------------------------------------------------------------------------------ the steps

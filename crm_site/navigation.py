@@ -64,7 +64,8 @@ AREAS: tuple[Area, ...] = (
         "analytics",
         _("Analytics"),
         "analytics:index",
-        frozenset({Role.ADMIN, Role.SUPERVISOR}),
+        # managers read their own shops' figures (the dashboard, churn, brands, the four measures)
+        frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
         _("Dashboards, risk lists and forecasts."),
     ),
 )

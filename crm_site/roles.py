@@ -69,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.work_ticket",
         "complaints.reopen_ticket",
         "complaints.view_ticket_report",
+        "analytics.export_analytics",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -83,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_allocation",
         "complaints.view_ticket",
         "complaints.add_ticket",
+        "analytics.export_analytics",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",

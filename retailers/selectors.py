@@ -547,3 +547,4 @@ def retailers_for_summaries() -> QuerySet[Retailer]:
 def products_for_summaries() -> QuerySet[Product]:
     """Every product (brand, price class), for analytics' brand and price-class summaries."""
     return Product.objects.order_by()
+

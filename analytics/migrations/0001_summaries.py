@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'analytics refresh state',
                 'verbose_name_plural': 'analytics refresh state',
-                'permissions': [('refresh_analytics', 'Can refresh the analytics summaries')],
+                'permissions': [('refresh_analytics', 'Can refresh the analytics summaries'), ('export_analytics', 'Can export analytics tables')],
             },
         ),
         migrations.CreateModel(

@@ -12,4 +12,5 @@ class Command(BaseCommand):
     def handle(self, *args, full: bool = False, **options) -> None:
         outcome = analytics_refresh(full=full)
         kind = "full" if outcome.full else "incremental"
-        self.stdout.write(f"analytics refresh ({kind}): {outcome.new_orders} orders, {outcome.seconds:.1f} s")
+        steps = ", ".join(f"{name} {took:.1f} s" for name, took in outcome.steps.items())
+        self.stdout.write(f"analytics refresh ({kind}): {outcome.new_orders} orders, {outcome.seconds:.1f} s ({steps})")
