@@ -244,7 +244,8 @@ def _rebuild_standings(*, as_of: datetime.date) -> None:
     shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id", "tier", "partner_since"))
     weeks = ShopWeek._meta.db_table
     in_window = "w.week >= %s AND w.week < %s"
-    at_risk = f"(COALESCE(s.baseline, 0) * {RECENT_WEEKS} / {BASELINE_WEEKS} - COALESCE(s.recent, 0))"
+    # "* 1.0": SQLite keeps whole amounts as integers, and would divide them as integers
+    at_risk = f"(COALESCE(s.baseline, 0) * 1.0 * {RECENT_WEEKS} / {BASELINE_WEEKS} - COALESCE(s.recent, 0))"
     _execute(
         f"INSERT INTO {table} (retailer_id, service_area_id, tier, recent_amount, baseline_amount, last_order_week, "
         "weeks_ordered, tenure_months, amount_52w, contribution, full_weeks, survey_responses, amount_at_risk) "
@@ -283,7 +284,7 @@ def _rebuild_standings(*, as_of: datetime.date) -> None:
         ),
     )
     _execute(
-        f"UPDATE {table} SET contribution = {table}.amount_52w / t.total "
+        f"UPDATE {table} SET contribution = {table}.amount_52w * 1.0 / t.total "
         f"FROM (SELECT service_area_id, SUM(amount_52w) AS total FROM {table} GROUP BY service_area_id) t "
         f"WHERE t.service_area_id = {table}.service_area_id AND t.total > 0"
     )

@@ -28,10 +28,11 @@ class MonthStart(Func):
 
 
 def months_between_sql(later: str, earlier: str) -> str:
-    """Whole months from `earlier` to `later` (SQL expressions of dates), rounded down."""
+    """Months from `earlier` to `later` (SQL expressions of dates), to the nearest whole month of
+    30.4375 days (a year's twelfth)."""
     if connection.vendor == "postgresql":
-        return f"CAST(FLOOR((CAST({later} AS date) - {earlier}) / 30.4375) AS integer)"
-    return f"CAST((julianday({later}) - julianday({earlier})) / 30.4375 AS integer)"
+        return f"CAST(ROUND((CAST({later} AS date) - {earlier}) / 30.4375) AS integer)"
+    return f"CAST((julianday({later}) - julianday({earlier})) / 30.4375 + 0.5 AS integer)"
 
 
 def sql_of(queryset) -> tuple[str, tuple]:
