@@ -189,10 +189,11 @@ class ShopStanding(models.Model):
 
 
 class RefreshState(models.Model):
-    """The one row that says how far the summaries are: the highest order id they include (the
-    watermark of the incremental refresh) and the week the standings were computed as of."""
+    """The one row that says how far the summaries are: the highest order and order-line ids they
+    include (the watermarks of the incremental refresh) and the week the standings were computed as of."""
 
     last_order_id = models.BigIntegerField(_("last order included"), default=0)
+    last_line_id = models.BigIntegerField(_("last order line included"), default=0)
     as_of_week = models.DateField(_("standings as of the week of"), null=True)
     refreshed_at = models.DateTimeField(_("refreshed at"), null=True)
     full_refresh_at = models.DateTimeField(_("last full refresh"), null=True)

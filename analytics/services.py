@@ -3,10 +3,11 @@
 Every step is one set-based statement (INSERT … SELECT … GROUP BY, UPDATE … FROM) over the
 querysets of the other apps' selectors; the whole refresh is one transaction, so a refresh that
 fails leaves the previous tables as they were. Incremental by default: only the weeks and months
-of the orders added since the last refresh (the watermark is the highest order id seen) are
-recomputed; the per-shop standings are recomputed every time (they depend on today's date).
-An order changed in place (re-imported with the same number) keeps its id: the nightly refresh
-is a full one and puts it right.
+of the orders added since the last refresh, or whose lines were rewritten since (an order
+re-imported in place keeps its id but gets new lines), are recomputed; the watermarks are the
+highest order and line ids seen. The per-shop standings are recomputed every time (they depend
+on today's date). An order whose date was changed in place leaves its old week stale until the
+nightly refresh, which is a full one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import (
@@ -86,12 +87,19 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
         state = RefreshState.objects.select_for_update().order_by("pk").first() or RefreshState.objects.create()
         orders = order_headers_for_summaries()
         last_id = orders.aggregate(last=Max("id"))["last"] or 0
+        lines = order_lines_for_summaries()
+        last_line_id = lines.aggregate(last=Max("id"))["last"] or 0
         full = full or state.refreshed_at is None
-        new_orders = orders.filter(id__gt=state.last_order_id, id__lte=last_id)
-        count = new_orders.count() if not full else last_id
+        # new orders, and orders whose lines were written since (an order re-imported in place
+        # keeps its id but gets new lines): their weeks and months are recomputed
+        touched = orders.filter(
+            Q(id__gt=state.last_order_id, id__lte=last_id)
+            | Q(id__in=lines.filter(id__gt=state.last_line_id, id__lte=last_line_id).values("order_id"))
+        )
+        count = touched.count() if not full else last_id
         weeks = months = None
         if not full:
-            dates = new_orders.aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
+            dates = touched.aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
             if dates["first"] is not None:
                 weeks = Span(week_start(dates["first"]), week_start(dates["last"]) + datetime.timedelta(days=7))
                 months = Span(month_start(dates["first"]), month_start(dates["last"]) + relativedelta(months=1))
@@ -110,7 +118,8 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
         as_of = week_start(today)
         step("standings", _rebuild_standings, as_of=as_of)
         now = timezone.now()
-        state.last_order_id, state.as_of_week, state.refreshed_at = last_id, as_of, now
+        state.last_order_id, state.last_line_id = last_id, last_line_id
+        state.as_of_week, state.refreshed_at = as_of, now
         if full:
             state.full_refresh_at = now
         state.seconds = time.monotonic() - started
@@ -189,7 +198,7 @@ def _rebuild_area_months(months: Span | None) -> None:
     _clear(AreaMonth, "month", months)
     grouped = (
         _within(ShopMonth.objects.order_by(), "month", months)
-        .values("service_area_id", "month")
+        .values("month", "service_area_id")  # the index's order: no sort
         .annotate(**_sums({name: Sum(name) for name in SALES_SUMS}), shops=Count("retailer_id"))
     )
     inner, params = sql_of(grouped)
@@ -201,26 +210,38 @@ def _rebuild_area_months(months: Span | None) -> None:
     )
 
 
+def _months_of(span: Span | None) -> list[datetime.date]:
+    """The first days of the months of `span`; for everything, the months that have orders."""
+    if span is None:
+        dates = order_headers_for_summaries().aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
+        if dates["first"] is None:
+            return []
+        span = Span(month_start(dates["first"]), month_start(dates["last"]) + relativedelta(months=1))
+    months, month = [], span.start
+    while month < span.end:
+        months.append(month)
+        month += relativedelta(months=1)
+    return months
+
+
 def _rebuild_area_lines(months: Span | None) -> None:
     """The order lines grouped once by area, product and month; brands and price classes are
     rolled up from that (a hundred products, not millions of lines)."""
     for model in (AreaProductMonth, AreaBrandMonth, AreaPriceClassMonth):
         _clear(model, "month", months)
-    grouped = (
-        _within(order_lines_for_summaries(), "order__ordered_on", months)
-        .values(
-            area=F("order__retailer__service_area_id"),
-            product_ref=F("product_id"),
-            period=MonthStart("order__ordered_on"),
+    for month in _months_of(months):
+        # month by month: each statement sorts one month of lines, not a year of them
+        grouped = (
+            _within(order_lines_for_summaries(), "order__ordered_on", Span(month, month + relativedelta(months=1)))
+            .values(area=F("order__retailer__service_area_id"), product_ref=F("product_id"))
+            .annotate(amount_sum=Sum("amount"), cartons_sum=Sum("quantity"))
         )
-        .annotate(amount_sum=Sum("amount"), cartons_sum=Sum("quantity"))
-    )
-    inner, params = sql_of(grouped)
-    _execute(
-        f"INSERT INTO {AreaProductMonth._meta.db_table} (service_area_id, product_id, month, amount, cartons) "
-        f"SELECT area, product_ref, period, amount_sum, cartons_sum FROM ({inner}) g",
-        params,
-    )
+        inner, params = sql_of(grouped)
+        _execute(
+            f"INSERT INTO {AreaProductMonth._meta.db_table} (service_area_id, product_id, month, amount, cartons) "
+            f"SELECT area, product_ref, %s, amount_sum, cartons_sum FROM ({inner}) g",
+            (month, *params),
+        )
     products, product_params = sql_of(products_for_summaries().values("id", "brand", "price_class"))
     source = _within(AreaProductMonth.objects.order_by(), "month", months)
     where, where_params = sql_of(source.values("id"))

@@ -20,6 +20,17 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from analytics.models import (
+    AreaBrandMonth,
+    AreaMonth,
+    AreaPriceClassMonth,
+    AreaProductMonth,
+    RefreshState,
+    ShopMonth,
+    ShopStanding,
+    ShopWeek,
+)
+from analytics.services import analytics_refresh
 from complaints.models import Ticket, TicketAttachment, TicketEvent
 from crm_site.bulk import history_insert, indexes_deferred, insert_frame
 from crm_site.models import Notification, User
@@ -207,6 +218,8 @@ def seed_demo(
     if allocation:
         _create_demo_allocation(until, log)
         timer.lap("grading and the demo allocation")
+    analytics_refresh(full=True, today=until)
+    timer.lap("analytics summaries")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for model in (Region, ServiceArea, Product, Retailer, Order, OrderLine, HistoricalRetailer,
@@ -255,6 +268,8 @@ def _delete_master_data() -> None:
         raise RuntimeError("the demo reset is not available in production")
     with transaction.atomic():
         for model in (
+            ShopWeek, ShopMonth, AreaMonth, AreaProductMonth, AreaBrandMonth, AreaPriceClassMonth, ShopStanding,
+            RefreshState,
             SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation, SurveyResultCell,
             Notification, TicketAttachment, TicketEvent, Ticket, AllocationLine, Allocation, RetailerGrade, GradingRun,
             TierOverride,

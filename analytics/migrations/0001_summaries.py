@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('last_order_id', models.BigIntegerField(default=0, verbose_name='last order included')),
+                ('last_line_id', models.BigIntegerField(default=0, verbose_name='last order line included')),
                 ('as_of_week', models.DateField(null=True, verbose_name='standings as of the week of')),
                 ('refreshed_at', models.DateTimeField(null=True, verbose_name='refreshed at')),
                 ('full_refresh_at', models.DateTimeField(null=True, verbose_name='last full refresh')),

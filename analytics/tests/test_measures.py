@@ -56,11 +56,9 @@ def test_churn_lists_the_fall_and_the_silence_with_their_reasons(shops, users):
     ranked = [row.retailer_id for row in listed.order_by("-amount_at_risk")]
     assert ranked == [shops["silent"].pk, shops["churning"].pk]  # 8,000 at risk, then 5,600
     reasons = churn_reasons(standing(shops["churning"]), drop_percent=30, silent_weeks=4, as_of=AS_OF)
-    assert reasons == [
-        "The last 8 weeks averaged 300 yuan a week, 70.0% below the 1,000 yuan a week of the 44 weeks before."
-    ]
+    assert reasons == ["近8周周均300元，比此前44周的周均1,000元低70.0%。"]
     silent = churn_reasons(standing(shops["silent"]), drop_percent=30, silent_weeks=4, as_of=AS_OF)
-    assert silent[-1].startswith("No order for 7 weeks")
+    assert silent[-1].startswith("已7周未订货")
 
 
 def test_churn_thresholds_are_the_pages_settings(shops, users):

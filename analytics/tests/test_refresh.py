@@ -136,3 +136,19 @@ def test_a_failed_refresh_leaves_the_previous_tables(sales, monkeypatch):
         analytics_refresh(today=TODAY)
     assert tables() == before
     assert RefreshState.objects.get().refreshed_at is not None
+
+
+def test_an_order_reimported_in_place_is_picked_up_by_the_incremental_refresh(sales):
+    analytics_refresh(full=True, today=TODAY)
+    changed = sales["shops"]["b"].orders.get()
+    changed.lines.all().delete()  # what an import does: new lines, the header's totals updated
+    changed.amount = Decimal("700")
+    changed.save()
+    OrderLine.objects.create(
+        order=changed, product=ProductFactory(brand="南京"), quantity=2, unit_price=Decimal("350"), amount=Decimal("700")
+    )
+    analytics_refresh(today=TODAY)
+    incremental = tables()
+    assert ShopMonth.objects.get(retailer_id=sales["shops"]["b"].pk).amount == Decimal("700")
+    analytics_refresh(full=True, today=TODAY)
+    assert tables() == incremental
