@@ -144,9 +144,9 @@ def test_an_order_reimported_in_place_is_picked_up_by_the_incremental_refresh(sa
     changed.lines.all().delete()  # what an import does: new lines, the header's totals updated
     changed.amount = Decimal("700")
     changed.save()
-    OrderLine.objects.create(
-        order=changed, product=ProductFactory(brand="南京"), quantity=2, unit_price=Decimal("350"), amount=Decimal("700")
-    )
+    product = ProductFactory(brand="南京")
+    price, amount = Decimal("350"), Decimal("700")
+    OrderLine.objects.create(order=changed, product=product, quantity=2, unit_price=price, amount=amount)
     analytics_refresh(today=TODAY)
     incremental = tables()
     assert ShopMonth.objects.get(retailer_id=sales["shops"]["b"].pk).amount == Decimal("700")
