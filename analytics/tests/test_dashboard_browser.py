@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -19,9 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 def test_a_supervisor_changes_the_period_and_exports_the_churn_list(live_server, prefecture):
-    today = datetime.date.today()
+    today = timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday())
-    shop = prefecture["shops"]["a"]  # a year of weekly orders that stopped 10 weeks ago
+    shop = prefecture["shops"]["a"]  # a year of weekly orders that stopped 11 weeks ago
     for weeks_ago in range(11, 53):
         OrderFactory(retailer=shop, ordered_on=monday - datetime.timedelta(weeks=weeks_ago), amount=Decimal("1000"))
     analytics_refresh(full=True)
@@ -45,7 +46,7 @@ def test_a_supervisor_changes_the_period_and_exports_the_churn_list(live_server,
         row = WebDriverWait(browser, 10).until(
             EC.presence_of_element_located((By.CSS_SELECTOR, f"#churn-list tr[data-retailer='{shop.pk}']"))
         )
-        assert "No order for 10 weeks" in row.text
+        assert "No order for 11 weeks" in row.text
         click(browser, browser.find_element(By.ID, "export-button"))
         WebDriverWait(browser, 10).until(EC.url_contains("/exports/"))
         job = ExportJob.objects.get(user=supervisor)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from analytics.services import analytics_refresh
 from crm_site.models import ExportJob
@@ -13,7 +14,7 @@ from crm_site.roles import Role
 from retailers.tests.factories import OrderFactory
 
 PAGES = ("analytics:index", "analytics:churn", "analytics:brands", "analytics:measures")
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 LAST_MONTH = (TODAY.replace(day=1) - datetime.timedelta(days=1)).replace(day=10)
 
 
