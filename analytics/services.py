@@ -2,12 +2,12 @@
 
 Every step is one set-based statement (INSERT … SELECT … GROUP BY, UPDATE … FROM) over the
 querysets of the other apps' selectors; the whole refresh is one transaction, so a refresh that
-fails leaves the previous tables as they were. Incremental by default: only the weeks and months
-of the orders added since the last refresh, or whose lines were rewritten since (an order
-re-imported in place keeps its id but gets new lines), are recomputed; the watermarks are the
-highest order and line ids seen. The per-shop standings are recomputed every time (they depend
-on today's date). An order whose date was changed in place leaves its old week stale until the
-nightly refresh, which is a full one.
+fails leaves the previous tables as they were. Incremental by default: the orders added since
+the last refresh (the watermarks are the highest order and line ids seen) are added to their
+months, and their weeks recomputed; an order re-imported in place keeps its id but gets new lines,
+and its weeks and months are recomputed. The per-shop standings are recomputed when anything
+changed or a new week began (they are as of the week's Monday). An order whose date was changed
+in place leaves its old week stale until the nightly refresh, which is a full one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import (
@@ -67,6 +67,24 @@ class RefreshOutcome:
     steps: dict[str, float]  # seconds per step, for the benchmark and the log
 
 
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def _date_span(orders: QuerySet) -> Span | None:
+    """The days [first, last + 1) of these orders; None for no order."""
+    dates = orders.aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
+    return Span(dates["first"], dates["last"] + ONE_DAY) if dates["first"] else None
+
+
+def _union(first: Span | None, second: Span | None) -> Span:
+    spans = [span for span in (first, second) if span]
+    return Span(min(span.start for span in spans), max(span.end for span in spans))
+
+
+def _month_span(days: Span) -> Span:
+    return Span(month_start(days.start), month_start(days.end - ONE_DAY) + relativedelta(months=1))
+
+
 def week_start(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
@@ -90,19 +108,6 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
         lines = order_lines_for_summaries()
         last_line_id = lines.aggregate(last=Max("id"))["last"] or 0
         full = full or state.refreshed_at is None
-        # new orders, and orders whose lines were written since (an order re-imported in place
-        # keeps its id but gets new lines): their weeks and months are recomputed
-        touched = orders.filter(
-            Q(id__gt=state.last_order_id, id__lte=last_id)
-            | Q(id__in=lines.filter(id__gt=state.last_line_id, id__lte=last_line_id).values("order_id"))
-        )
-        count = touched.count() if not full else last_id
-        weeks = months = None
-        if not full:
-            dates = touched.aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
-            if dates["first"] is not None:
-                weeks = Span(week_start(dates["first"]), week_start(dates["last"]) + datetime.timedelta(days=7))
-                months = Span(month_start(dates["first"]), month_start(dates["last"]) + relativedelta(months=1))
         steps: dict[str, float] = {}
 
         def step(name: str, work, *args, **kwargs) -> None:
@@ -110,13 +115,40 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
             work(*args, **kwargs)
             steps[name] = time.monotonic() - began
 
-        if full or weeks is not None:
-            step("shop weeks", _rebuild_shop_weeks, weeks)
-            step("shop months", _rebuild_shop_months, months)
-            step("area months", _rebuild_area_months, months)
-            step("area lines", _rebuild_area_lines, months)
+        weeks = months = None
+        if full:
+            count = last_id
+            step("shop weeks", _rebuild_shop_weeks, None)
+            step("shop months", _rebuild_shop_months, None)
+            step("area lines", _rebuild_area_products, None)
+            step("area roll-ups", _roll_up_areas, None)
+        else:
+            new = orders.filter(id__gt=state.last_order_id, id__lte=last_id)
+            # an order re-imported in place keeps its id but gets new lines: its weeks and months
+            # are recomputed; new orders are added to their months (a week of them, not a month)
+            rewritten = orders.filter(
+                id__lte=state.last_order_id,
+                id__in=lines.filter(id__gt=state.last_line_id, id__lte=last_line_id).values("order_id"),
+            )
+            new_span, rewritten_span = _date_span(new), _date_span(rewritten)
+            count = new.count() + rewritten.count()
+            if new_span or rewritten_span:
+                days = _union(new_span, rewritten_span)
+                weeks = Span(week_start(days.start), week_start(days.end - ONE_DAY) + datetime.timedelta(days=7))
+                months = _month_span(days)
+                step("shop weeks", _rebuild_shop_weeks, weeks)
+                recomputed = _month_span(rewritten_span) if rewritten_span else None
+                if recomputed:
+                    step("shop months", _rebuild_shop_months, recomputed)
+                    step("area lines", _rebuild_area_products, recomputed)
+                    new = new.exclude(ordered_on__gte=recomputed.start, ordered_on__lt=recomputed.end)
+                step("new orders", _add_new_orders, new)
+                step("area roll-ups", _roll_up_areas, months)
         as_of = week_start(today)
-        step("standings", _rebuild_standings, as_of=as_of)
+        if full or months is not None or state.as_of_week != as_of:
+            # nothing new in the same week: the standings stand (tiers, surveys and visit ratings
+            # that changed meanwhile are taken in by the nightly full refresh)
+            step("standings", _rebuild_standings, as_of=as_of)
         now = timezone.now()
         state.last_order_id, state.last_line_id = last_id, last_line_id
         state.as_of_week, state.refreshed_at = as_of, now
@@ -164,37 +196,87 @@ def _sums(aggregates: dict) -> dict:
     return {f"{name}_sum": aggregate for name, aggregate in aggregates.items()}
 
 
-def _insert_shop_sales(model, period: str, bucket, span: Span | None) -> None:
-    """Group the order headers by shop and `period` (first), then name each shop's service area."""
+def _upsert(table: str, key: str, columns: list[str]) -> str:
+    """The tail that adds a row's figures to an existing row of the same key (new orders only:
+    nothing of theirs is in the table yet). SQLite needs a WHERE before ON CONFLICT after a SELECT."""
+    added = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
+    return f" WHERE 1 = 1 ON CONFLICT ({key}) DO UPDATE SET {added}"
+
+
+def _insert_shop_sales(model, period: str, bucket, orders: QuerySet, *, add: bool = False) -> None:
+    """Group the order headers by shop and `period` (first), then name each shop's service area;
+    `add`: into rows that may exist (new orders), else into a cleared span."""
     grouped = (
-        _within(order_headers_for_summaries(), "ordered_on", span)
-        .annotate(**{period: bucket("ordered_on")})
-        .values("retailer_id", period)
-        .annotate(**_sums(SALES_SUMS))
+        orders.annotate(**{period: bucket("ordered_on")}).values("retailer_id", period).annotate(**_sums(SALES_SUMS))
     )
     inner, params = sql_of(grouped)
     shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id"))
     columns = ", ".join(f"g.{name}_sum" for name in SALES_SUMS)
+    table = model._meta.db_table
     _execute(
-        f"INSERT INTO {model._meta.db_table} (retailer_id, service_area_id, {period}, {SALES_COLUMNS}) "
+        f"INSERT INTO {table} (retailer_id, service_area_id, {period}, {SALES_COLUMNS}) "
         f"SELECT g.retailer_id, r.service_area_id, g.{period}, {columns} "
-        f"FROM ({inner}) g JOIN ({shops}) r ON r.id = g.retailer_id",
+        f"FROM ({inner}) g JOIN ({shops}) r ON r.id = g.retailer_id"
+        + (_upsert(table, f"retailer_id, {period}", list(SALES_SUMS)) if add else ""),
         params + shop_params,
     )
 
 
 def _rebuild_shop_weeks(weeks: Span | None) -> None:
     _clear(ShopWeek, "week", weeks)
-    _insert_shop_sales(ShopWeek, "week", WeekStart, weeks)
+    _insert_shop_sales(ShopWeek, "week", WeekStart, _within(order_headers_for_summaries(), "ordered_on", weeks))
 
 
 def _rebuild_shop_months(months: Span | None) -> None:
     _clear(ShopMonth, "month", months)
-    _insert_shop_sales(ShopMonth, "month", MonthStart, months)
+    _insert_shop_sales(ShopMonth, "month", MonthStart, _within(order_headers_for_summaries(), "ordered_on", months))
 
 
-def _rebuild_area_months(months: Span | None) -> None:
-    """Rolled up from the shop months: a few thousand rows that the dashboard's totals read."""
+def _months_of(span: Span | None) -> list[datetime.date]:
+    """The first days of the months of `span`; for everything, the months that have orders."""
+    span = span or _date_span(order_headers_for_summaries())
+    if span is None:
+        return []
+    span = _month_span(span)
+    months, month = [], span.start
+    while month < span.end:
+        months.append(month)
+        month += relativedelta(months=1)
+    return months
+
+
+def _insert_area_products(lines: QuerySet, *, add: bool = False) -> None:
+    """The order lines grouped by area, product and month (the lines are read once, here)."""
+    grouped = lines.values(
+        area=F("order__retailer__service_area_id"), product_ref=F("product_id"), period=MonthStart("order__ordered_on")
+    ).annotate(amount_sum=Sum("amount"), cartons_sum=Sum("quantity"))
+    inner, params = sql_of(grouped)
+    table = AreaProductMonth._meta.db_table
+    _execute(
+        f"INSERT INTO {table} (service_area_id, product_id, month, amount, cartons) "
+        f"SELECT area, product_ref, period, amount_sum, cartons_sum FROM ({inner}) g"
+        + (_upsert(table, "month, service_area_id, product_id", ["amount", "cartons"]) if add else ""),
+        params,
+    )
+
+
+def _rebuild_area_products(months: Span | None) -> None:
+    _clear(AreaProductMonth, "month", months)
+    for month in _months_of(months):
+        # month by month: each statement sorts one month of lines, not a year of them
+        span = Span(month, month + relativedelta(months=1))
+        _insert_area_products(_within(order_lines_for_summaries(), "order__ordered_on", span))
+
+
+def _add_new_orders(new: QuerySet) -> None:
+    """New orders (and their lines) added to the shop months and area product months."""
+    _insert_shop_sales(ShopMonth, "month", MonthStart, new, add=True)
+    _insert_area_products(order_lines_for_summaries().filter(order__in=new.values("id")), add=True)
+
+
+def _roll_up_areas(months: Span | None) -> None:
+    """Area months from the shop months, brands and price classes from the area product months:
+    small tables, recomputed for the months that changed."""
     _clear(AreaMonth, "month", months)
     grouped = (
         _within(ShopMonth.objects.order_by(), "month", months)
@@ -208,44 +290,10 @@ def _rebuild_area_months(months: Span | None) -> None:
         f"SELECT service_area_id, month, {sums}, shops FROM ({inner}) g",
         params,
     )
-
-
-def _months_of(span: Span | None) -> list[datetime.date]:
-    """The first days of the months of `span`; for everything, the months that have orders."""
-    if span is None:
-        dates = order_headers_for_summaries().aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
-        if dates["first"] is None:
-            return []
-        span = Span(month_start(dates["first"]), month_start(dates["last"]) + relativedelta(months=1))
-    months, month = [], span.start
-    while month < span.end:
-        months.append(month)
-        month += relativedelta(months=1)
-    return months
-
-
-def _rebuild_area_lines(months: Span | None) -> None:
-    """The order lines grouped once by area, product and month; brands and price classes are
-    rolled up from that (a hundred products, not millions of lines)."""
-    for model in (AreaProductMonth, AreaBrandMonth, AreaPriceClassMonth):
-        _clear(model, "month", months)
-    for month in _months_of(months):
-        # month by month: each statement sorts one month of lines, not a year of them
-        grouped = (
-            _within(order_lines_for_summaries(), "order__ordered_on", Span(month, month + relativedelta(months=1)))
-            .values(area=F("order__retailer__service_area_id"), product_ref=F("product_id"))
-            .annotate(amount_sum=Sum("amount"), cartons_sum=Sum("quantity"))
-        )
-        inner, params = sql_of(grouped)
-        _execute(
-            f"INSERT INTO {AreaProductMonth._meta.db_table} (service_area_id, product_id, month, amount, cartons) "
-            f"SELECT area, product_ref, %s, amount_sum, cartons_sum FROM ({inner}) g",
-            (month, *params),
-        )
     products, product_params = sql_of(products_for_summaries().values("id", "brand", "price_class"))
-    source = _within(AreaProductMonth.objects.order_by(), "month", months)
-    where, where_params = sql_of(source.values("id"))
+    where, where_params = sql_of(_within(AreaProductMonth.objects.order_by(), "month", months).values("id"))
     for model, column in ((AreaBrandMonth, "brand"), (AreaPriceClassMonth, "price_class")):
+        _clear(model, "month", months)
         _execute(
             f"INSERT INTO {model._meta.db_table} (service_area_id, {column}, month, amount, cartons) "
             f"SELECT t.service_area_id, p.{column}, t.month, SUM(t.amount), SUM(t.cartons) "
