@@ -9,7 +9,7 @@ from crm_site.roles import Role
 DATA_LINKS = {
     Role.ADMIN: ["imports", "exports"],
     Role.SUPERVISOR: ["exports"],
-    Role.SALES_MANAGER: [],
+    Role.SALES_MANAGER: ["exports"],  # analytics tables of their own shops
     Role.COMPLAINT_CLERK: [],
 }
 
