@@ -85,16 +85,20 @@ def _in(period: Period, field: str = "month") -> Q:
 
 def sales_figures(*, scope: Scope, period: Period) -> list[Figure]:
     """Active shops, sales, cartons and orders in the period, the previous one and last year's:
-    two aggregate queries (the area months; distinct shops from the shop months)."""
+    one aggregate query over the area months (and one over the shop months for a period of several
+    months, where a shop that ordered in two of them counts once)."""
     periods = {"current": period, "previous": period.previous, "last_year": period.last_year}
     sums = {}
     for name, span in periods.items():
-        for column in ("amount", "cartons", "orders"):
+        for column in ("amount", "cartons", "orders", "active_shops"):
             sums[f"{column}_{name}"] = Sum(column, filter=_in(span))
     totals = scope.narrow(AreaMonth.objects.all()).aggregate(**sums)
-    active = scope.narrow(ShopMonth.objects.all()).aggregate(
-        **{name: Count("retailer_id", distinct=True, filter=_in(span)) for name, span in periods.items()}
-    )
+    # one month: the areas' counts add up (a shop is in one area); more: shops counted once
+    active = {name: totals[f"active_shops_{name}"] or 0 for name in periods}
+    if period.months > 1:
+        active = scope.narrow(ShopMonth.objects.all()).aggregate(
+            **{name: Count("retailer_id", distinct=True, filter=_in(span)) for name, span in periods.items()}
+        )
 
     def figure(key: str, label: str, kind: str = "count") -> Figure:
         return Figure(key, label, *(totals[f"{key}_{name}"] or 0 for name in periods), kind=kind)

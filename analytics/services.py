@@ -136,13 +136,19 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
                 days = _union(new_span, rewritten_span)
                 weeks = Span(week_start(days.start), week_start(days.end - ONE_DAY) + datetime.timedelta(days=7))
                 months = _month_span(days)
-                step("shop weeks", _rebuild_shop_weeks, weeks)
-                recomputed = _month_span(rewritten_span) if rewritten_span else None
-                if recomputed:
-                    step("shop months", _rebuild_shop_months, recomputed)
-                    step("area lines", _rebuild_area_products, recomputed)
-                    new = new.exclude(ordered_on__gte=recomputed.start, ordered_on__lt=recomputed.end)
-                step("new orders", _add_new_orders, new)
+                new_weeks = new_months = new
+                if rewritten_span:
+                    rewritten_weeks = Span(
+                        week_start(rewritten_span.start),
+                        week_start(rewritten_span.end - ONE_DAY) + datetime.timedelta(days=7),
+                    )
+                    rewritten_months = _month_span(rewritten_span)
+                    step("shop weeks", _rebuild_shop_weeks, rewritten_weeks)
+                    step("shop months", _rebuild_shop_months, rewritten_months)
+                    step("area lines", _rebuild_area_products, rewritten_months)
+                    new_weeks = _outside(new, rewritten_weeks)
+                    new_months = _outside(new, rewritten_months)
+                step("new orders", _add_new_orders, weeks=new_weeks, months=new_months)
                 step("area roll-ups", _roll_up_areas, months)
         as_of = week_start(today)
         if full or months is not None or state.as_of_week != as_of:
@@ -268,10 +274,16 @@ def _rebuild_area_products(months: Span | None) -> None:
         _insert_area_products(_within(order_lines_for_summaries(), "order__ordered_on", span))
 
 
-def _add_new_orders(new: QuerySet) -> None:
-    """New orders (and their lines) added to the shop months and area product months."""
-    _insert_shop_sales(ShopMonth, "month", MonthStart, new, add=True)
-    _insert_area_products(order_lines_for_summaries().filter(order__in=new.values("id")), add=True)
+def _outside(orders: QuerySet, span: Span) -> QuerySet:
+    return orders.exclude(ordered_on__gte=span.start, ordered_on__lt=span.end)
+
+
+def _add_new_orders(*, weeks: QuerySet, months: QuerySet) -> None:
+    """New orders added to their shop weeks and months, their lines to the area product months
+    (`weeks` and `months`: the new orders outside any span just recomputed)."""
+    _insert_shop_sales(ShopWeek, "week", WeekStart, weeks, add=True)
+    _insert_shop_sales(ShopMonth, "month", MonthStart, months, add=True)
+    _insert_area_products(order_lines_for_summaries().filter(order__in=months.values("id")), add=True)
 
 
 def _roll_up_areas(months: Span | None) -> None:

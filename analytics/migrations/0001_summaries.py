@@ -148,7 +148,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'shop standing',
                 'verbose_name_plural': 'shop standings',
-                'indexes': [models.Index(fields=['service_area_id', 'amount_at_risk'], name='analytics_standing_area_risk'), models.Index(fields=['amount_at_risk', 'retailer_id'], name='analytics_standing_risk')],
+                'indexes': [models.Index(fields=['service_area_id', 'amount_at_risk'], name='analytics_standing_area_risk'), models.Index(fields=['amount_at_risk', 'retailer_id'], name='analytics_standing_risk'), models.Index(fields=['amount_52w', 'retailer_id'], name='analytics_standing_amount')],
             },
         ),
         migrations.CreateModel(
@@ -167,7 +167,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'weekly sales of a shop',
                 'verbose_name_plural': 'weekly sales of shops',
-                'indexes': [models.Index(fields=['week', 'service_area_id'], name='analytics_shop_week_week')],
+                'indexes': [models.Index(fields=['week', 'service_area_id'], name='analytics_shop_week_week'), models.Index(fields=['retailer_id', 'week', 'amount', 'cartons'], name='analytics_shop_week_cover')],
                 'constraints': [models.UniqueConstraint(fields=('retailer_id', 'week'), name='analytics_shop_week_unique')],
             },
         ),
