@@ -152,3 +152,24 @@ def test_an_order_reimported_in_place_is_picked_up_by_the_incremental_refresh(sa
     assert ShopMonth.objects.get(retailer_id=sales["shops"]["b"].pk).amount == Decimal("700")
     analytics_refresh(full=True, today=TODAY)
     assert tables() == incremental
+
+
+def test_an_order_import_queues_an_incremental_refresh(sales, django_capture_on_commit_callbacks):
+    from retailers.models import ImportJob
+    from retailers.signals import orders_imported
+
+    with django_capture_on_commit_callbacks(execute=True):
+        orders_imported.send(sender=ImportJob, job_id=1, retailer_ids=[sales["shops"]["a"].pk])
+    assert RefreshState.objects.get().last_order_id > 0
+    assert ShopWeek.objects.filter(retailer_id=sales["shops"]["a"].pk).exists()
+
+
+def test_the_management_command_refreshes(sales):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("refresh_analytics", "--full", stdout=out)
+    assert "full" in out.getvalue()
+    assert ShopMonth.objects.exists()
