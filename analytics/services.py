@@ -148,7 +148,12 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
                     step("area lines", _rebuild_area_products, rewritten_months)
                     new_weeks = _outside(new, rewritten_weeks)
                     new_months = _outside(new, rewritten_months)
-                step("new orders", _add_new_orders, weeks=new_weeks, months=new_months)
+                lines_of_new = lines.filter(order_id__gt=state.last_order_id, order_id__lte=last_id)  # an index range
+                if rewritten_span:
+                    lines_of_new = lines_of_new.exclude(
+                        order__ordered_on__gte=rewritten_months.start, order__ordered_on__lt=rewritten_months.end
+                    )
+                step("new orders", _add_new_orders, weeks=new_weeks, months=new_months, lines=lines_of_new)
                 step("area roll-ups", _roll_up_areas, months)
         as_of = week_start(today)
         if full or months is not None or state.as_of_week != as_of:
@@ -278,12 +283,12 @@ def _outside(orders: QuerySet, span: Span) -> QuerySet:
     return orders.exclude(ordered_on__gte=span.start, ordered_on__lt=span.end)
 
 
-def _add_new_orders(*, weeks: QuerySet, months: QuerySet) -> None:
+def _add_new_orders(*, weeks: QuerySet, months: QuerySet, lines: QuerySet) -> None:
     """New orders added to their shop weeks and months, their lines to the area product months
-    (`weeks` and `months`: the new orders outside any span just recomputed)."""
+    (the new orders and lines outside any span just recomputed)."""
     _insert_shop_sales(ShopWeek, "week", WeekStart, weeks, add=True)
     _insert_shop_sales(ShopMonth, "month", MonthStart, months, add=True)
-    _insert_area_products(order_lines_for_summaries().filter(order__in=months.values("id")), add=True)
+    _insert_area_products(lines, add=True)
 
 
 def _roll_up_areas(months: Span | None) -> None:
