@@ -161,6 +161,7 @@ class ShopStanding(models.Model):
     weeks_ordered = models.PositiveSmallIntegerField(_("weeks ordered of the last 52"), default=0)
     tenure_months = models.IntegerField(_("months as a partner"), null=True)
     amount_52w = models.DecimalField(_("amount, last 52 weeks"), max_digits=16, decimal_places=2, default=0)
+    cartons_52w = models.BigIntegerField(_("cartons, last 52 weeks"), default=0)
     contribution = models.DecimalField(_("share of the area's amount"), max_digits=9, decimal_places=6, default=0)
     full_weeks = models.PositiveSmallIntegerField(_("weeks with a full order"), default=0)
     survey_responses = models.IntegerField(_("survey responses"), default=0)

@@ -322,7 +322,7 @@ def _roll_up_areas(months: Span | None) -> None:
 
 def _rebuild_standings(*, as_of: datetime.date) -> None:
     """Per shop, as of the Monday `as_of` (the weeks before it are complete): churn figures and
-    the four measures, in four statements whatever the number of shops."""
+    the four measures, in five statements whatever the number of shops."""
     table = ShopStanding._meta.db_table
     window_start = as_of - datetime.timedelta(weeks=WINDOW_WEEKS)
     recent_start = as_of - datetime.timedelta(weeks=RECENT_WEEKS)
@@ -334,40 +334,34 @@ def _rebuild_standings(*, as_of: datetime.date) -> None:
     at_risk = f"(COALESCE(s.baseline, 0) * 1.0 * {RECENT_WEEKS} / {BASELINE_WEEKS} - COALESCE(s.recent, 0))"
     _execute(
         f"INSERT INTO {table} (retailer_id, service_area_id, tier, recent_amount, baseline_amount, last_order_week, "
-        "weeks_ordered, tenure_months, amount_52w, contribution, full_weeks, survey_responses, amount_at_risk) "
+        "weeks_ordered, tenure_months, amount_52w, cartons_52w, contribution, full_weeks, survey_responses, "
+        "amount_at_risk) "
         "SELECT r.id, r.service_area_id, r.tier, COALESCE(s.recent, 0), COALESCE(s.baseline, 0), s.last_week, "
-        f"COALESCE(s.weeks, 0), {months_between_sql('%s', 'r.partner_since')}, COALESCE(s.total, 0), 0, "
-        f"COALESCE(s.full_weeks, 0), 0, CASE WHEN {at_risk} > 0 THEN {at_risk} ELSE 0 END "
+        f"COALESCE(s.weeks, 0), {months_between_sql('%s', 'r.partner_since')}, COALESCE(s.total, 0), "
+        f"COALESCE(s.cartons, 0), 0, 0, 0, CASE WHEN {at_risk} > 0 THEN {at_risk} ELSE 0 END "
         f"FROM ({shops}) r LEFT JOIN ("
+        # straight from the covering index, in shop order: no sort
         "  SELECT w.retailer_id,"
         "    SUM(CASE WHEN w.week >= %s AND w.week < %s THEN w.amount ELSE 0 END) AS recent,"
         "    SUM(CASE WHEN w.week >= %s AND w.week < %s THEN w.amount ELSE 0 END) AS baseline,"
         "    MAX(w.week) AS last_week,"
         f"   SUM(CASE WHEN {in_window} THEN 1 ELSE 0 END) AS weeks,"
         f"   SUM(CASE WHEN {in_window} THEN w.amount ELSE 0 END) AS total,"
-        f"   SUM(CASE WHEN {in_window} AND w.cartons >= %s * w.mean_cartons THEN 1 ELSE 0 END) AS full_weeks"
-        "  FROM (SELECT retailer_id, week, amount, cartons,"
-        f"          AVG(CASE WHEN week >= %s AND week < %s THEN cartons END) OVER (PARTITION BY retailer_id)"
-        f"          AS mean_cartons FROM {weeks}) w"
-        "  GROUP BY w.retailer_id"
+        f"   SUM(CASE WHEN {in_window} THEN w.cartons ELSE 0 END) AS cartons"
+        f"  FROM {weeks} w GROUP BY w.retailer_id"
         ") s ON s.retailer_id = r.id",
-        (
-            as_of,
-            *shop_params,
-            recent_start,
-            as_of,
-            window_start,
-            recent_start,
-            window_start,
-            as_of,
-            window_start,
-            as_of,
-            window_start,
-            as_of,
-            FULL_ORDER_SHARE,
-            window_start,
-            as_of,
-        ),
+        (as_of, *shop_params, recent_start, as_of, window_start, recent_start, *(window_start, as_of) * 3),
+    )
+    # dependency: the weeks whose cartons reach FULL_ORDER_SHARE of the shop's weekly mean
+    # (cartons × weeks ordered ≥ share × cartons of the window: no division)
+    _execute(
+        f"UPDATE {table} SET full_weeks = t.n FROM ("
+        # the condition in the sum, not in a WHERE: the weeks are read in shop order, not sorted
+        f"  SELECT w.retailer_id, SUM(CASE WHEN {in_window} AND w.cartons * s.weeks_ordered >= %s * s.cartons_52w"
+        f"    THEN 1 ELSE 0 END) AS n FROM {weeks} w JOIN {table} s ON s.retailer_id = w.retailer_id"
+        "  GROUP BY w.retailer_id"
+        f") t WHERE t.retailer_id = {table}.retailer_id",
+        (window_start, as_of, FULL_ORDER_SHARE),
     )
     _execute(
         f"UPDATE {table} SET contribution = {table}.amount_52w * 1.0 / t.total "

@@ -137,6 +137,7 @@ class Migration(migrations.Migration):
                 ('weeks_ordered', models.PositiveSmallIntegerField(default=0, verbose_name='weeks ordered of the last 52')),
                 ('tenure_months', models.IntegerField(null=True, verbose_name='months as a partner')),
                 ('amount_52w', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='amount, last 52 weeks')),
+                ('cartons_52w', models.BigIntegerField(default=0, verbose_name='cartons, last 52 weeks')),
                 ('contribution', models.DecimalField(decimal_places=6, default=0, max_digits=9, verbose_name="share of the area's amount")),
                 ('full_weeks', models.PositiveSmallIntegerField(default=0, verbose_name='weeks with a full order')),
                 ('survey_responses', models.IntegerField(default=0, verbose_name='survey responses')),
