@@ -107,3 +107,18 @@ def test_only_admins_refresh_on_demand(refreshed, client_for, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(refreshed["users"][Role.ADMIN]).post(reverse("analytics:refresh"))
     assert response.status_code == 302
+
+
+def test_plan_a_visit_from_the_churn_list(refreshed, client_for):
+    from visits.models import Visit
+
+    shop, manager = refreshed["shops"]["a"], refreshed["users"][Role.SALES_MANAGER]
+    shop.account_manager = manager
+    shop.save()
+    client = client_for(manager)
+    response = client.post(reverse("analytics:churn-plan-visit", args=[shop.pk]), {"query": "drop=40"})
+    assert response.status_code == 302 and response.url.endswith("?drop=40")
+    visit = Visit.objects.get(retailer=shop)
+    assert (visit.manager, visit.status) == (manager, "planned")
+    other = refreshed["shops"]["c"]  # another region's shop: not found
+    assert client.post(reverse("analytics:churn-plan-visit", args=[other.pk])).status_code == 404
