@@ -1,12 +1,17 @@
 from django.urls import path
 
-from analytics.views import forecast, risk
-from crm_site.views import area_home
+from analytics.views import brands, churn, dashboard, forecast, measures, risk
 
 app_name = "analytics"
 
 urlpatterns = [
-    path("", area_home, {"area_key": "analytics"}, name="index"),
+    # the dashboard, churn risk, brand preference and the four measures
+    path("", dashboard.index, name="index"),
+    path("refresh/", dashboard.refresh, name="refresh"),
+    path("churn/", churn.churn_list, name="churn"),
+    path("churn/<int:pk>/plan-visit/", churn.plan_visit, name="churn-plan-visit"),
+    path("brands/", brands.brand_preference, name="brands"),
+    path("measures/", measures.measures, name="measures"),
     # Forecast and compliance risk
     path("forecast/", forecast.forecast, name="forecast"),
     path("risk/", risk.risk, name="risk"),

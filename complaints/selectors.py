@@ -165,3 +165,20 @@ def follow_up_satisfaction(*, tickets: QuerySet[Ticket]) -> dict:
     )
     ratings["unsatisfied_share"] = ratings["unsatisfied"] / ratings["n"] if ratings["n"] else None
     return ratings
+
+
+def ticket_service_summary(*, tickets: QuerySet[Ticket], start: datetime.date, end: datetime.date) -> dict:
+    """For a dashboard tile: the tickets open now, and of the steps finished in [start, end) how
+    many were finished within their deadline (share None when none finished). Two queries."""
+    steps = TicketEvent.objects.filter(
+        ticket__in=tickets.values("pk"),
+        on_time__isnull=False,
+        at__date__gte=start,
+        at__date__lt=end,
+    ).aggregate(total=Count("pk"), in_time=Count("pk", filter=Q(on_time=True)))
+    return {
+        "open": tickets.filter(status__in=OPEN_STATUSES).count(),
+        "steps": steps["total"],
+        "in_time": steps["in_time"],
+        "share": steps["in_time"] / steps["total"] if steps["total"] else None,
+    }

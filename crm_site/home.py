@@ -16,4 +16,5 @@ def register_home_line(line: HomeLine) -> None:
 
 
 def home_lines(user) -> list[str]:
-    return [line(user) for line in _lines]
+    """The lines that have something to say (a line may answer "" for a user it does not concern)."""
+    return [text for line in _lines if (text := line(user))]

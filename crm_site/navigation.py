@@ -64,7 +64,7 @@ AREAS: tuple[Area, ...] = (
         "analytics",
         _("Analytics"),
         "analytics:index",
-        # Managers read their own shops' forecast (issue 13).
+        # Managers read their own shops' figures: the dashboard, churn, brands, the four measures, the forecast.
         frozenset({Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER}),
         _("Dashboards, risk lists and forecasts."),
     ),

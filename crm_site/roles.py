@@ -76,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "analytics.view_forecast",
         "analytics.view_risk",
         "analytics.review_risk",
+        "analytics.export_analytics",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -92,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.add_ticket",
         "visits.export_visit_route",
         "analytics.view_forecast",
+        "analytics.export_analytics",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",

@@ -20,7 +20,21 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from analytics.models import AreaForecast, ForecastRun, RiskFinding, ShopForecast
+from analytics.models import (
+    AreaBrandMonth,
+    AreaForecast,
+    AreaMonth,
+    AreaPriceClassMonth,
+    AreaProductMonth,
+    ForecastRun,
+    RefreshState,
+    RiskFinding,
+    ShopForecast,
+    ShopMonth,
+    ShopStanding,
+    ShopWeek,
+)
+from analytics.services import analytics_refresh
 from complaints.models import Ticket, TicketAttachment, TicketEvent
 from crm_site.bulk import history_insert, indexes_deferred, insert_frame
 from crm_site.models import Notification, User
@@ -209,8 +223,8 @@ def seed_demo(
         _create_demo_allocation(until, log)
         timer.lap("grading and the demo allocation")
     if retailers <= ANALYTICS_REFRESH_MAX:
-        _refresh_forecast_and_risk(until)
-        timer.lap("sales forecast and compliance risk list")
+        _refresh_analytics(until)
+        timer.lap("analytics summaries, sales forecast and compliance risk list")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for model in (Region, ServiceArea, Product, Retailer, Order, OrderLine, HistoricalRetailer,
@@ -252,15 +266,17 @@ def _create_demo_allocation(until: datetime.date, log) -> None:
     log(f"  demo allocation: {product} {start}: {allocation.allocated:,} of {cartons:,} cartons")
 
 
-# Up to this many shops the seeder also computes the forecast and the risk list (seconds), so the
-# demo's analytics pages have something to show; a province-size seed leaves them to the nightly jobs.
+# Up to this many shops the seeder also computes the analytics summaries, the forecast and the risk
+# list (seconds), so the demo's analytics pages have something to show; a province-size seed leaves
+# them to the nightly jobs (the summaries alone take minutes at 300,000 shops).
 ANALYTICS_REFRESH_MAX = 20_000
 
 
-def _refresh_forecast_and_risk(until: datetime.date) -> None:
+def _refresh_analytics(until: datetime.date) -> None:
     from analytics.forecast_services import forecast_refresh
     from analytics.risk_services import risk_refresh
 
+    analytics_refresh(full=True, today=until)
     forecast_refresh(today=until)
     risk_refresh(today=until)
 
@@ -273,6 +289,8 @@ def _delete_master_data() -> None:
     with transaction.atomic():
         for model in (
             RiskFinding, ShopForecast, AreaForecast, ForecastRun,
+            ShopWeek, ShopMonth, AreaMonth, AreaProductMonth, AreaBrandMonth, AreaPriceClassMonth, ShopStanding,
+            RefreshState,
             SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation, SurveyResultCell,
             Notification, TicketAttachment, TicketEvent, Ticket, AllocationLine, Allocation, RetailerGrade, GradingRun,
             TierOverride,

@@ -697,3 +697,26 @@ def scarce_or_high_end_cartons(*, since: datetime.date, until: datetime.date) ->
 def regions_visible_to(user) -> QuerySet[Region]:
     """The regions holding at least one service area the user may see, by name."""
     return Region.objects.filter(pk__in=service_areas_visible_to(user).values("region_id")).order_by("name", "pk")
+# ------------------------------------------------------------------ for analytics' set-based refresh
+
+
+def order_headers_for_summaries() -> QuerySet[Order]:
+    """Every order header with its stored totals, for analytics' set-based summaries (analytics
+    narrows it by id or date and groups it in SQL; no row is loaded into Python)."""
+    return Order.objects.order_by()
+
+
+def order_lines_for_summaries() -> QuerySet[OrderLine]:
+    """Every order line, for analytics' brand and price-class summaries (grouped in SQL)."""
+    return OrderLine.objects.order_by()
+
+
+def retailers_for_summaries() -> QuerySet[Retailer]:
+    """Every shop, whatever its status, for analytics' per-shop tables (grouped in SQL)."""
+    return Retailer.objects.order_by()
+
+
+def products_for_summaries() -> QuerySet[Product]:
+    """Every product (brand, price class), for analytics' brand and price-class summaries."""
+    return Product.objects.order_by()
+

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import (
+    Avg,
     Count,
     DateField,
     Exists,
@@ -338,6 +339,15 @@ def visit_kpis_from_days(
         group["retailer__service_area"] = group.pop("service_area")
         group["retailer__service_area__name"] = group.pop("service_area__name")
     return _kpi_combine(groups, start=start, end=end)
+def visit_satisfaction_by_retailer(*, since: datetime.date | None = None) -> QuerySet:
+    """Each shop's mean satisfaction (1–5) rated on its done visits (visited on or after `since`),
+    as rows (retailer_id, rating, ratings), for analytics to join in SQL."""
+    visits = Visit.objects.filter(status=VisitStatus.DONE, satisfaction__isnull=False)
+    if since is not None:
+        visits = visits.filter(visited_on__gte=since)
+    return visits.values("retailer_id").annotate(rating=Avg("satisfaction"), ratings=Count("pk")).order_by()
+
+
 # Surveys: the reads other apps pull (the rest are in visits/survey_selectors.py).
 from visits.survey_selectors import (  # noqa: E402
     RetailerSatisfaction,

@@ -1,179 +1,124 @@
-"""The forecast page and the risk list: each role allowed and one refused, scope, fixed query
-counts, the export jobs, the review of a finding."""
+"""The analytics pages for every role that may open them and one that may not, the scope of each
+role (a manager's dashboard never counts another area's shop), fixed query counts, the exports."""
 
 import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from analytics.forecast_services import forecast_refresh
-from analytics.models import RiskFinding, RiskRule
-from analytics.risk_services import risk_refresh
-from analytics.tests.test_forecast_services import TODAY, weekly_orders
+from analytics.services import analytics_refresh
 from crm_site.models import ExportJob
-from retailers.tests.factories import OrderFactory, RetailerFactory
+from crm_site.roles import Role
+from retailers.tests.factories import OrderFactory
 
-FORECAST = reverse("analytics:forecast")
-RISK = reverse("analytics:risk")
+PAGES = ("analytics:index", "analytics:churn", "analytics:brands", "analytics:measures")
+TODAY = timezone.localdate()
+LAST_MONTH = (TODAY.replace(day=1) - datetime.timedelta(days=1)).replace(day=10)
 
 
 @pytest.fixture
-def forecast(prefecture):
-    for key, amount in (("a", 1000), ("b", 2000), ("c", 3000)):
-        weekly_orders(prefecture["shops"][key], [Decimal(amount)] * 52)
-    return forecast_refresh(today=TODAY)
+def refreshed(prefecture):
+    """Last month: shop a bought 1,000 yuan, shop b 2,000, shop c (another region) 4,000."""
+    shops = prefecture["shops"]
+    for key, amount in (("a", "1000"), ("b", "2000"), ("c", "4000")):
+        OrderFactory(retailer=shops[key], ordered_on=LAST_MONTH, amount=Decimal(amount), cartons=4)
+    analytics_refresh(full=True)
+    return prefecture
 
 
-def page(client, url, **query):
-    """The page in English (the site's language is Chinese)."""
-    return client.get(url, query, headers={"accept-language": "en"})
-
-
-@pytest.mark.django_db
-def test_a_manager_sees_only_their_areas_forecast(client_for, users, prefecture, forecast, django_assert_num_queries):
-    client = client_for(users["sales_manager"])
-    page(client, FORECAST)  # the session and permission caches
-    with django_assert_num_queries(8):
-        response = page(client, FORECAST)
-    text = response.content.decode()
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SUPERVISOR, Role.SALES_MANAGER])
+def test_every_page_opens_for_the_analytics_roles(refreshed, client_for, name, role):
+    response = client_for(refreshed["users"][role]).get(reverse(name))
     assert response.status_code == 200
-    assert "玄武一片" in text and "玄武二片" not in text and "江宁一片" not in text
-    assert "Whole company" not in text
-    assert response.context["totals"].next_4_weeks == 4000
-    shop_c = prefecture["shops"]["c"]
-    assert page(client, FORECAST, shop=shop_c.pk).status_code == 404
-    assert page(client, FORECAST, area=prefecture["areas"]["c"].pk).status_code == 404
 
 
-@pytest.mark.django_db
-def test_a_supervisor_sees_their_region_and_an_admin_the_company(client_for, users, prefecture, forecast):
-    response = page(client_for(users["supervisor"]), FORECAST)
-    assert [row.service_area.name for row in response.context["areas"]] == ["玄武一片", "玄武二片"]
-    assert response.context["totals"].next_4_weeks == 12000
-    response = page(client_for(users["admin"]), FORECAST)
-    assert "Whole company" in response.content.decode()
-    assert response.context["company"].shop_count == 3
-    # An admin reads the areas one region at a time (the first by name, or the one chosen).
-    assert [row.service_area.name for row in response.context["areas"]] == ["江宁一片"]
-    response = page(client_for(users["admin"]), FORECAST, region=prefecture["regions"][0].pk)
-    assert [row.service_area.name for row in response.context["areas"]] == ["玄武一片", "玄武二片"]
+@pytest.mark.parametrize("name", PAGES)
+def test_a_complaint_clerk_may_not_open_them(refreshed, client_for, name):
+    assert client_for(refreshed["users"][Role.COMPLAINT_CLERK]).get(reverse(name)).status_code == 403
 
 
-@pytest.mark.django_db
-def test_the_area_and_shop_views_keep_a_fixed_number_of_queries(
-    client_for, users, prefecture, forecast, django_assert_num_queries
-):
-    client = client_for(users["supervisor"])
-    page(client, FORECAST)
-    with django_assert_num_queries(10):
-        response = page(client, FORECAST, area=prefecture["areas"]["a"].pk)
-    assert response.status_code == 200 and "王记便利店" in response.content.decode()
-    with django_assert_num_queries(10):
-        response = page(client, FORECAST, shop=prefecture["shops"]["a"].pk)
+@pytest.mark.parametrize(
+    ("role", "amount", "shops"),
+    [(Role.ADMIN, Decimal("7000"), 3), (Role.SUPERVISOR, Decimal("3000"), 2), (Role.SALES_MANAGER, Decimal("1000"), 1)],
+)
+def test_the_dashboard_counts_only_the_shops_of_the_users_scope(refreshed, client_for, role, amount, shops):
+    response = client_for(refreshed["users"][role]).get(reverse("analytics:index"))
+    figures = {figure.key: figure for figure in response.context["figures"]}
+    assert figures["amount"].current == amount
+    assert figures["active"].current == shops
+    assert response.context["shops"] == shops
+
+
+def test_an_other_areas_sales_never_reach_a_managers_pages(refreshed, client_for):
+    client = client_for(refreshed["users"][Role.SALES_MANAGER])
+    brands = client.get(reverse("analytics:brands")).context["tables"][0][1]
+    assert sum(line["amount"] for line in brands) == 0  # no order lines for shop a
+    measures = client.get(reverse("analytics:measures"))
+    assert [shop.pk for _row, shop in measures.context["shops"]] == [refreshed["shops"]["a"].pk]
+
+
+def test_a_bad_period_says_which_field_and_shows_the_default(refreshed, client_for):
+    response = client_for(refreshed["users"][Role.ADMIN]).get(
+        reverse("analytics:index"), {"kind": "range", "month": "2026-05", "until": "2026-02"}
+    )
     assert response.status_code == 200
-    assert response.context["chart"]["history"][:52] == [1000.0] * 52
-    assert 'id="forecast-chart-data"' in response.content.decode()
+    assert "until" in response.context["form"].errors
 
 
-@pytest.mark.django_db
-def test_the_page_says_where_the_baseline_is_shown(client_for, users, prefecture):
-    # Amounts that swing from week to week around a level the last weeks leave: the backtest
-    # decides per shop; the page labels each line with the forecast it shows.
-    weekly_orders(prefecture["shops"]["a"], [Decimal(100 if k % 2 else 1900) for k in range(52)])
-    forecast_refresh(today=TODAY)
-    text = page(client_for(users["admin"]), FORECAST).content.decode()
-    assert "Baseline: the method does not beat it" in text or "Method" in text
-    assert "How the forecast is made and measured" in text
+def test_the_churn_settings_are_validated(refreshed, client_for):
+    response = client_for(refreshed["users"][Role.SUPERVISOR]).get(reverse("analytics:churn"), {"drop": "500"})
+    assert response.status_code == 200
+    assert "drop" in response.context["form"].errors
+    assert response.context["drop"] == 30  # the default stands for a refused value
 
 
-@pytest.mark.django_db
-def test_the_page_without_a_forecast_and_with_bad_input(client_for, users):
-    client = client_for(users["admin"])
-    assert "No forecast has been computed yet" in page(client, FORECAST).content.decode()
-    response = page(client, FORECAST, area="x")
-    assert response.status_code == 400 and "Service area" in response.content.decode()
+@pytest.mark.parametrize(("name", "queries"), [
+    ("analytics:index", 17), ("analytics:churn", 11), ("analytics:brands", 12), ("analytics:measures", 13),
+])  # fmt: skip
+def test_each_page_runs_a_fixed_number_of_queries(refreshed, client_for, django_assert_num_queries, name, queries):
+    client = client_for(refreshed["users"][Role.SUPERVISOR])
+    client.get(reverse(name))
+    with django_assert_num_queries(queries):
+        client.get(reverse(name))
 
 
-@pytest.mark.django_db
-def test_a_complaint_clerk_may_not_open_the_forecast_nor_the_risk_list(client_for, users):
-    client = client_for(users["complaint_clerk"])
-    assert client.get(FORECAST).status_code == 403
-    assert client.get(RISK).status_code == 403
-
-
-@pytest.mark.django_db
-def test_the_forecast_export_is_a_logged_background_job_of_the_users_scope(client_for, users, prefecture, forecast):
-    from crm_site.exports import export_job_run
-    from crm_site.models import ExportLog
-
-    client = client_for(users["sales_manager"])
-    response = client.post(reverse("export-job-create"), {"kind": "forecast", "query": ""})
+@pytest.mark.parametrize("kind", ["analytics-dashboard", "analytics-churn", "analytics-brands", "analytics-measures"])
+def test_every_table_exports_through_a_logged_job(refreshed, client_for, django_capture_on_commit_callbacks, kind):
+    client = client_for(refreshed["users"][Role.SALES_MANAGER])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("export-job-create"), {"kind": kind, "query": ""})
     assert response.status_code == 302
-    job = export_job_run(job_id=ExportJob.objects.get(kind="forecast").pk)
-    assert job.status == "succeeded" and job.row_count == 2  # one area, one shop
-    assert ExportLog.objects.filter(kind="forecast", user=users["sales_manager"]).exists()
+    job = ExportJob.objects.get(kind=kind)
+    assert job.status == ExportJob.Status.SUCCEEDED, job.text
 
 
-@pytest.fixture
-def findings(prefecture):
-    """A closed shop in area A (region 1) and one in area C (region 2), each ordering."""
-    for area in ("a", "c"):
-        shop = RetailerFactory(status="closed", service_area=prefecture["areas"][area], name=f"关门店{area}")
-        OrderFactory(retailer=shop, ordered_on=datetime.date(2026, 11, 16))
-    risk_refresh(today=TODAY)
-    return RiskFinding.objects.order_by("retailer__service_area__code")
+def test_the_home_page_shows_the_compact_dashboard_to_analytics_roles_only(refreshed, client_for):
+    admin_lines = client_for(refreshed["users"][Role.ADMIN]).get(reverse("home")).context["lines"]
+    assert any("7,000" in line for line in admin_lines)
+    clerk_lines = client_for(refreshed["users"][Role.COMPLAINT_CLERK]).get(reverse("home")).context["lines"]
+    assert not any("7,000" in line for line in clerk_lines)
 
 
-@pytest.mark.django_db
-def test_a_supervisor_reads_the_risk_list_of_their_region(client_for, users, findings, django_assert_num_queries):
-    client = client_for(users["supervisor"])
-    page(client, RISK)
-    with django_assert_num_queries(8):
-        response = page(client, RISK)
-    text = response.content.decode()
-    assert response.status_code == 200
-    assert "关门店a" in text and "关门店c" not in text
-    assert "by a shop recorded as closed" in text and ">unlicensed<" not in text  # words, not codes
-    assert page(client, RISK, rule=RiskRule.SPIKE).context["page"].count == 0
-    assert page(client, RISK, reviewed="yes").context["page"].count == 0
+def test_only_admins_refresh_on_demand(refreshed, client_for, django_capture_on_commit_callbacks):
+    assert client_for(refreshed["users"][Role.SUPERVISOR]).post(reverse("analytics:refresh")).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(refreshed["users"][Role.ADMIN]).post(reverse("analytics:refresh"))
+    assert response.status_code == 302
 
 
-@pytest.mark.django_db
-def test_an_admin_sees_every_finding_and_a_manager_none(client_for, users, findings):
-    assert page(client_for(users["admin"]), RISK).context["page"].count == 2
-    assert client_for(users["sales_manager"]).get(RISK).status_code == 403
+def test_plan_a_visit_from_the_churn_list(refreshed, client_for):
+    from visits.models import Visit
 
-
-@pytest.mark.django_db
-def test_a_supervisor_marks_a_finding_reviewed(client_for, users, findings):
-    client = client_for(users["supervisor"])
-    mine, other = findings
-    response = client.post(
-        reverse("analytics:risk-review"), {"finding": mine.pk, "note": "已上门核实", "back": "reviewed=no"}
-    )
-    assert response.status_code == 302 and response.url == f"{RISK}?reviewed=no"
-    mine.refresh_from_db()
-    assert mine.reviewed_by == users["supervisor"] and mine.review_note == "已上门核实"
-    assert client.post(reverse("analytics:risk-review"), {"finding": other.pk}).status_code == 404
-    response = client.post(
-        reverse("analytics:risk-review"), {"finding": "x"}, follow=True, headers={"accept-language": "en"}
-    )
-    assert "Finding" in response.content.decode()
-
-
-@pytest.mark.django_db
-def test_a_manager_may_not_review(client_for, users, findings):
-    response = client_for(users["sales_manager"]).post(reverse("analytics:risk-review"), {"finding": findings[0].pk})
-    assert response.status_code == 403
-    assert not RiskFinding.objects.filter(reviewed_at__isnull=False).exists()
-
-
-@pytest.mark.django_db
-def test_the_risk_export_is_a_logged_background_job(client_for, users, findings):
-    from crm_site.exports import export_job_run
-
-    client = client_for(users["supervisor"])
-    client.post(reverse("export-job-create"), {"kind": "risk", "query": "reviewed=no"})
-    job = export_job_run(job_id=ExportJob.objects.get(kind="risk").pk)
-    assert job.status == "succeeded" and job.row_count == 1
+    shop, manager = refreshed["shops"]["a"], refreshed["users"][Role.SALES_MANAGER]
+    shop.account_manager = manager
+    shop.save()
+    client = client_for(manager)
+    response = client.post(reverse("analytics:churn-plan-visit", args=[shop.pk]), {"query": "drop=40"})
+    assert response.status_code == 302 and response.url.endswith("?drop=40")
+    visit = Visit.objects.get(retailer=shop)
+    assert (visit.manager, visit.status) == (manager, "planned")
+    other = refreshed["shops"]["c"]  # another region's shop: not found
+    assert client.post(reverse("analytics:churn-plan-visit", args=[other.pk])).status_code == 404

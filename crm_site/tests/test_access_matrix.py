@@ -145,6 +145,12 @@ ACCESS: dict[str, Access] = {
     "analytics:forecast": access({ADMIN, SUPERVISOR, MANAGER}),
     "analytics:risk": access({ADMIN, SUPERVISOR}),
     "analytics:risk-review": access({ADMIN, SUPERVISOR}),
+    # analytics: every page reads the user's own areas; the refresh is the admins'
+    "analytics:refresh": access({ADMIN}),
+    "analytics:churn": access(AREAS_BY_KEY["analytics"].roles),
+    "analytics:churn-plan-visit": access(AREAS_BY_KEY["analytics"].roles, pk="retailer"),
+    "analytics:brands": access(AREAS_BY_KEY["analytics"].roles),
+    "analytics:measures": access(AREAS_BY_KEY["analytics"].roles),
 }
 
 # What a path parameter holds, by its name (a `pk` says it in its ACCESS line instead).

@@ -9,7 +9,7 @@ from crm_site.roles import Role
 DATA_LINKS = {
     Role.ADMIN: ["imports", "exports"],
     Role.SUPERVISOR: ["exports"],
-    Role.SALES_MANAGER: ["exports"],  # their route sheets (visits) and their shops' sales forecast (analytics)
+    Role.SALES_MANAGER: ["exports"],  # their route sheets (visits), their shops' analytics tables and forecast
     Role.COMPLAINT_CLERK: [],
 }
 

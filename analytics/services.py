@@ -1,0 +1,382 @@
+"""The one write of analytics: rebuilding its summary tables from the orders (analytics_refresh).
+
+Every step is one set-based statement (INSERT … SELECT … GROUP BY, UPDATE … FROM) over the
+querysets of the other apps' selectors; the whole refresh is one transaction, so a refresh that
+fails leaves the previous tables as they were. Incremental by default: the orders added since
+the last refresh (the watermarks are the highest order and line ids seen) are added to their
+months, and their weeks recomputed; an order re-imported in place keeps its id but gets new lines,
+and its weeks and months are recomputed. The per-shop standings are recomputed when anything
+changed or a new week began (they are as of the week's Monday). An order whose date was changed
+in place leaves its old week stale until the nightly refresh, which is a full one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.utils import timezone
+
+from analytics.models import (
+    AreaBrandMonth,
+    AreaMonth,
+    AreaPriceClassMonth,
+    AreaProductMonth,
+    RefreshState,
+    ShopMonth,
+    ShopStanding,
+    ShopWeek,
+)
+from analytics.sql import MonthStart, WeekStart, months_between_sql, sql_of
+from retailers.selectors import (
+    order_headers_for_summaries,
+    order_lines_for_summaries,
+    products_for_summaries,
+    retailers_for_summaries,
+)
+from visits.selectors import survey_satisfaction_by_retailer, visit_satisfaction_by_retailer
+
+logger = logging.getLogger(__name__)
+RECENT_WEEKS = 8  # churn: the recent weeks compared with the rest of the 52-week window
+WINDOW_WEEKS = 52
+BASELINE_WEEKS = WINDOW_WEEKS - RECENT_WEEKS
+FULL_ORDER_SHARE = Decimal("0.8")  # dependency: a week whose cartons reach 80 % of the shop's mean
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open range of dates [start, end); None for everything."""
+
+    start: datetime.date
+    end: datetime.date
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    full: bool
+    new_orders: int
+    weeks: Span | None
+    months: Span | None
+    seconds: float
+    steps: dict[str, float]  # seconds per step, for the benchmark and the log
+
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def _date_span(orders: QuerySet) -> Span | None:
+    """The days [first, last + 1) of these orders; None for no order."""
+    dates = orders.aggregate(first=Min("ordered_on"), last=Max("ordered_on"))
+    return Span(dates["first"], dates["last"] + ONE_DAY) if dates["first"] else None
+
+
+def _union(first: Span | None, second: Span | None) -> Span:
+    spans = [span for span in (first, second) if span]
+    return Span(min(span.start for span in spans), max(span.end for span in spans))
+
+
+def _month_span(days: Span) -> Span:
+    return Span(month_start(days.start), month_start(days.end - ONE_DAY) + relativedelta(months=1))
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def analytics_refresh(*, full: bool = False, today: datetime.date | None = None) -> RefreshOutcome:
+    """Bring every summary table up to date with the orders, in one transaction.
+
+    full: recompute everything (the nightly job); otherwise only the weeks and months of the
+    orders with an id above the watermark. Safe to run twice: a second run finds no new order
+    and recomputes only the standings, to the same values."""
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        state = RefreshState.objects.select_for_update().order_by("pk").first() or RefreshState.objects.create()
+        orders = order_headers_for_summaries()
+        last_id = orders.aggregate(last=Max("id"))["last"] or 0
+        lines = order_lines_for_summaries()
+        last_line_id = lines.aggregate(last=Max("id"))["last"] or 0
+        full = full or state.refreshed_at is None
+        steps: dict[str, float] = {}
+
+        def step(name: str, work, *args, **kwargs) -> None:
+            began = time.monotonic()
+            work(*args, **kwargs)
+            steps[name] = time.monotonic() - began
+
+        weeks = months = None
+        if full:
+            count = last_id
+            step("shop weeks", _rebuild_shop_weeks, None)
+            step("shop months", _rebuild_shop_months, None)
+            step("area lines", _rebuild_area_products, None)
+            step("area roll-ups", _roll_up_areas, None)
+        else:
+            new = orders.filter(id__gt=state.last_order_id, id__lte=last_id)
+            # an order re-imported in place keeps its id but gets new lines: its weeks and months
+            # are recomputed; new orders are added to their months (a week of them, not a month)
+            rewritten = orders.filter(
+                id__lte=state.last_order_id,
+                id__in=lines.filter(id__gt=state.last_line_id, id__lte=last_line_id).values("order_id"),
+            )
+            new_span, rewritten_span = _date_span(new), _date_span(rewritten)
+            count = new.count() + rewritten.count()
+            if new_span or rewritten_span:
+                days = _union(new_span, rewritten_span)
+                weeks = Span(week_start(days.start), week_start(days.end - ONE_DAY) + datetime.timedelta(days=7))
+                months = _month_span(days)
+                new_weeks = new_months = new
+                if rewritten_span:
+                    rewritten_weeks = Span(
+                        week_start(rewritten_span.start),
+                        week_start(rewritten_span.end - ONE_DAY) + datetime.timedelta(days=7),
+                    )
+                    rewritten_months = _month_span(rewritten_span)
+                    step("shop weeks", _rebuild_shop_weeks, rewritten_weeks)
+                    step("shop months", _rebuild_shop_months, rewritten_months)
+                    step("area lines", _rebuild_area_products, rewritten_months)
+                    new_weeks = _outside(new, rewritten_weeks)
+                    new_months = _outside(new, rewritten_months)
+                lines_of_new = lines.filter(order_id__gt=state.last_order_id, order_id__lte=last_id)  # an index range
+                if rewritten_span:
+                    lines_of_new = lines_of_new.exclude(
+                        order__ordered_on__gte=rewritten_months.start, order__ordered_on__lt=rewritten_months.end
+                    )
+                step("new orders", _add_new_orders, weeks=new_weeks, months=new_months, lines=lines_of_new)
+                step("area roll-ups", _roll_up_areas, months)
+        as_of = week_start(today)
+        if full or months is not None or state.as_of_week != as_of:
+            # nothing new in the same week: the standings stand (tiers, surveys and visit ratings
+            # that changed meanwhile are taken in by the nightly full refresh)
+            step("standings", _rebuild_standings, as_of=as_of)
+        now = timezone.now()
+        state.last_order_id, state.last_line_id = last_id, last_line_id
+        state.as_of_week, state.refreshed_at = as_of, now
+        if full:
+            state.full_refresh_at = now
+        state.seconds = time.monotonic() - started
+        state.save()
+    logger.info("analytics refresh (full=%s): %s", full, {name: round(took, 1) for name, took in steps.items()})
+    return RefreshOutcome(full=full, new_orders=count, weeks=weeks, months=months, seconds=state.seconds, steps=steps)
+
+
+# ------------------------------------------------------------------------------ the steps
+
+
+def _execute(sql: str, params: tuple = ()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _clear(model, field: str, span: Span | None) -> None:
+    rows = model.objects.all()
+    if span is not None:
+        rows = rows.filter(**{f"{field}__gte": span.start, f"{field}__lt": span.end})
+    rows._raw_delete(rows.db)
+
+
+def _within(queryset: QuerySet, field: str, span: Span | None) -> QuerySet:
+    if span is None:
+        return queryset
+    return queryset.filter(**{f"{field}__gte": span.start, f"{field}__lt": span.end})
+
+
+# the summary column and its aggregate over the order headers (named apart from the model's fields)
+SALES_SUMS = {
+    "amount": Sum("amount"),
+    "cartons": Sum("cartons"),
+    "orders": Count("id"),
+    "high_end_amount": Sum("high_end_amount"),
+    "low_tar_cartons": Sum("low_tar_cartons"),
+}
+SALES_COLUMNS = ", ".join(SALES_SUMS)
+
+
+def _sums(aggregates: dict) -> dict:
+    return {f"{name}_sum": aggregate for name, aggregate in aggregates.items()}
+
+
+def _upsert(table: str, key: str, columns: list[str]) -> str:
+    """The tail that adds a row's figures to an existing row of the same key (new orders only:
+    nothing of theirs is in the table yet). SQLite needs a WHERE before ON CONFLICT after a SELECT."""
+    added = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
+    return f" WHERE 1 = 1 ON CONFLICT ({key}) DO UPDATE SET {added}"
+
+
+def _insert_shop_sales(model, period: str, bucket, orders: QuerySet, *, add: bool = False) -> None:
+    """Group the order headers by shop and `period` (first), then name each shop's service area;
+    `add`: into rows that may exist (new orders), else into a cleared span."""
+    grouped = (
+        orders.annotate(**{period: bucket("ordered_on")}).values("retailer_id", period).annotate(**_sums(SALES_SUMS))
+    )
+    inner, params = sql_of(grouped)
+    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id"))
+    columns = ", ".join(f"g.{name}_sum" for name in SALES_SUMS)
+    table = model._meta.db_table
+    _execute(
+        f"INSERT INTO {table} (retailer_id, service_area_id, {period}, {SALES_COLUMNS}) "
+        f"SELECT g.retailer_id, r.service_area_id, g.{period}, {columns} "
+        f"FROM ({inner}) g JOIN ({shops}) r ON r.id = g.retailer_id"
+        + (_upsert(table, f"retailer_id, {period}", list(SALES_SUMS)) if add else ""),
+        params + shop_params,
+    )
+
+
+def _rebuild_shop_weeks(weeks: Span | None) -> None:
+    _clear(ShopWeek, "week", weeks)
+    _insert_shop_sales(ShopWeek, "week", WeekStart, _within(order_headers_for_summaries(), "ordered_on", weeks))
+
+
+def _rebuild_shop_months(months: Span | None) -> None:
+    _clear(ShopMonth, "month", months)
+    _insert_shop_sales(ShopMonth, "month", MonthStart, _within(order_headers_for_summaries(), "ordered_on", months))
+
+
+def _months_of(span: Span | None) -> list[datetime.date]:
+    """The first days of the months of `span`; for everything, the months that have orders."""
+    span = span or _date_span(order_headers_for_summaries())
+    if span is None:
+        return []
+    span = _month_span(span)
+    months, month = [], span.start
+    while month < span.end:
+        months.append(month)
+        month += relativedelta(months=1)
+    return months
+
+
+def _insert_area_products(lines: QuerySet, *, add: bool = False) -> None:
+    """The order lines grouped by area, product and month (the lines are read once, here)."""
+    grouped = lines.values(
+        area=F("order__retailer__service_area_id"), product_ref=F("product_id"), period=MonthStart("order__ordered_on")
+    ).annotate(amount_sum=Sum("amount"), cartons_sum=Sum("quantity"))
+    inner, params = sql_of(grouped)
+    table = AreaProductMonth._meta.db_table
+    _execute(
+        f"INSERT INTO {table} (service_area_id, product_id, month, amount, cartons) "
+        f"SELECT area, product_ref, period, amount_sum, cartons_sum FROM ({inner}) g"
+        + (_upsert(table, "month, service_area_id, product_id", ["amount", "cartons"]) if add else ""),
+        params,
+    )
+
+
+def _rebuild_area_products(months: Span | None) -> None:
+    _clear(AreaProductMonth, "month", months)
+    for month in _months_of(months):
+        # month by month: each statement sorts one month of lines, not a year of them
+        span = Span(month, month + relativedelta(months=1))
+        _insert_area_products(_within(order_lines_for_summaries(), "order__ordered_on", span))
+
+
+def _outside(orders: QuerySet, span: Span) -> QuerySet:
+    return orders.exclude(ordered_on__gte=span.start, ordered_on__lt=span.end)
+
+
+def _add_new_orders(*, weeks: QuerySet, months: QuerySet, lines: QuerySet) -> None:
+    """New orders added to their shop weeks and months, their lines to the area product months
+    (the new orders and lines outside any span just recomputed)."""
+    _insert_shop_sales(ShopWeek, "week", WeekStart, weeks, add=True)
+    _insert_shop_sales(ShopMonth, "month", MonthStart, months, add=True)
+    _insert_area_products(lines, add=True)
+
+
+def _roll_up_areas(months: Span | None) -> None:
+    """Area months from the shop months, brands and price classes from the area product months:
+    small tables, recomputed for the months that changed."""
+    _clear(AreaMonth, "month", months)
+    grouped = (
+        _within(ShopMonth.objects.order_by(), "month", months)
+        .values("month", "service_area_id")  # the index's order: no sort
+        .annotate(**_sums({name: Sum(name) for name in SALES_SUMS}), shops=Count("retailer_id"))
+    )
+    inner, params = sql_of(grouped)
+    sums = ", ".join(f"{name}_sum" for name in SALES_SUMS)
+    _execute(
+        f"INSERT INTO {AreaMonth._meta.db_table} (service_area_id, month, {SALES_COLUMNS}, active_shops) "
+        f"SELECT service_area_id, month, {sums}, shops FROM ({inner}) g",
+        params,
+    )
+    products, product_params = sql_of(products_for_summaries().values("id", "brand", "price_class"))
+    where, where_params = sql_of(_within(AreaProductMonth.objects.order_by(), "month", months).values("id"))
+    for model, column in ((AreaBrandMonth, "brand"), (AreaPriceClassMonth, "price_class")):
+        _clear(model, "month", months)
+        _execute(
+            f"INSERT INTO {model._meta.db_table} (service_area_id, {column}, month, amount, cartons) "
+            f"SELECT t.service_area_id, p.{column}, t.month, SUM(t.amount), SUM(t.cartons) "
+            f"FROM {AreaProductMonth._meta.db_table} t JOIN ({products}) p ON p.id = t.product_id "
+            f"WHERE t.id IN ({where}) GROUP BY t.service_area_id, p.{column}, t.month",
+            product_params + where_params,
+        )
+
+
+def _rebuild_standings(*, as_of: datetime.date) -> None:
+    """Per shop, as of the Monday `as_of` (the weeks before it are complete): churn figures and
+    the four measures, in five statements whatever the number of shops."""
+    table = ShopStanding._meta.db_table
+    window_start = as_of - datetime.timedelta(weeks=WINDOW_WEEKS)
+    recent_start = as_of - datetime.timedelta(weeks=RECENT_WEEKS)
+    _clear(ShopStanding, "retailer_id", None)
+    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id", "tier", "partner_since"))
+    weeks = ShopWeek._meta.db_table
+    in_window = "w.week >= %s AND w.week < %s"
+    # "* 1.0": SQLite keeps whole amounts as integers, and would divide them as integers
+    at_risk = f"(COALESCE(s.baseline, 0) * 1.0 * {RECENT_WEEKS} / {BASELINE_WEEKS} - COALESCE(s.recent, 0))"
+    _execute(
+        f"INSERT INTO {table} (retailer_id, service_area_id, tier, recent_amount, baseline_amount, last_order_week, "
+        "weeks_ordered, tenure_months, amount_52w, cartons_52w, contribution, full_weeks, survey_responses, "
+        "amount_at_risk) "
+        "SELECT r.id, r.service_area_id, r.tier, COALESCE(s.recent, 0), COALESCE(s.baseline, 0), s.last_week, "
+        f"COALESCE(s.weeks, 0), {months_between_sql('%s', 'r.partner_since')}, COALESCE(s.total, 0), "
+        f"COALESCE(s.cartons, 0), 0, 0, 0, CASE WHEN {at_risk} > 0 THEN {at_risk} ELSE 0 END "
+        f"FROM ({shops}) r LEFT JOIN ("
+        # straight from the covering index, in shop order: no sort
+        "  SELECT w.retailer_id,"
+        "    SUM(CASE WHEN w.week >= %s AND w.week < %s THEN w.amount ELSE 0 END) AS recent,"
+        "    SUM(CASE WHEN w.week >= %s AND w.week < %s THEN w.amount ELSE 0 END) AS baseline,"
+        "    MAX(w.week) AS last_week,"
+        f"   SUM(CASE WHEN {in_window} THEN 1 ELSE 0 END) AS weeks,"
+        f"   SUM(CASE WHEN {in_window} THEN w.amount ELSE 0 END) AS total,"
+        f"   SUM(CASE WHEN {in_window} THEN w.cartons ELSE 0 END) AS cartons"
+        f"  FROM {weeks} w GROUP BY w.retailer_id"
+        ") s ON s.retailer_id = r.id",
+        (as_of, *shop_params, recent_start, as_of, window_start, recent_start, *(window_start, as_of) * 3),
+    )
+    # dependency: the weeks whose cartons reach FULL_ORDER_SHARE of the shop's weekly mean
+    # (cartons × weeks ordered ≥ share × cartons of the window: no division)
+    _execute(
+        f"UPDATE {table} SET full_weeks = t.n FROM ("
+        # the condition in the sum, not in a WHERE: the weeks are read in shop order, not sorted
+        f"  SELECT w.retailer_id, SUM(CASE WHEN {in_window} AND w.cartons * s.weeks_ordered >= %s * s.cartons_52w"
+        f"    THEN 1 ELSE 0 END) AS n FROM {weeks} w JOIN {table} s ON s.retailer_id = w.retailer_id"
+        "  GROUP BY w.retailer_id"
+        f") t WHERE t.retailer_id = {table}.retailer_id",
+        (window_start, as_of, FULL_ORDER_SHARE),
+    )
+    _execute(
+        f"UPDATE {table} SET contribution = {table}.amount_52w * 1.0 / t.total "
+        f"FROM (SELECT service_area_id, SUM(amount_52w) AS total FROM {table} GROUP BY service_area_id) t "
+        f"WHERE t.service_area_id = {table}.service_area_id AND t.total > 0"
+    )
+    ratings, rating_params = sql_of(visit_satisfaction_by_retailer(since=window_start))
+    _execute(
+        f"UPDATE {table} SET visit_rating = v.rating FROM ({ratings}) v WHERE v.retailer_id = {table}.retailer_id",
+        rating_params,
+    )
+    surveys = survey_satisfaction_by_retailer(retailers=retailers_for_summaries(), since=window_start)
+    if surveys:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET survey_responses = %s, csat = %s, nps = %s WHERE retailer_id = %s",
+                [(row.responses, row.csat, row.nps, retailer_id) for retailer_id, row in surveys.items()],
+            )
