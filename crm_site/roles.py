@@ -69,6 +69,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.work_ticket",
         "complaints.reopen_ticket",
         "complaints.view_ticket_report",
+        "loyalty.view_pointsaccount",
+        "loyalty.view_reward",
+        "loyalty.add_redemption",
+        "loyalty.approve_redemption",
+        "loyalty.adjust_points",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -83,6 +88,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "grading.view_allocation",
         "complaints.view_ticket",
         "complaints.add_ticket",
+        "loyalty.view_pointsaccount",
+        "loyalty.view_reward",
+        "loyalty.add_redemption",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",

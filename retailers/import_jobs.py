@@ -428,4 +428,8 @@ def import_job_apply(*, job_id: int) -> ImportJob:
         job.checked_rows.delete(save=False)  # the rows are in the database now, or nothing is
     job.finished_at = timezone.now()
     job.save()
+    if job.status == ImportJob.Status.SUCCEEDED and job.kind == ImportJob.Kind.ORDERS:
+        from retailers.signals import orders_imported
+
+        transaction.on_commit(lambda: orders_imported.send(sender=ImportJob, job_id=job.pk))
     return job

@@ -338,6 +338,8 @@ def visit_kpis_from_days(
         group["retailer__service_area"] = group.pop("service_area")
         group["retailer__service_area__name"] = group.pop("service_area__name")
     return _kpi_combine(groups, start=start, end=end)
+
+
 # Surveys: the reads other apps pull (the rest are in visits/survey_selectors.py).
 from visits.survey_selectors import (  # noqa: E402
     RetailerSatisfaction,
@@ -353,3 +355,4 @@ __all__ = [
     "survey_satisfaction_by_retailer",
     "visits_visible_to",
 ]
+from visits.feedback_selectors import VisitFeedback, visit_feedback_for_points  # noqa: E402, F401

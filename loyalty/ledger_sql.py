@@ -1,0 +1,175 @@
+"""The ledger's set-based SQL, shared by the services (writes) and the selectors (reads).
+
+Everything here runs on SQLite and PostgreSQL; the few expressions the two say differently are
+the functions at the top, and nowhere else."""
+
+# The SQL here is built from table names and constants only; every value is a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import connection
+
+from loyalty.models import EarnRule, EntryKind, ExpiryMode, PointsAccount, PointsEntry, PointsPolicy, RuleKind
+from retailers.models import Order, OrderLine, Product, Retailer, Tier
+
+ENTRY = PointsEntry._meta.db_table
+ACCOUNT = PointsAccount._meta.db_table
+RULE = EarnRule._meta.db_table
+ORDER = Order._meta.db_table
+LINE = OrderLine._meta.db_table
+PRODUCT = Product._meta.db_table
+RETAILER = Retailer._meta.db_table
+
+# Columns every INSERT ... SELECT into the ledger fills, in this order.
+ENTRY_COLUMNS = "account_id, kind, points, source_id, revision, booked_on, expires_on, basis, reason, created_at"
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def whole_points(expression: str) -> str:
+    """Points are whole: the fraction is dropped (after rounding away binary noise on SQLite)."""
+    if _postgres():
+        return f"CAST(TRUNC(ROUND(CAST({expression} AS NUMERIC), 6)) AS BIGINT)"
+    return f"CAST(ROUND({expression}, 6) AS INTEGER)"
+
+
+def least(first: str, second: str) -> str:
+    return f"LEAST({first}, {second})" if _postgres() else f"MIN({first}, {second})"
+
+
+def greatest(first: str, second: str) -> str:
+    return f"GREATEST({first}, {second})" if _postgres() else f"MAX({first}, {second})"
+
+
+def plus_days(day: str, days: str) -> str:
+    return f"({day} + CAST({days} AS INTEGER))" if _postgres() else f"date({day}, '+' || ({days}) || ' days')"
+
+
+def expiry_sql(day: str, policy: PointsPolicy) -> str:
+    """The SQL of the last day on which points earned on `day` may be spent."""
+    if policy.expiry_mode == ExpiryMode.NEXT_YEAR_END:
+        unit, step = "year", 2
+    else:
+        unit, step = "month", policy.expiry_months + 1
+    if _postgres():
+        return f"CAST(date_trunc('{unit}', {day}) + interval '{step} {unit}s' - interval '1 day' AS DATE)"
+    return f"date({day}, 'start of {unit}', '+{step} {unit}s', '-1 day')"
+
+
+def expiry_for(day: datetime.date, policy: PointsPolicy) -> datetime.date:
+    """The same in Python, for an entry written one at a time."""
+    if policy.expiry_mode == ExpiryMode.NEXT_YEAR_END:
+        return datetime.date(day.year + 1, 12, 31)
+    months = day.month + policy.expiry_months  # the month after the last month of the period
+    first_after = datetime.date(day.year + months // 12, months % 12 + 1, 1)
+    return first_after - datetime.timedelta(days=1)
+
+
+def multiplier_sql(retailer: str, multipliers: dict[str, Decimal]) -> str:
+    """The tier's points multiplier (grading's service policy) for the shop `retailer`, inlined as
+    literals (few, and all Decimals read from the database)."""
+    whens = " ".join(f"WHEN '{tier}' THEN {Decimal(value)}" for tier, value in multipliers.items() if tier)
+    return f"(CASE {retailer}.tier {whens} ELSE {Decimal(multipliers[Tier.ORDINARY])} END)"
+
+
+def valid_on(rule: str, day: str) -> str:
+    return f"{rule}.valid_from <= {day} AND ({rule}.valid_to IS NULL OR {rule}.valid_to >= {day})"
+
+
+def order_points_sql(scope: str, multipliers: dict[str, Decimal]) -> str:
+    """What each order of `scope` earns under today's rules: columns order_id, retailer_id,
+    ordered_on, amount, purchase, new_product. `scope` is an SQL condition on the order alias
+    written `{o}` (it is used for the orders and for their lines).
+
+    Purchase: the amount at the general rate, plus each line of a price class with its own rate at
+    the difference; new product: the bonus per carton of a product ordered within N days of its
+    launch. Both times the shop's tier multiplier. Lines are read only for the orders in scope and
+    only when a class rate or a new-product rule exists. (At most one rule of a kind and class is
+    valid on a day, so each join finds one rule or none.)"""
+    general = f"rb.kind = '{RuleKind.PURCHASE}' AND rb.price_class IS NULL"
+    multiplier = multiplier_sql("s", multipliers)
+    line_scope = scope.format(o="lo")
+    return f"""
+    SELECT o.id AS order_id, o.retailer_id, o.ordered_on, o.amount,
+      {whole_points(f"(o.amount * COALESCE(rb.points, 0) + COALESCE(cx.extra, 0)) * {multiplier}")} AS purchase,
+      {whole_points(f"COALESCE(nx.bonus, 0) * {multiplier}")} AS new_product
+    FROM {ORDER} o
+    JOIN {RETAILER} s ON s.id = o.retailer_id
+    LEFT JOIN {RULE} rb ON {general} AND {valid_on("rb", "o.ordered_on")}
+    LEFT JOIN (
+      SELECT l.order_id, SUM(l.amount * (rc.points - COALESCE(rb.points, 0))) AS extra
+      FROM {LINE} l
+      JOIN {ORDER} lo ON lo.id = l.order_id
+      JOIN {PRODUCT} p ON p.id = l.product_id
+      JOIN {RULE} rc ON rc.kind = '{RuleKind.PURCHASE}' AND rc.price_class = p.price_class
+        AND {valid_on("rc", "lo.ordered_on")}
+      LEFT JOIN {RULE} rb ON {general} AND {valid_on("rb", "lo.ordered_on")}
+      WHERE {line_scope}
+        AND EXISTS (SELECT 1 FROM {RULE} rk WHERE rk.kind = '{RuleKind.PURCHASE}' AND rk.price_class IS NOT NULL)
+      GROUP BY l.order_id
+    ) cx ON cx.order_id = o.id
+    LEFT JOIN (
+      SELECT l.order_id, SUM(l.quantity * rn.points) AS bonus
+      FROM {LINE} l
+      JOIN {ORDER} lo ON lo.id = l.order_id
+      JOIN {PRODUCT} p ON p.id = l.product_id
+      JOIN {RULE} rn ON rn.kind = '{RuleKind.NEW_PRODUCT}' AND {valid_on("rn", "lo.ordered_on")}
+      WHERE {line_scope} AND p.launched_on IS NOT NULL AND lo.ordered_on >= p.launched_on
+        AND lo.ordered_on <= {plus_days("p.launched_on", "rn.new_product_days")}
+        AND EXISTS (SELECT 1 FROM {RULE} rk WHERE rk.kind = '{RuleKind.NEW_PRODUCT}')
+      GROUP BY l.order_id
+    ) nx ON nx.order_id = o.id
+    WHERE {scope.format(o="o")}"""
+
+
+def lots_sql(accounts: str) -> str:
+    """FIFO: each earning (a lot, an entry with an expiry date) of the accounts `accounts` (an SQL
+    condition on the alias `e`), with what is left of it: points are consumed (by redemptions,
+    expiries, negative corrections and adjustments; a refund gives back) earliest expiry first, so
+    a lot's remainder is its running total minus what was consumed, within 0 … its points.
+    Columns account_id, entry_id, expires_on, points, remainder."""
+    return f"""
+    SELECT l.account_id, l.id AS entry_id, l.expires_on, l.points,
+      {least("l.points", greatest("0", "l.through - COALESCE(u.used, 0)"))} AS remainder
+    FROM (
+      SELECT e.id, e.account_id, e.points, e.expires_on,
+        SUM(e.points) OVER (PARTITION BY e.account_id ORDER BY e.expires_on, e.id
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS through
+      FROM {ENTRY} e WHERE e.expires_on IS NOT NULL AND {accounts}
+    ) l
+    LEFT JOIN (
+      SELECT e.account_id, -SUM(e.points) AS used FROM {ENTRY} e
+      WHERE e.expires_on IS NULL AND {accounts} GROUP BY e.account_id
+    ) u ON u.account_id = l.account_id"""
+
+
+def kinds_sql(kinds) -> str:
+    """An IN list of entry kinds (constants of EntryKind, never user input)."""
+    return ", ".join(f"'{EntryKind(kind).value}'" for kind in kinds)
+
+
+def run(sql: str, params: dict | None = None) -> int:
+    """Execute one statement; the number of rows it wrote."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.rowcount
+
+
+def fetch(sql: str, params: dict | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchall()
+
+
+def day_param(day: datetime.date):
+    return connection.ops.adapt_datefield_value(day)
+
+
+def time_param(moment: datetime.datetime):
+    return connection.ops.adapt_datetimefield_value(moment)
