@@ -82,49 +82,52 @@ def valid_on(rule: str, day: str) -> str:
     return f"{rule}.valid_from <= {day} AND ({rule}.valid_to IS NULL OR {rule}.valid_to >= {day})"
 
 
-def order_points_sql(scope: str, multipliers: dict[str, Decimal]) -> str:
-    """What each order of `scope` earns under today's rules: columns order_id, retailer_id,
-    ordered_on, amount, purchase, new_product. `scope` is an SQL condition on the order alias
-    written `{o}` (it is used for the orders and for their lines).
-
-    Purchase: the amount at the general rate, plus each line of a price class with its own rate at
-    the difference; new product: the bonus per carton of a product ordered within N days of its
-    launch. Both times the shop's tier multiplier. Lines are read only for the orders in scope and
-    only when a class rate or a new-product rule exists. (At most one rule of a kind and class is
-    valid on a day, so each join finds one rule or none.)"""
+def line_points_sql(scope: str) -> str:
+    """One pass over the lines of the orders of `scope`: per order, the extra of its lines whose
+    price class has its own purchase rate (the class rate minus the general one, per yuan) and the
+    new-product bonus (per carton of a product ordered within N days of its launch), before the
+    multiplier. Columns order_id, extra, bonus; nothing is read when no rule needs lines. `scope`
+    is an SQL condition on the order alias written `{o}`."""
     general = f"rb.kind = '{RuleKind.PURCHASE}' AND rb.price_class IS NULL"
+    launched = (
+        f"rn.id IS NOT NULL AND p.launched_on IS NOT NULL AND lo.ordered_on >= p.launched_on "
+        f"AND lo.ordered_on <= {plus_days('p.launched_on', 'rn.new_product_days')}"
+    )
+    return f"""
+    SELECT l.order_id,
+      SUM(CASE WHEN rc.id IS NOT NULL THEN l.amount * (rc.points - COALESCE(rb.points, 0)) ELSE 0 END) AS extra,
+      SUM(CASE WHEN {launched} THEN l.quantity * rn.points ELSE 0 END) AS bonus
+    FROM {LINE} l
+    JOIN {ORDER} lo ON lo.id = l.order_id
+    JOIN {PRODUCT} p ON p.id = l.product_id
+    LEFT JOIN {RULE} rc ON rc.kind = '{RuleKind.PURCHASE}' AND rc.price_class = p.price_class
+      AND {valid_on("rc", "lo.ordered_on")}
+    LEFT JOIN {RULE} rb ON {general} AND {valid_on("rb", "lo.ordered_on")}
+    LEFT JOIN {RULE} rn ON rn.kind = '{RuleKind.NEW_PRODUCT}' AND {valid_on("rn", "lo.ordered_on")}
+    WHERE {scope.format(o="lo")} AND EXISTS (
+      SELECT 1 FROM {RULE} rk WHERE rk.kind = '{RuleKind.NEW_PRODUCT}'
+        OR (rk.kind = '{RuleKind.PURCHASE}' AND rk.price_class IS NOT NULL))
+    GROUP BY l.order_id"""
+
+
+def order_points_sql(scope: str, multipliers: dict[str, Decimal], *, lines: str) -> str:
+    """What each order of `scope` earns under today's rules: columns order_id, retailer_id,
+    ordered_on, amount, purchase, new_product. `lines` is the relation of line_points_sql for
+    these orders (a table, or that query in parentheses).
+
+    Purchase: the amount at the general rate plus the lines' class extra; new product: the lines'
+    bonus; both times the shop's tier multiplier. (At most one rule of a kind and class is valid
+    on a day, so each join finds one rule or none.)"""
     multiplier = multiplier_sql("s", multipliers)
-    line_scope = scope.format(o="lo")
     return f"""
     SELECT o.id AS order_id, o.retailer_id, o.ordered_on, o.amount,
-      {whole_points(f"(o.amount * COALESCE(rb.points, 0) + COALESCE(cx.extra, 0)) * {multiplier}")} AS purchase,
-      {whole_points(f"COALESCE(nx.bonus, 0) * {multiplier}")} AS new_product
+      {whole_points(f"(o.amount * COALESCE(rb.points, 0) + COALESCE(lp.extra, 0)) * {multiplier}")} AS purchase,
+      {whole_points(f"COALESCE(lp.bonus, 0) * {multiplier}")} AS new_product
     FROM {ORDER} o
     JOIN {RETAILER} s ON s.id = o.retailer_id
-    LEFT JOIN {RULE} rb ON {general} AND {valid_on("rb", "o.ordered_on")}
-    LEFT JOIN (
-      SELECT l.order_id, SUM(l.amount * (rc.points - COALESCE(rb.points, 0))) AS extra
-      FROM {LINE} l
-      JOIN {ORDER} lo ON lo.id = l.order_id
-      JOIN {PRODUCT} p ON p.id = l.product_id
-      JOIN {RULE} rc ON rc.kind = '{RuleKind.PURCHASE}' AND rc.price_class = p.price_class
-        AND {valid_on("rc", "lo.ordered_on")}
-      LEFT JOIN {RULE} rb ON {general} AND {valid_on("rb", "lo.ordered_on")}
-      WHERE {line_scope}
-        AND EXISTS (SELECT 1 FROM {RULE} rk WHERE rk.kind = '{RuleKind.PURCHASE}' AND rk.price_class IS NOT NULL)
-      GROUP BY l.order_id
-    ) cx ON cx.order_id = o.id
-    LEFT JOIN (
-      SELECT l.order_id, SUM(l.quantity * rn.points) AS bonus
-      FROM {LINE} l
-      JOIN {ORDER} lo ON lo.id = l.order_id
-      JOIN {PRODUCT} p ON p.id = l.product_id
-      JOIN {RULE} rn ON rn.kind = '{RuleKind.NEW_PRODUCT}' AND {valid_on("rn", "lo.ordered_on")}
-      WHERE {line_scope} AND p.launched_on IS NOT NULL AND lo.ordered_on >= p.launched_on
-        AND lo.ordered_on <= {plus_days("p.launched_on", "rn.new_product_days")}
-        AND EXISTS (SELECT 1 FROM {RULE} rk WHERE rk.kind = '{RuleKind.NEW_PRODUCT}')
-      GROUP BY l.order_id
-    ) nx ON nx.order_id = o.id
+    LEFT JOIN {RULE} rb ON rb.kind = '{RuleKind.PURCHASE}' AND rb.price_class IS NULL
+      AND {valid_on("rb", "o.ordered_on")}
+    LEFT JOIN {lines} lp ON lp.order_id = o.id
     WHERE {scope.format(o="o")}"""
 
 

@@ -10,6 +10,7 @@ the entries followed by one UPDATE of the balances from the sums of the rows jus
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.bulk import indexes_deferred
 from crm_site.models import User
 from crm_site.notifications import notifications_send
 from grading.selectors import service_policy_for
@@ -118,20 +120,40 @@ def points_earn_orders() -> int:
     policy, after_id = points_policy(), _last_entry_id()
     scope = "{o}.id > %(after)s AND {o}.id <= %(upto)s"
     params = {"after": mark.last_id, "upto": last_order, "now": sql.time_param(timezone.now())}
-    written = sql.run(
-        f"""INSERT INTO {sql.ENTRY} ({sql.ENTRY_COLUMNS})
-        SELECT a.id, k.kind, CASE k.kind WHEN '{EntryKind.PURCHASE}' THEN op.purchase ELSE op.new_product END,
-          op.order_id, 0, op.ordered_on, {sql.expiry_sql("op.ordered_on", policy)}, op.amount, '', %(now)s
-        FROM ({sql.order_points_sql(scope, _multipliers())}) op
-        CROSS JOIN (SELECT '{EntryKind.PURCHASE}' AS kind UNION ALL SELECT '{EntryKind.NEW_PRODUCT}') k
-        JOIN {sql.ACCOUNT} a ON a.retailer_id = op.retailer_id
-        WHERE CASE k.kind WHEN '{EntryKind.PURCHASE}' THEN op.purchase ELSE op.new_product END > 0
-        ON CONFLICT DO NOTHING""",
-        params,
-    )
+    # From an empty ledger (the first run over a year of orders) the statement and date indexes are
+    # built once at the end rather than row by row; the unique key stays.
+    with indexes_deferred(PointsEntry) if not after_id else contextlib.nullcontext():
+        written = _insert_order_earnings(scope=scope, params=params, policy=policy)
     _apply_new_entries(after_id=after_id, kinds=(EntryKind.PURCHASE, EntryKind.NEW_PRODUCT))
     mark.last_id, mark.ran_on = last_order, timezone.localdate()
     mark.save()
+    return written
+
+
+LINE_POINTS = "loyalty_line_points"
+
+
+def _insert_order_earnings(*, scope: str, params: dict, policy: PointsPolicy) -> int:
+    """The lines of the orders in scope are read once, into a temporary table (per order: class
+    extra and new-product bonus); then one INSERT ... SELECT of the purchase entries over the orders,
+    and one of the new-product entries over the orders that have a bonus."""
+    sql.run(f"DROP TABLE IF EXISTS {LINE_POINTS}")
+    sql.run(f"CREATE TEMPORARY TABLE {LINE_POINTS} (order_id BIGINT PRIMARY KEY, extra NUMERIC, bonus NUMERIC)")
+    sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {sql.line_points_sql(scope)}", params)
+    multipliers, written = _multipliers(), 0
+    with_bonus = scope + f" AND {{o}}.id IN (SELECT order_id FROM {LINE_POINTS} WHERE bonus <> 0)"
+    for kind, orders in ((EntryKind.PURCHASE, scope), (EntryKind.NEW_PRODUCT, with_bonus)):
+        written += sql.run(
+            f"""INSERT INTO {sql.ENTRY} ({sql.ENTRY_COLUMNS})
+            SELECT a.id, '{kind}', op.{kind}, op.order_id, 0, op.ordered_on, {sql.expiry_sql("op.ordered_on", policy)},
+              op.amount, '', %(now)s
+            FROM ({sql.order_points_sql(orders, multipliers, lines=LINE_POINTS)}) op
+            JOIN {sql.ACCOUNT} a ON a.retailer_id = op.retailer_id
+            WHERE op.{kind} > 0
+            ON CONFLICT DO NOTHING""",
+            params,
+        )
+    sql.run(f"DROP TABLE {LINE_POINTS}")
     return written
 
 
@@ -148,7 +170,8 @@ def points_correct_orders(*, since: datetime.date | None = None) -> int:
         since = timezone.localdate() - datetime.timedelta(days=policy.correction_days)
     after_id = _last_entry_id()
     order_kinds = sql.kinds_sql(ORDER_KINDS)
-    now_points = sql.order_points_sql("{o}.id IN (SELECT order_id FROM changed)", _multipliers())
+    changed = "{o}.id IN (SELECT order_id FROM changed)"
+    now_points = sql.order_points_sql(changed, _multipliers(), lines=f"({sql.line_points_sql(changed)})")
     debt_through = (
         "SUM(CASE WHEN d.diff < 0 THEN -d.diff ELSE 0 END) OVER (PARTITION BY d.account_id ORDER BY d.order_id "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
