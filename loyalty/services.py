@@ -123,7 +123,7 @@ def points_earn_orders() -> int:
     # From an empty ledger (the first run over a year of orders) the statement and date indexes are
     # built once at the end rather than row by row; the unique key stays.
     with indexes_deferred(PointsEntry) if not after_id else contextlib.nullcontext():
-        written = _insert_order_earnings(scope=scope, params=params, policy=policy)
+        written = _insert_order_earnings(scope=scope, params=params, policy=policy, first=not after_id)
     _apply_new_entries(after_id=after_id, kinds=(EntryKind.PURCHASE, EntryKind.NEW_PRODUCT))
     mark.last_id, mark.ran_on = last_order, timezone.localdate()
     mark.save()
@@ -133,13 +133,24 @@ def points_earn_orders() -> int:
 LINE_POINTS = "loyalty_line_points"
 
 
-def _insert_order_earnings(*, scope: str, params: dict, policy: PointsPolicy) -> int:
+def _insert_order_earnings(*, scope: str, params: dict, policy: PointsPolicy, first: bool) -> int:
     """The lines of the orders in scope are read once, into a temporary table (per order: class
     extra and new-product bonus); then one INSERT ... SELECT of the purchase entries over the orders,
-    and one of the new-product entries over the orders that have a bonus."""
+    and one of the new-product entries over the orders that have a bonus. A `first` run (a year of
+    orders, empty ledger) without price-class rates reads only the lines of recent new products."""
     sql.run(f"DROP TABLE IF EXISTS {LINE_POINTS}")
     sql.run(f"CREATE TEMPORARY TABLE {LINE_POINTS} (order_id BIGINT PRIMARY KEY, extra NUMERIC, bonus NUMERIC)")
-    sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {sql.line_points_sql(scope)}", params)
+    rules = EarnRule.objects.filter(kind__in=(RuleKind.PURCHASE, RuleKind.NEW_PRODUCT))
+    if first and not rules.filter(price_class__isnull=False).exists():
+        oldest = sql.fetch(f"SELECT MIN(ordered_on) FROM {sql.ORDER}")[0][0]
+        longest = rules.aggregate(days=Max("new_product_days"))["days"]
+        if oldest is not None and longest is not None:
+            oldest = oldest if isinstance(oldest, datetime.date) else datetime.date.fromisoformat(oldest)
+            since = sql.day_param(oldest - datetime.timedelta(days=longest))
+            lines = sql.new_product_lines_sql(scope)
+            sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {lines}", {**params, "launched_since": since})
+    else:
+        sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {sql.line_points_sql(scope)}", params)
     multipliers, written = _multipliers(), 0
     with_bonus = scope + f" AND {{o}}.id IN (SELECT order_id FROM {LINE_POINTS} WHERE bonus <> 0)"
     for kind, orders in ((EntryKind.PURCHASE, scope), (EntryKind.NEW_PRODUCT, with_bonus)):
