@@ -124,21 +124,28 @@ def new_product_lines_sql(scope: str) -> str:
     GROUP BY l.order_id"""
 
 
-def order_points_sql(scope: str, multipliers: dict[str, Decimal], *, lines: str) -> str:
-    """What each order of `scope` earns under today's rules: columns order_id, retailer_id,
-    ordered_on, amount, purchase, new_product. `lines` is the relation of line_points_sql for
-    these orders (a table, or that query in parentheses).
+def shops_sql(multipliers: dict[str, Decimal]) -> str:
+    """Each shop's account and tier multiplier: columns retailer_id, account_id, multiplier."""
+    return (
+        f"SELECT a.retailer_id, a.id AS account_id, {multiplier_sql('s', multipliers)} AS multiplier "
+        f"FROM {ACCOUNT} a JOIN {RETAILER} s ON s.id = a.retailer_id"
+    )
+
+
+def order_points_sql(scope: str, *, lines: str, shops: str) -> str:
+    """What each order of `scope` earns under today's rules: columns order_id, account_id,
+    ordered_on, amount, purchase, new_product. `lines` is the relation of line_points_sql for these
+    orders and `shops` that of shops_sql (each a table, or its query in parentheses).
 
     Purchase: the amount at the general rate plus the lines' class extra; new product: the lines'
     bonus; both times the shop's tier multiplier. (At most one rule of a kind and class is valid
     on a day, so each join finds one rule or none.)"""
-    multiplier = multiplier_sql("s", multipliers)
     return f"""
-    SELECT o.id AS order_id, o.retailer_id, o.ordered_on, o.amount,
-      {whole_points(f"(o.amount * COALESCE(rb.points, 0) + COALESCE(lp.extra, 0)) * {multiplier}")} AS purchase,
-      {whole_points(f"COALESCE(lp.bonus, 0) * {multiplier}")} AS new_product
+    SELECT o.id AS order_id, sh.account_id, o.ordered_on, o.amount,
+      {whole_points("(o.amount * COALESCE(rb.points, 0) + COALESCE(lp.extra, 0)) * sh.multiplier")} AS purchase,
+      {whole_points("COALESCE(lp.bonus, 0) * sh.multiplier")} AS new_product
     FROM {ORDER} o
-    JOIN {RETAILER} s ON s.id = o.retailer_id
+    JOIN {shops} sh ON sh.retailer_id = o.retailer_id
     LEFT JOIN {RULE} rb ON rb.kind = '{RuleKind.PURCHASE}' AND rb.price_class IS NULL
       AND {valid_on("rb", "o.ordered_on")}
     LEFT JOIN {lines} lp ON lp.order_id = o.id
