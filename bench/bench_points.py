@@ -9,7 +9,8 @@ a new-product bonus; with --class-rate also class 1 at double rate):
    UPDATE of the balances); goal < 60 s. REFERENCE in the same run: one bare GROUP BY of the same
    orders' amounts per shop, and one bare INSERT … SELECT of one row per order into a table
    without any index;
-2. the nightly incremental run (`points_earn`: new orders, corrections, referrals, surveys,
+2. the other sources' first earning (every survey answer, visit and referral of the seeded data),
+   then the nightly incremental run (`points_earn`: new orders, corrections, referrals, surveys,
    visit feedback) after a new week of orders (a copy of the last week's orders and lines, dated a
    week later); goal < 10 s;
 3. the expiry job, the first time (every account) and on an ordinary night;
@@ -176,6 +177,7 @@ def main() -> None:
     group_by, _rows = timed("reference: bare GROUP BY of the orders' amounts per shop", reference_group_by)
     bare_insert, _rows = timed("reference: bare INSERT … SELECT of one row per order, no index", reference_insert)
     full, written = timed("earn 12 months from an empty ledger (points_earn_orders)", points_earn_orders)
+    timed("the other sources' first earning (every survey answer, visit, referral so far)", points_earn)
     timed("add a week of orders (not timed as part of the run)", add_a_week_of_orders)
     nightly, _counts = timed("nightly incremental run (points_earn)", points_earn)
     timed("again, nothing new (points_earn)", points_earn)
