@@ -338,8 +338,6 @@ def visit_kpis_from_days(
         group["retailer__service_area"] = group.pop("service_area")
         group["retailer__service_area__name"] = group.pop("service_area__name")
     return _kpi_combine(groups, start=start, end=end)
-
-
 # Surveys: the reads other apps pull (the rest are in visits/survey_selectors.py).
 from visits.survey_selectors import (  # noqa: E402
     RetailerSatisfaction,
