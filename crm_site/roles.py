@@ -77,6 +77,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "analytics.view_risk",
         "analytics.review_risk",
         "analytics.export_analytics",
+        "loyalty.view_pointsaccount",
+        "loyalty.view_reward",
+        "loyalty.add_redemption",
+        "loyalty.approve_redemption",
+        "loyalty.adjust_points",
     ),
     Role.SALES_MANAGER: (
         "retailers.view_retailer",
@@ -94,6 +99,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "visits.export_visit_route",
         "analytics.view_forecast",
         "analytics.export_analytics",
+        "loyalty.view_pointsaccount",
+        "loyalty.view_reward",
+        "loyalty.add_redemption",
     ),
     Role.COMPLAINT_CLERK: (
         "retailers.view_all_retailers",

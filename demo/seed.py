@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
+from django.db.models.functions import Mod
 from django.utils import timezone
 
 from analytics.models import (
@@ -40,6 +41,7 @@ from crm_site.bulk import history_insert, indexes_deferred, insert_frame
 from crm_site.models import Notification, User
 from crm_site.roles import Role
 from grading.models import Allocation, AllocationLine, AllocationRuleSet, GradingRun, RetailerGrade, TierOverride
+from loyalty.models import ExpiryWarning, PointsAccount, PointsEntry, Redemption, RedemptionStatusChange, Watermark
 from retailers.models import (
     ChangeSource,
     ComplianceRecord,
@@ -190,7 +192,7 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
 
 def seed_demo(
     *, retailers: int, months: int, seed: int, until: datetime.date, line_weeks: int | None = None,
-    reset: bool = False, log=print, allocation: bool = True,
+    reset: bool = False, log=print, allocation: bool = True, points: bool = True,
 ) -> SeedSummary:  # fmt: skip
     summary = SeedSummary()
     if Retailer.objects.exists():
@@ -222,6 +224,9 @@ def seed_demo(
     if allocation:
         _create_demo_allocation(until, log)
         timer.lap("grading and the demo allocation")
+    if points:
+        _create_demo_points(until, log)
+        timer.lap("points: rules, rewards, earning")
     if retailers <= ANALYTICS_REFRESH_MAX:
         _refresh_analytics(until)
         timer.lap("analytics summaries, sales forecast and compliance risk list")
@@ -281,6 +286,49 @@ def _refresh_analytics(until: datetime.date) -> None:
     risk_refresh(today=until)
 
 
+DEMO_EARN_RULES = (
+    # kind, points, price class, days after launch
+    ("purchase", "0.1", None, None),  # 1 point per 10 yuan
+    ("purchase", "0.2", 1, None),  # class 1 cigarettes count double
+    ("new_product", "5", None, 90),  # 5 points per carton of a product in its first 90 days
+    ("survey", "50", None, None),
+    ("feedback", "20", None, None),
+    ("referral", "500", None, None),
+)
+DEMO_REWARDS = (
+    # name, points, stock, tiers
+    ("卷烟陈列柜", 3000, 50, []),
+    ("门头灯箱", 5000, 20, ["key"]),
+    ("收银台烟架", 1500, 100, []),
+    ("经营培训课程", 800, 200, []),
+    ("节日礼品套装", 600, 500, []),
+)
+
+
+def _create_demo_points(until: datetime.date, log) -> None:
+    """Default earn rules and a few rewards (if there are none), a referrer for about one shop in a
+    hundred, then the earning and expiry jobs, so the demo shops have balances and statements."""
+    from loyalty.models import EarnRule, Reward
+    from loyalty.services import points_earn, points_expire
+
+    since = datetime.date(2020, 1, 1)
+    if not EarnRule.objects.exists():
+        EarnRule.objects.bulk_create(
+            EarnRule(kind=kind, points=points, price_class=price_class, new_product_days=days,
+                     valid_from=since)
+            for kind, points, price_class, days in DEMO_EARN_RULES
+        )  # fmt: skip
+    if not Reward.objects.exists():
+        Reward.objects.bulk_create(
+            Reward(name=name, points_price=price, stock=stock, eligible_tiers=tiers, valid_from=since)
+            for name, price, stock, tiers in DEMO_REWARDS
+        )
+    Retailer.objects.annotate(step=Mod("id", 101)).filter(step=0).update(referred_by_id=models.F("pk") - 1)
+    counts = points_earn()
+    expired = points_expire(today=until)
+    log(f"  points: {counts['orders']:,} order entries, {counts['referrals']:,} referrals, {expired:,} expiries")
+
+
 def _delete_master_data() -> None:
     """Demo reset: everything that hangs off retailers (and the notifications about it), then the
     master data (not users)."""
@@ -291,6 +339,7 @@ def _delete_master_data() -> None:
             RiskFinding, ShopForecast, AreaForecast, ForecastRun,
             ShopWeek, ShopMonth, AreaMonth, AreaProductMonth, AreaBrandMonth, AreaPriceClassMonth, ShopStanding,
             RefreshState,
+            ExpiryWarning, RedemptionStatusChange, PointsEntry, Redemption, PointsAccount, Watermark,
             SurveyAnswer, SurveyResponse, SurveyToken, SurveyInvitation, SurveyResultCell,
             Notification, TicketAttachment, TicketEvent, Ticket, AllocationLine, Allocation, RetailerGrade, GradingRun,
             TierOverride,

@@ -57,6 +57,18 @@ class RetailerForm(forms.ModelForm):
             )
             field.label_from_instance = account_manager_label
             field.error_messages["invalid_choice"] = _("Choose a sales manager of the shop's service area.")
+        if "referred_by" in self.fields:
+            # Typed as the referrer's licence number: a choice among every shop would be too long a list.
+            self.fields["referred_by"] = forms.ModelChoiceField(
+                queryset=Retailer.objects.exclude(pk=self.instance.pk),
+                to_field_name="license_no",
+                required=False,
+                label=_("Referred by (licence number)"),
+                widget=forms.TextInput(),
+                error_messages={"invalid_choice": _("Referred by: no other shop has this licence number.")},
+            )
+            if self.instance.referred_by_id:
+                self.initial["referred_by"] = self.instance.referred_by.license_no
         self.phones_hidden = bool(self.instance.pk) and not may_see_full_phones(user)
         if self.phones_hidden:
             # Never send a number the user may not read: the field starts empty, and empty keeps it.

@@ -837,6 +837,7 @@ def _require_for_new(checked: CheckedSheet) -> None:
 RETAILER_FIELDS = [
     "name", "owner_name", "phone", "address", "license_expires_on", "license_issued_on", "business_type",
     "market_type", "zone_type", "service_area_id", "status", "credit_level", "credit_code", "partner_since",
+    "referred_by_id",
 ]  # fmt: skip
 
 
@@ -851,7 +852,7 @@ def _retailer_rules(checked: CheckedSheet) -> None:
 
 
 def _retailer_plan(checked: CheckedSheet) -> None:
-    checked.values = checked.values.rename(columns={"service_area": "service_area_id"})
+    checked.values = checked.values.rename(columns={"service_area": "service_area_id", "referred_by": "referred_by_id"})
     fields = [name for name in RETAILER_FIELDS if name in checked.values.columns]
     _plan_against(checked, checked.values["license_no"], _present_values(Retailer, "license_no", fields))
 
@@ -877,6 +878,7 @@ RETAILERS = ImportKind(
         ImportColumn("credit_level", ("信用等级", "credit level"), "choice", False, choices=CreditLevel),
         ImportColumn("credit_code", ("统一社会信用代码", "unified social credit code", "credit code"), "credit"),
         ImportColumn("partner_since", ("建档日期", "partner since"), "date"),
+        ImportColumn("referred_by", ("推荐人许可证号", "推荐人", "referred by"), "retailer"),
     ),
     example=(
         "320102100123",
@@ -894,6 +896,7 @@ RETAILERS = ImportKind(
         "A",
         "",
         "2019-03-01",
+        "",
     ),
     preview_fields=("license_no", "name"),
     check=_retailer_rules,

@@ -212,6 +212,15 @@ class Retailer(models.Model):
         _("preferred contact channel"), max_length=10, choices=ContactChannel.choices, blank=True
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The shop that brought this one in (推荐人): earns a referral bonus at this shop's first order.
+    referred_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("referred by"),
+    )
 
     # Written only by the grading app (grading.services); shown on the dossier.
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, blank=True, db_default="")

@@ -488,6 +488,7 @@ RETAILER_EXPORT_FIELDS = (
     ("credit_level", _("Credit level"), 8, "text"),
     ("last_order_on", _("Last order"), 12, "date"),
     ("partner_since", _("Partner since"), 12, "date"),
+    ("referred_by__license_no", _("Referred by (licence number)"), 16, "text"),
 )
 
 

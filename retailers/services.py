@@ -61,6 +61,7 @@ PERSONAL_CARD_FIELDS = (
     "family_notes",
     "circle_contacts",
     "preferred_channel",
+    "referred_by",
     "notes",
 )
 

@@ -14,6 +14,7 @@ def stamp_change_source(sender, instance, history_instance, **kwargs) -> None:
     history_instance.change_source = getattr(instance, "_change_source", ChangeSource.MANAGER)
 
 
-# Sent when an order import has been committed (kwargs: job_id, retailer_ids); higher apps (analytics)
-# connect to it in their ready() to refresh what they derive from the orders.
+# Sent when an order import succeeded (kwargs: job_id, retailer_ids), inside its transaction:
+# higher apps (analytics, the points ledger) connect to it in their ready() and queue their own
+# work with transaction.on_commit; retailers knows nothing of them.
 orders_imported = Signal()

@@ -514,3 +514,4 @@ def campaign_progress(*, campaign, user) -> dict:
     counts["total"] = open_or_done
     counts["share_done"] = Decimal(counts[Status.DONE]) / open_or_done if open_or_done else None
     return counts
+from visits.feedback_selectors import VisitFeedback, visit_feedback_for_points  # noqa: E402, F401

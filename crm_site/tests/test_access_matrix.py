@@ -139,6 +139,23 @@ ACCESS: dict[str, Access] = {
     "visits:retailer-surveys": access(AREAS_BY_KEY["visits"].roles),
     "survey-answer": access(PUBLIC),  # the survey answered by link (visits.views.public)
     "loyalty:index": access(AREAS_BY_KEY["loyalty"].roles),
+    # Points (issue 12): managers file redemptions for their shops, supervisors of the region approve
+    # them and adjust points, admins edit the rules and rewards and read the ledger overview.
+    "loyalty:retailer-points": access({ADMIN, SUPERVISOR, MANAGER}),
+    "loyalty:retailer-points-export": access({ADMIN, SUPERVISOR, MANAGER}),
+    "loyalty:redemption-file": access({ADMIN, SUPERVISOR, MANAGER}),
+    "loyalty:adjust": access({ADMIN, SUPERVISOR}),
+    "loyalty:rewards": access({ADMIN, SUPERVISOR, MANAGER}),
+    "loyalty:reward-create": access({ADMIN}),
+    "loyalty:reward-update": access({ADMIN}, pk="reward"),
+    "loyalty:rules": access({ADMIN}),
+    "loyalty:rule-create": access({ADMIN}),
+    "loyalty:rule-update": access({ADMIN}, pk="earn_rule"),
+    "loyalty:queue": access({ADMIN, SUPERVISOR}),
+    "loyalty:redemption-detail": access({ADMIN, SUPERVISOR, MANAGER}, pk="redemption"),
+    "loyalty:redemption-move": access({ADMIN, SUPERVISOR}, pk="redemption"),
+    "loyalty:overview": access({ADMIN}),
+    "loyalty:overview-export": access({ADMIN}),
     "analytics:index": access(AREAS_BY_KEY["analytics"].roles),
     # Forecast and compliance risk: managers read their shops' forecast; the risk list is for
     # supervisors and admins (there is no 专卖 role).
@@ -224,6 +241,7 @@ class World:
                 retailer=shop, tier="key", reason="test", expires_on="2099-12-31", created_by=users[ADMIN]
             )
             visit = self._visit(shop, users[MANAGER] if area == "a" else prefecture["other_manager"])
+            redemption = self._redemption(shop, users[MANAGER])
             self.by_area[area] = {
                 "retailer": shop.pk,
                 "ticket": ticket.pk,
@@ -232,7 +250,12 @@ class World:
                 "visit": visit.pk,
                 "care_reminder": self._care_reminder(shop).pk,
                 "campaign": self._campaign(users[ADMIN], visit).pk,
+                "redemption": redemption.pk,
             }
+        from loyalty.models import EarnRule, Reward
+
+        self.reward = Reward.objects.get().pk
+        self.earn_rule = EarnRule.objects.create(kind="purchase", points="0.1", valid_from="2020-01-01").pk
         self.run = GradingRun.objects.create(as_of="2026-01-01", status="succeeded").pk
         rule_set = AllocationRuleSet.objects.order_by("pk").first()  # the default of grading's migration
         self.rule_set = rule_set.pk
@@ -252,6 +275,16 @@ class World:
             ).pk
             for key, user in self.users.items()
         }
+
+    @staticmethod
+    def _redemption(shop, filed_by):
+        """A filed redemption of the shop (written directly: the probes need one in each area)."""
+        from loyalty.models import PointsAccount, Redemption, Reward
+
+        defaults = {"points_price": 10, "valid_from": "2020-01-01"}
+        reward = Reward.objects.get_or_create(name="陈列柜", defaults=defaults)[0]
+        account = PointsAccount.objects.get_or_create(retailer=shop)[0]
+        return Redemption.objects.create(account=account, reward=reward, points=10, filed_by=filed_by)
 
     @staticmethod
     def _visit(shop, manager):
@@ -353,6 +386,9 @@ OBJECTS: dict[str, Callable] = {
     "override": _scoped("override"),
     "visit": _scoped("visit"),
     "care_reminder": _scoped("care_reminder"),
+    "redemption": _scoped("redemption"),
+    "reward": _global("reward"),
+    "earn_rule": _global("earn_rule"),
     "run": _global("run"),
     "allocation": _global("allocation"),
     "campaign": _scoped("campaign"),

@@ -207,3 +207,18 @@ def test_a_small_demo_has_its_forecast_and_risk_list_and_a_reset_clears_them():
     findings = RiskFinding.objects.count()
     seed(reset=True)
     assert ForecastRun.objects.count() == 1 and RiskFinding.objects.count() == findings
+
+
+def test_the_demo_has_earn_rules_rewards_and_balances_that_reconcile():
+    from loyalty.models import EarnRule, EntryKind, PointsAccount, PointsEntry, Reward
+    from loyalty.services import points_reconcile
+
+    seed(retailers=202)
+    assert EarnRule.objects.count() == 6 and Reward.objects.count() == 5
+    assert PointsAccount.objects.count() == 202
+    assert PointsAccount.objects.filter(balance__gt=0).count() > 150
+    assert PointsEntry.objects.filter(kind=EntryKind.REFERRAL).count() == 2  # shops 101 and 202
+    assert points_reconcile() == []
+    seed(reset=True, retailers=202)  # the reset clears the ledger and its watermarks: the same again
+    assert PointsEntry.objects.filter(kind=EntryKind.REFERRAL).count() == 2
+    assert points_reconcile() == []

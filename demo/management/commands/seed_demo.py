@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-allocation", action="store_true", help="no demo allocation (so no grading run either)"
         )
+        parser.add_argument("--no-points", action="store_true", help="no earn rules, rewards or points")
 
     def handle(self, *args, **options) -> None:
         if options["retailers"] < 1 or options["months"] < 1:
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             reset=options["reset"],
             log=self.stdout.write,
             allocation=not options["no_allocation"],
+            points=not options["no_points"],
         )
         if not summary.skipped:
             counts = f"{summary.retailers:,} retailers, {summary.orders:,} orders, {summary.order_lines:,} order lines"
