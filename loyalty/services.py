@@ -103,6 +103,28 @@ def points_account_for(*, retailer: Retailer) -> PointsAccount:
     return PointsAccount.objects.get_or_create(retailer=retailer)[0]
 
 
+def points_accounts_merge(*, survivor: Retailer, duplicate: Retailer) -> int:
+    """A dossier merge (retailers.merge_steps) where both shops hold points: the duplicate's
+    entries and redemptions move to the survivor's account, whose balance takes the duplicate's,
+    and the emptied account goes. The entries keep their points, kind, source, date and expiry
+    (the ledger still adds up to the balance); only the account they are filed under changes, as
+    the merge moves a shop's orders. A lone account is moved by the merge itself. Returns the
+    entries moved."""
+    accounts = {
+        account.retailer_id: account
+        for account in PointsAccount.objects.select_for_update().filter(retailer_id__in=[survivor.pk, duplicate.pk])
+    }
+    kept, gone = accounts.get(survivor.pk), accounts.get(duplicate.pk)
+    if kept is None or gone is None:
+        return 0
+    # The base manager's plain update: the ledger's own queryset refuses updates to entries.
+    moved = PointsEntry._base_manager.filter(account=gone).update(account=kept)
+    Redemption.objects.filter(account=gone).update(account=kept)
+    PointsAccount.objects.filter(pk=kept.pk).update(balance=F("balance") + gone.balance, updated_at=timezone.now())
+    gone.delete()  # its expiry warnings go with it; the next warning run warns the survivor's manager
+    return moved
+
+
 # --- earning from orders ----------------------------------------------------------------------
 
 

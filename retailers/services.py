@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from crm_site.bulk import db_form, delete_where_in, history_insert, insert_frame, update_frame, with_defaults
 from retailers.imports import CheckedSheet
+from retailers.merge_steps import run_merge_steps
 from retailers.models import (
     LOW_TAR_MG,
     ChangeSource,
@@ -196,6 +197,7 @@ def retailer_merge(*, survivor: Retailer, duplicate: Retailer, merged_by, reason
         raise ValidationError({"reason": _("Give the reason for the merge.")})
     survivor = Retailer.objects.select_for_update().get(pk=survivor.pk)
     duplicate = Retailer.objects.select_for_update().get(pk=duplicate.pk)
+    run_merge_steps(survivor=survivor, duplicate=duplicate)  # other apps' rows the move below cannot take
 
     moved: dict[str, int] = {}
     dropped: dict[str, list] = {}
