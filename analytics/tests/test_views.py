@@ -76,7 +76,7 @@ def test_the_churn_settings_are_validated(refreshed, client_for):
 
 
 @pytest.mark.parametrize(("name", "queries"), [
-    ("analytics:index", 17), ("analytics:churn", 11), ("analytics:brands", 12), ("analytics:measures", 13),
+    ("analytics:index", 18), ("analytics:churn", 11), ("analytics:brands", 12), ("analytics:measures", 13),
 ])  # fmt: skip
 def test_each_page_runs_a_fixed_number_of_queries(refreshed, client_for, django_assert_num_queries, name, queries):
     client = client_for(refreshed["users"][Role.SUPERVISOR])
@@ -122,3 +122,15 @@ def test_plan_a_visit_from_the_churn_list(refreshed, client_for):
     assert (visit.manager, visit.status) == (manager, "planned")
     other = refreshed["shops"]["c"]  # another region's shop: not found
     assert client.post(reverse("analytics:churn-plan-visit", args=[other.pk])).status_code == 404
+
+
+def test_the_dashboard_shows_the_points_outstanding_of_the_users_shops_only(refreshed, client_for):
+    from loyalty.models import PointsAccount
+
+    for key, points in (("a", 120), ("b", 300), ("c", 5000)):
+        PointsAccount.objects.create(retailer=refreshed["shops"][key], balance=points)
+    expected = {Role.SALES_MANAGER: 120, Role.SUPERVISOR: 420, Role.ADMIN: 5420}
+    for role, points in expected.items():
+        response = client_for(refreshed["users"][role]).get(reverse("analytics:index"))
+        assert response.context["service"]["points"] == points
+        assert f"<strong>{points:,}</strong>" in response.content.decode()
