@@ -110,6 +110,11 @@ def _due_table(*, cursor, today: datetime.date, dialect: _Dialect) -> None:
         """,  # noqa: S608
         [adapt(today), adapt(today), *interval_params, VisitKind.ROUTINE, VisitStatus.DONE, RetailerStatus.ACTIVE],
     )
+    if dialect.postgresql:
+        # A scratch table has no statistics: without them PostgreSQL guessed a few hundred rows
+        # and checked each shop's open plan by a nested loop over the visits' heap (dead rows
+        # included): 446 s for 300,000 shops instead of seconds.
+        cursor.execute(f"ANALYZE {DUE}")
 
 
 @transaction.atomic
