@@ -92,18 +92,19 @@ def _source(entry: PointsEntry, retailer: Retailer, order_numbers: dict[int, str
 
 
 def points_statement(*, account: PointsAccount, limit: int = STATEMENT_LIMIT) -> list[StatementLine]:
-    """The account's latest entries, newest first, each with its source (two queries: the entries,
-    and the numbers of the orders they came from)."""
-    entries = list(account.entries.select_related("created_by").order_by("-id")[:limit])
+    """The account's latest entries, newest first by their date (the jobs book one kind after the
+    other, so the ids alone would list every new-product bonus before the purchases), each with
+    its source (two queries: the entries, and the numbers of the orders they came from)."""
+    entries = list(account.entries.select_related("created_by").order_by("-booked_on", "-id")[:limit])
     order_ids = {entry.source_id for entry in entries if entry.kind in ORDER_KINDS}
     order_numbers = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "order_no")) if order_ids else {}
     return [StatementLine(entry, *_source(entry, account.retailer, order_numbers)) for entry in entries]
 
 
 def points_statement_rows(*, account: PointsAccount):
-    """Every entry of the account for the export, oldest first (one query, read in chunks)."""
+    """Every entry of the account for the export, oldest first by date (one query, read in chunks)."""
     labels = dict(EntryKind.choices)
-    rows = account.entries.order_by("id").values_list(
+    rows = account.entries.order_by("booked_on", "id").values_list(
         "booked_on", "kind", "points", "source_id", "expires_on", "reason", "created_at"
     )
     for booked_on, kind, points, source_id, expires_on, reason, created_at in rows.iterator(chunk_size=5000):

@@ -43,3 +43,18 @@ def test_a_lone_account_is_moved_by_the_merge_itself(prefecture, purchase_rule, 
     retailer_merge(survivor=shops["a"], duplicate=shops["b"], merged_by=admin, reason="同一家店")
 
     assert balance(shops["a"]) == held and points_reconcile() == []
+
+
+def test_the_statement_lists_entries_newest_first_by_date_whatever_kind(prefecture, purchase_rule, order_for):
+    import datetime
+
+    from loyalty.selectors import points_statement
+
+    shop, admin = prefecture["shops"]["a"], prefecture["users"][Role.ADMIN]
+    order_for(shop, on=datetime.date.today() - datetime.timedelta(days=30))
+    points_earn_orders()
+    points_adjust(retailer=shop, points=40, reason="陈列奖励", user=admin)
+    order_for(shop, on=datetime.date.today() - datetime.timedelta(days=60))
+    points_earn_orders()  # booked after the adjustment, dated before it
+    dates = [line.entry.booked_on for line in points_statement(account=PointsAccount.objects.get(retailer=shop))]
+    assert len(dates) == 3 and dates == sorted(dates, reverse=True)
