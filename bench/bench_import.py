@@ -218,7 +218,13 @@ def _wipe(model, alias: str, done: set) -> None:
     if model in done:
         return
     done.add(model)
-    for relation in model._meta.related_objects:
+    # Hidden relations too (related_name="+", as the analytics summaries use): related_objects skips them.
+    relations = [
+        field
+        for field in model._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one or field.many_to_many)
+    ]
+    for relation in relations:
         if relation.many_to_many:
             relation.through._base_manager.all()._raw_delete(alias)
         else:
