@@ -256,6 +256,9 @@ class Retailer(models.Model):
             "stars",
             "last_order_on",
         ],
+        # The history is read by shop (its `id` index) and date only; the copies of the shop's own
+        # indexes cost every import and seed a write each per row and serve no reader.
+        no_db_index=["license_no", "phone", "service_area", "account_manager", "referred_by"],
     )
 
     class Meta:
