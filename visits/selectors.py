@@ -296,49 +296,84 @@ def _kpi_sum(label, groups: list[dict]) -> dict:
     return row
 
 
-def visit_kpi_days_in_scope(user) -> QuerySet:
-    """The KPI roll-up rows a user reads: the same scope as `visits_in_kpi_scope` (a manager their
-    own visits, a supervisor their region's areas, an admin everything)."""
+def visit_kpi_scope(user) -> Q:
+    """The KPI roll-up rows a user reads, as a condition on either level (VisitKpiDay,
+    VisitKpiMonth): the same scope as `visits_in_kpi_scope` (a manager their own visits, a
+    supervisor their region's areas, an admin everything)."""
     from crm_site.roles import Role, user_roles
     from retailers.selectors import service_areas_visible_to
-    from visits.models import VisitKpiDay
 
     roles = user_roles(user)
-    rows = VisitKpiDay.objects.all()
     if Role.ADMIN in roles and user.has_perm("retailers.view_all_retailers"):
-        return rows
-    rows = rows.filter(service_area__in=service_areas_visible_to(user).values("pk"))
+        return Q()
+    scope = Q(service_area__in=service_areas_visible_to(user).values("pk"))
     if Role.ADMIN in roles or Role.SUPERVISOR in roles:
-        return rows
-    return rows.filter(manager=user)
+        return scope
+    return scope & Q(manager=user)
 
 
-def visit_kpis_from_days(
-    *, days: QuerySet, start: datetime.date, end: datetime.date, today: datetime.date | None = None
+def _kpi_rollup_spans(
+    *, start: datetime.date, end: datetime.date, today: datetime.date
+) -> tuple[list[datetime.date], list[tuple[datetime.date, datetime.date]]]:
+    """How [start, end] is read from the roll-up: the first days of the whole calendar months
+    in it that lie wholly before today or wholly from today on (their overdue count is all or
+    none of their still-open visits), and the day ranges left for the daily level (a partial
+    month at either edge, and the month holding today)."""
+    months, days = [], []
+    month = start.replace(day=1)
+    while month <= end:
+        following = (month + datetime.timedelta(days=32)).replace(day=1)
+        last = following - datetime.timedelta(days=1)
+        if start <= month and last <= end and (last < today or month >= today):
+            months.append(month)
+        else:
+            days.append((max(month, start), min(last, end)))
+        month = following
+    return months, days
+
+
+def visit_kpis_from_rollup(
+    *, scope: Q, start: datetime.date, end: datetime.date, today: datetime.date | None = None
 ) -> dict:
-    """The figures of `visit_kpis`, read from the daily roll-up (VisitKpiDay) in one aggregate
-    query over at most (days in the period × managers × areas) rows, whatever the visits."""
+    """The figures of `visit_kpis` for the roll-up rows of `scope`, in one query whatever the
+    visits: the whole months of the period from the monthly level (~1,200 rows a month for a
+    province), the rest from the daily level (`_kpi_rollup_spans`)."""
+    from visits.models import VisitKpiDay, VisitKpiMonth
+
     today = today or timezone.localdate()
-    sums = {key: Sum(key) for key in _kpi_counts() if key not in ("overdue", "still_open")}
-    sums["overdue"] = Sum("still_open", filter=Q(day__lt=today))
-    groups = list(
-        days.filter(day__gte=start, day__lte=end)
-        .values(
-            "manager",
-            "manager__display_name",
-            "manager__first_name",
-            "manager__last_name",
-            "manager__username",
-            "service_area",
-            "service_area__name",
-        )
-        .annotate(**sums)
-        .order_by()
+    months, days = _kpi_rollup_spans(start=start, end=end, today=today)
+    keys = (
+        "manager",
+        "manager__display_name",
+        "manager__first_name",
+        "manager__last_name",
+        "manager__username",
+        "service_area",
+        "service_area__name",
     )
+
+    def sums(date_field: str) -> dict:
+        figures = {key: Sum(key) for key in _kpi_counts() if key != "overdue"}
+        figures["overdue"] = Sum("still_open", filter=Q(**{f"{date_field}__lt": today}))
+        return figures
+
+    parts = []
+    if months:
+        parts.append(
+            VisitKpiMonth.objects.filter(scope, month__in=months).values(*keys).annotate(**sums("month")).order_by()
+        )
+    if days:
+        in_days = Q()
+        for first, last in days:
+            in_days |= Q(day__gte=first, day__lte=last)
+        parts.append(VisitKpiDay.objects.filter(scope, in_days).values(*keys).annotate(**sums("day")).order_by())
+    groups = list(parts[0].union(*parts[1:], all=True))
     for group in groups:
         group["retailer__service_area"] = group.pop("service_area")
         group["retailer__service_area__name"] = group.pop("service_area__name")
     return _kpi_combine(groups, start=start, end=end)
+
+
 def visit_satisfaction_by_retailer(*, since: datetime.date | None = None) -> QuerySet:
     """Each shop's mean satisfaction (1–5) rated on its done visits (visited on or after `since`),
     as rows (retailer_id, rating, ratings), for analytics to join in SQL."""
