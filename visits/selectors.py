@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from retailers.selectors import retailers_visible_to
-from visits.models import Visit, VisitStatus
+from visits.models import MissReason, Visit, VisitStatus
 
 
 def visits_visible_to(user) -> QuerySet[Visit]:
@@ -153,8 +153,6 @@ def visits_in_kpi_scope(user) -> QuerySet[Visit]:
 
 def _kpi_planned_figures(*, today) -> dict:
     """Over the visits planned in the period (unplanned and cancelled ones already left out)."""
-    from visits.models import MissReason
-
     done = Q(status=VisitStatus.DONE)
     figures = {
         "planned": Count("pk"),
@@ -181,8 +179,6 @@ def _kpi_logged_figures(*, followed: Exists) -> dict:
 
 
 def _kpi_rates(row: dict) -> dict:
-    from visits.models import MissReason
-
     def ratio(part, whole):
         return Decimal(part) / Decimal(whole) if whole else None
 
@@ -192,7 +188,7 @@ def _kpi_rates(row: dict) -> dict:
     row["unplanned"] = row["logged_unplanned"]
     rated = row["rated"]
     row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(Decimal("0.01")) if rated else None
-    row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MissReason.choices]
+    row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MISS_CHOICES]
     return row
 
 
@@ -271,21 +267,20 @@ def _kpi_combine(groups: list[dict], *, start: datetime.date, end: datetime.date
     }
 
 
-def _kpi_counts() -> list[str]:
-    from visits.models import MissReason
-
-    return [
-        "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
-        "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
-    ]  # fmt: skip
+# The counters of a KPI line (a module constant: the page adds up a few thousand groups).
+KPI_COUNTS = (
+    "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
+    "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
+)  # fmt: skip
+MISS_CHOICES = MissReason.choices
 
 
 def _kpi_zero(label, **keys) -> dict:
-    return {"label": label, **keys, **dict.fromkeys(_kpi_counts(), 0)}
+    return {"label": label, **keys, **dict.fromkeys(KPI_COUNTS, 0)}
 
 
 def _kpi_add(row: dict, group: dict) -> None:
-    for key in _kpi_counts():
+    for key in KPI_COUNTS:
         row[key] += group.get(key) or 0
 
 
@@ -353,7 +348,7 @@ def visit_kpis_from_rollup(
     )
 
     def sums(date_field: str) -> dict:
-        figures = {key: Sum(key) for key in _kpi_counts() if key != "overdue"}
+        figures = {key: Sum(key) for key in KPI_COUNTS if key != "overdue"}
         figures["overdue"] = Sum("still_open", filter=Q(**{f"{date_field}__lt": today}))
         return figures
 
