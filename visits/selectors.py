@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import operator
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateField,
     Exists,
@@ -16,6 +19,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -242,32 +247,13 @@ def visit_kpis(
         .annotate(**_kpi_logged_figures(followed=followed))
         .order_by()
     )
-    return _kpi_combine([*planned, *logged], start=start, end=end)
+    groups = (
+        (*(group[key] for key in keys), *(group.get(count) for count in KPI_COUNTS)) for group in [*planned, *logged]
+    )
+    return _kpi_combine(groups, start=start, end=end)
 
 
-def _kpi_combine(groups: list[dict], *, start: datetime.date, end: datetime.date) -> dict:
-    """The manager, area and total lines: sums of the (manager, area) groups."""
-    by_manager: dict[int, dict] = {}
-    by_area: dict[int, dict] = {}
-    total = _kpi_sum(None, groups)
-    for group in groups:
-        full_name = f"{group['manager__last_name']}{group['manager__first_name']}".strip()
-        manager_label = group["manager__display_name"] or full_name or group["manager__username"]
-        _kpi_add(by_manager.setdefault(group["manager"], _kpi_zero(manager_label, manager=group["manager"])), group)
-        area = group["retailer__service_area"]
-        _kpi_add(by_area.setdefault(area, _kpi_zero(group["retailer__service_area__name"], area=area)), group)
-    by_manager_rows = sorted(by_manager.values(), key=lambda row: (str(row["label"]), row["manager"]))
-    by_area_rows = sorted(by_area.values(), key=lambda row: (str(row["label"]), row["area"]))
-    return {
-        "start": start,
-        "end": end,
-        "by_manager": [_kpi_rates(row) for row in by_manager_rows],
-        "by_area": [_kpi_rates(row) for row in by_area_rows],
-        "total": _kpi_rates(total),
-    }
-
-
-# The counters of a KPI line (a module constant: the page adds up a few thousand groups).
+# The counters of a KPI line, in the order of a group's tuple (see _kpi_combine).
 KPI_COUNTS = (
     "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
     "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
@@ -275,20 +261,37 @@ KPI_COUNTS = (
 MISS_CHOICES = MissReason.choices
 
 
-def _kpi_zero(label, **keys) -> dict:
-    return {"label": label, **keys, **dict.fromkeys(KPI_COUNTS, 0)}
+def _kpi_combine(groups: Iterable[tuple], *, start: datetime.date, end: datetime.date) -> dict:
+    """The manager, area and total lines: sums of the (manager, area) groups, each a tuple
+    (manager id, display name, first name, last name, username, area id, area name, *KPI_COUNTS),
+    a count None where the group has none (a province's few thousand groups: summed as lists)."""
+    managers: dict[int, tuple[str, list[int]]] = {}
+    areas: dict[int, tuple[str, list[int]]] = {}
+    total = [0] * len(KPI_COUNTS)
+    for manager, display_name, first_name, last_name, username, area, area_name, *counts in groups:
+        counts = [count or 0 for count in counts]
+        if manager not in managers:
+            managers[manager] = (display_name or f"{last_name}{first_name}".strip() or username, [0] * len(counts))
+        if area not in areas:
+            areas[area] = (area_name, [0] * len(counts))
+        for sums in (managers[manager][1], areas[area][1], total):
+            sums[:] = map(operator.add, sums, counts)
+
+    def lines(by: dict, key: str) -> list[dict]:
+        rows = sorted(((str(label), pk, label, sums) for pk, (label, sums) in by.items()), key=lambda row: row[:2])
+        return [_kpi_line(label, sums, **{key: pk}) for _text, pk, label, sums in rows]
+
+    return {
+        "start": start,
+        "end": end,
+        "by_manager": lines(managers, "manager"),
+        "by_area": lines(areas, "area"),
+        "total": _kpi_line(None, total),
+    }
 
 
-def _kpi_add(row: dict, group: dict) -> None:
-    for key in KPI_COUNTS:
-        row[key] += group.get(key) or 0
-
-
-def _kpi_sum(label, groups: list[dict]) -> dict:
-    row = _kpi_zero(label)
-    for group in groups:
-        _kpi_add(row, group)
-    return row
+def _kpi_line(label, sums: list[int], **keys) -> dict:
+    return _kpi_rates({"label": label, **keys, **dict(zip(KPI_COUNTS, sums, strict=True))})
 
 
 def visit_kpi_scope(user) -> Q:
@@ -332,41 +335,50 @@ def visit_kpis_from_rollup(
 ) -> dict:
     """The figures of `visit_kpis` for the roll-up rows of `scope`, in one query whatever the
     visits: the whole months of the period from the monthly level (~1,200 rows a month for a
-    province), the rest from the daily level (`_kpi_rollup_spans`)."""
+    province), the rest from the daily level (`_kpi_rollup_spans`), summed by (manager, area) in
+    the database and labelled after that (names joined to the sums, not grouped with them)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from retailers.models import ServiceArea
     from visits.models import VisitKpiDay, VisitKpiMonth
 
     today = today or timezone.localdate()
     months, days = _kpi_rollup_spans(start=start, end=end, today=today)
-    keys = (
-        "manager",
-        "manager__display_name",
-        "manager__first_name",
-        "manager__last_name",
-        "manager__username",
-        "service_area",
-        "service_area__name",
-    )
+    counters = [count for count in KPI_COUNTS if count != "overdue"]
 
-    def sums(date_field: str) -> dict:
-        figures = {key: Sum(key) for key in KPI_COUNTS if key != "overdue"}
-        figures["overdue"] = Sum("still_open", filter=Q(**{f"{date_field}__lt": today}))
-        return figures
+    def rows(model, date_field: str, condition: Q) -> QuerySet:
+        overdue = Case(When(**{f"{date_field}__lt": today}, then=F("still_open")), default=Value(0))
+        return (
+            model.objects.filter(scope, condition)
+            .annotate(overdue=overdue)
+            .values("manager_id", "service_area_id", *counters, "overdue")
+            .order_by()
+        )
 
     parts = []
     if months:
-        parts.append(
-            VisitKpiMonth.objects.filter(scope, month__in=months).values(*keys).annotate(**sums("month")).order_by()
-        )
+        parts.append(rows(VisitKpiMonth, "month", Q(month__in=months)))
     if days:
         in_days = Q()
         for first, last in days:
             in_days |= Q(day__gte=first, day__lte=last)
-        parts.append(VisitKpiDay.objects.filter(scope, in_days).values(*keys).annotate(**sums("day")).order_by())
-    groups = list(parts[0].union(*parts[1:], all=True))
-    for group in groups:
-        group["retailer__service_area"] = group.pop("service_area")
-        group["retailer__service_area__name"] = group.pop("service_area__name")
-    return _kpi_combine(groups, start=start, end=end)
+        parts.append(rows(VisitKpiDay, "day", in_days))
+    union_sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    quote = connection.ops.quote_name
+    user, area = quote(get_user_model()._meta.db_table), quote(ServiceArea._meta.db_table)
+    sums = ", ".join(f"SUM(u.{quote(count)}) AS {quote(count)}" for count in KPI_COUNTS)
+    sql = f"""
+        SELECT g.manager_id, m.display_name, m.first_name, m.last_name, m.username, g.service_area_id, a.name,
+               {", ".join(f"g.{quote(count)}" for count in KPI_COUNTS)}
+        FROM (SELECT u.manager_id, u.service_area_id, {sums} FROM ({union_sql}) u
+              GROUP BY u.manager_id, u.service_area_id) g
+        JOIN {user} m ON m.id = g.manager_id
+        JOIN {area} a ON a.id = g.service_area_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _kpi_combine(cursor.fetchall(), start=start, end=end)
 
 
 def visit_satisfaction_by_retailer(*, since: datetime.date | None = None) -> QuerySet:
