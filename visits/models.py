@@ -304,8 +304,8 @@ class CareReminder(models.Model):
 
 
 # ---------------------------------------------------------------------------------------------
-# The visit log's KPIs: a daily roll-up, so that the KPI page sums a few hundred rows a day
-# rather than reading every visit of the period (300,000 shops log ~25,000 visits a day).
+# The visit log's KPIs: a daily roll-up and its monthly sums, so that the KPI page sums a few
+# thousand rows rather than reading every visit of the period (300,000 shops log ~25,000 a day).
 # ---------------------------------------------------------------------------------------------
 
 

@@ -316,7 +316,7 @@ def _kpi_rollup_spans(
     """How [start, end] is read from the roll-up: the first days of the whole calendar months
     in it that lie wholly before today or wholly from today on (their overdue count is all or
     none of their still-open visits), and the day ranges left for the daily level (a partial
-    month at either edge, and the month holding today)."""
+    month at either edge, and the month holding today; one range where two of them meet)."""
     months, days = [], []
     month = start.replace(day=1)
     while month <= end:
@@ -324,6 +324,8 @@ def _kpi_rollup_spans(
         last = following - datetime.timedelta(days=1)
         if start <= month and last <= end and (last < today or month >= today):
             months.append(month)
+        elif days and days[-1][1] == month - datetime.timedelta(days=1):
+            days[-1] = (days[-1][0], min(last, end))  # one range across the month edge
         else:
             days.append((max(month, start), min(last, end)))
         month = following

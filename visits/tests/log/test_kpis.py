@@ -213,7 +213,8 @@ def d(month: int, n: int) -> datetime.date:
         (d(7, 1), d(9, 30), d(8, 20), [d(7, 1), d(9, 1)], [(d(8, 1), d(8, 31))]),  # the month of today: daily
         (d(9, 1), d(9, 30), d(9, 1), [d(9, 1)], []),  # today is its first day: none of it overdue yet
         (d(9, 1), d(9, 30), d(9, 30), [], [(d(9, 1), d(9, 30))]),  # its last day: daily
-        (d(8, 31), d(9, 1), d(12, 1), [], [(d(8, 31), d(8, 31)), (d(9, 1), d(9, 1))]),  # across an edge
+        (d(8, 31), d(9, 1), d(12, 1), [], [(d(8, 31), d(9, 1))]),  # across an edge: one range
+        (d(8, 20), d(10, 31), d(9, 10), [d(10, 1)], [(d(8, 20), d(9, 30))]),  # a partial month, then today's
         (d(1, 1), d(12, 31), d(12, 2), [d(m, 1) for m in range(1, 12)], [(d(12, 1), d(12, 31))]),
     ],
 )
