@@ -75,7 +75,7 @@ def secondary_indexes(table: str) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def seed_visits(*, today: datetime.date) -> int:
+def seed_visits(*, today: datetime.date, days: int = 364) -> int:
     """A year of visits up to yesterday, in one INSERT … SELECT over shops × a numbers table. The
     visits' secondary indexes are dropped for the insert and built again after it, in the same
     transaction (a B-tree built once from sorted keys rather than grown by 3.6 million random
@@ -83,7 +83,7 @@ def seed_visits(*, today: datetime.date) -> int:
     dialect = _Dialect()
     quote = connection.ops.quote_name
     visit, retailer = quote(Visit._meta.db_table), quote(Retailer._meta.db_table)
-    start = today - datetime.timedelta(days=364)
+    start = today - datetime.timedelta(days=days)
     reasons = MissReason.values
     reason_case = "CASE h %% 6 " + " ".join(f"WHEN {i} THEN '{code}'" for i, code in enumerate(reasons)) + " END"
     planned_on = dialect.add_days(dialect.date(), "s.r_id %% s.step + n.i * s.step")
@@ -93,7 +93,7 @@ def seed_visits(*, today: datetime.date) -> int:
             cursor.execute(f"DROP INDEX {quote(name)}")
         cursor.execute("DROP TABLE IF EXISTS bench_numbers")
         cursor.execute("CREATE TEMPORARY TABLE bench_numbers (i integer PRIMARY KEY)")
-        cursor.executemany("INSERT INTO bench_numbers (i) VALUES (%s)", [(i,) for i in range(53)])
+        cursor.executemany("INSERT INTO bench_numbers (i) VALUES (%s)", [(i,) for i in range(days // 7 + 1)])
         cursor.execute(
             f"""
             INSERT INTO {visit} (retailer_id, manager_id, kind, status, planned_on, visited_on, unplanned,
@@ -119,10 +119,14 @@ def seed_visits(*, today: datetime.date) -> int:
                            CASE r.tier WHEN 'key' THEN 7 WHEN 'special' THEN 91 ELSE 30 END AS step
                     FROM {retailer} r WHERE r.account_manager_id IS NOT NULL
                 ) s CROSS JOIN bench_numbers n
-                WHERE s.r_id %% s.step + n.i * s.step < 364
+                WHERE s.r_id %% s.step + n.i * s.step < %s
             ) v
             """,  # noqa: S608
-            [connection.ops.adapt_datetimefield_value(timezone.now()), connection.ops.adapt_datefield_value(start)],
+            [
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                connection.ops.adapt_datefield_value(start),
+                days,
+            ],
         )
         count = cursor.rowcount
         cursor.execute("DROP TABLE bench_numbers")
@@ -172,6 +176,9 @@ def main() -> None:
     parser.add_argument("--retailers", type=int, default=300_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=7)
+    # Days of visits to write (a year by default; fewer where the disk is short: the periods
+    # timed lie within the last 120 days, so they read the same roll-up rows either way).
+    parser.add_argument("--days", type=int, default=364)
     args = parser.parse_args()
 
     setup_test_environment()
@@ -181,10 +188,10 @@ def main() -> None:
         call_command("seed_demo", retailers=args.retailers, months=args.months, seed=1, line_weeks=0)
         print(f"seed_demo: {time.perf_counter() - started:.1f} s")
     today = timezone.localdate()
-    if Visit.objects.filter(planned_on__lt=today - datetime.timedelta(days=300)).count() < 1000:
+    if Visit.objects.filter(planned_on__lt=today - datetime.timedelta(days=args.days - 30)).count() < 1000:
         Visit.objects.all().delete()
         started = time.perf_counter()
-        created = seed_visits(today=today)
+        created = seed_visits(today=today, days=args.days)
         print(f"a year of visits: {created:,} rows in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     rows = visit_kpis_refresh()
