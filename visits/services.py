@@ -16,6 +16,9 @@ from visits.models import Visit, VisitKind, VisitStatus
 
 # pg_advisory_xact_lock key of the planner ("visits" in ASCII): one planner at a time.
 PLAN_LOCK = 0x766973697473
+# … and of the KPI roll-up ("kpis"): two refreshes at once would each delete the rows and insert
+# their own (a unique violation for the second), so they take turns.
+KPI_LOCK = 0x6B706973
 DUE = "visits_plan_due"
 NEXT_WORKING_DAY = "visits_plan_next_working_day"
 
@@ -662,6 +665,10 @@ def visit_kpis_refresh(*, manager_ids: list[int] | None = None) -> int:
             return 0
         days, months = days.filter(manager_id__in=ids), months.filter(manager_id__in=ids)
         params = ids
+    if dialect.postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [KPI_LOCK])
+    # On SQLite the transaction is IMMEDIATE (settings): the write lock is held from the start.
     days.delete()
     months.delete()
     managers = len(params) if manager_ids is not None else None

@@ -309,3 +309,37 @@ def test_both_levels_are_read_in_one_query(shop, other_shop, django_assert_num_q
     with django_assert_num_queries(1):
         figures = visit_kpis_from_rollup(scope=Q(), start=d(7, 15), end=d(9, 10), today=d(10, 1))
     assert figures["total"]["planned"] > 0 and len(figures["by_manager"]) == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_refreshes_at_once_take_turns(shop, other_shop, manager):
+    import threading
+
+    from django.db import connection
+
+    from visits.models import VisitKpiMonth
+    from visits.tests.test_planning import require_postgresql
+
+    require_postgresql()
+    _visits_across_month_edges(shop, other_shop)
+    results, barrier = [], threading.Barrier(2)
+
+    def refresh(manager_ids) -> None:
+        connection.ensure_connection()  # both connected before either starts: a real race
+        barrier.wait()
+        try:
+            results.append(visit_kpis_refresh(manager_ids=manager_ids))
+        except Exception as error:
+            results.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh, args=(ids,)) for ids in ([manager.pk], None)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(result, int) for result in results), results
+    assert VisitKpiMonth.objects.filter(manager=manager).count() == 4
+    rolled = visit_kpis_from_rollup(scope=Q(), start=d(7, 1), end=d(10, 31), today=d(12, 1))
+    assert rolled == visit_kpis(visits=Visit.objects.all(), start=d(7, 1), end=d(10, 31), today=d(12, 1))
