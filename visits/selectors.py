@@ -183,17 +183,21 @@ def _kpi_logged_figures(*, followed: Exists) -> dict:
     }
 
 
-def _kpi_rates(row: dict) -> dict:
-    def ratio(part, whole):
-        return Decimal(part) / Decimal(whole) if whole else None
+CENT = Decimal("0.01")
 
-    row["completion"] = ratio(row["done"], row["planned"])
-    row["on_time_share"] = ratio(row["on_time"], row["done"])
-    row["strike_rate"] = ratio(row["struck"], row["logged"])
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    return Decimal(part) / whole if whole else None
+
+
+def _kpi_rates(row: dict) -> dict:
+    row["completion"] = _ratio(row["done"], row["planned"])
+    row["on_time_share"] = _ratio(row["on_time"], row["done"])
+    row["strike_rate"] = _ratio(row["struck"], row["logged"])
     row["unplanned"] = row["logged_unplanned"]
     rated = row["rated"]
-    row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(Decimal("0.01")) if rated else None
-    row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MISS_CHOICES]
+    row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(CENT) if rated else None
+    row["misses"] = [(label, row[key]) for key, label in MISS_KEYS]
     return row
 
 
@@ -259,6 +263,7 @@ KPI_COUNTS = (
     "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
 )  # fmt: skip
 MISS_CHOICES = MissReason.choices
+MISS_KEYS = [(f"miss_{code}", label) for code, label in MISS_CHOICES]  # a line's counter of each reason
 
 
 def _kpi_combine(groups: Iterable[tuple], *, start: datetime.date, end: datetime.date) -> dict:
