@@ -192,12 +192,10 @@ def _ratio(part: int, whole: int) -> Decimal | None:
 
 def _kpi_rates(row: dict) -> dict:
     row["completion"] = _ratio(row["done"], row["planned"])
-    row["on_time_share"] = _ratio(row["on_time"], row["done"])
     row["strike_rate"] = _ratio(row["struck"], row["logged"])
     row["unplanned"] = row["logged_unplanned"]
     rated = row["rated"]
     row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(CENT) if rated else None
-    row["misses"] = [(label, row[key]) for key, label in MISS_KEYS]
     return row
 
 
@@ -262,8 +260,7 @@ KPI_COUNTS = (
     "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
     "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
 )  # fmt: skip
-MISS_CHOICES = MissReason.choices
-MISS_KEYS = [(f"miss_{code}", label) for code, label in MISS_CHOICES]  # a line's counter of each reason
+MISS_KEYS = [f"miss_{code}" for code in MissReason.values]  # a line's count of each miss reason, in order
 
 
 def _kpi_combine(groups: Iterable[tuple], *, start: datetime.date, end: datetime.date) -> dict:

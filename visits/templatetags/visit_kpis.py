@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from crm_site.formatting import format_count, format_money, format_share
-from visits.selectors import MISS_CHOICES
+from visits.models import MissReason
 
 register = template.Library()
 
@@ -59,4 +59,4 @@ def kpi_total_line(total: dict) -> SafeString:
 
 def _reason_labels() -> list[tuple[str, str]]:
     """The miss reasons (code, label), each label translated once per table rather than once per line."""
-    return [(code, str(label)) for code, label in MISS_CHOICES]
+    return [(code, str(label)) for code, label in MissReason.choices]

@@ -16,7 +16,7 @@ from retailers.models import Region
 from retailers.selectors import service_areas_visible_to
 from visits.forms import KpiPeriodForm
 from visits.models import MissReason
-from visits.selectors import visit_kpi_scope, visit_kpis_from_rollup
+from visits.selectors import MISS_KEYS, visit_kpi_scope, visit_kpis_from_rollup
 
 # Lines per table on the page (a province has ~1,000 managers); the export holds every line.
 PAGE_LINES = 100
@@ -87,7 +87,7 @@ def _sheet(title: str, first: str, rows: list[dict]) -> Sheet:
             row["struck"],
             row["strike_rate"],
             row["satisfaction"],
-            *[count for _label, count in row["misses"]],
+            *[row[key] for key in MISS_KEYS],
         )
         for row in rows
     ]
