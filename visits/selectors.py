@@ -255,12 +255,12 @@ def visit_kpis(
     return _kpi_combine(groups, start=start, end=end)
 
 
+MISS_KEYS = [f"miss_{code}" for code in MissReason.values]  # a line's count of each miss reason, in order
 # The counters of a KPI line, in the order of a group's tuple (see _kpi_combine).
 KPI_COUNTS = (
     "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
-    "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
+    "satisfaction_sum", *MISS_KEYS,
 )  # fmt: skip
-MISS_KEYS = [f"miss_{code}" for code in MissReason.values]  # a line's count of each miss reason, in order
 
 
 def _kpi_combine(groups: Iterable[tuple], *, start: datetime.date, end: datetime.date) -> dict:
