@@ -25,7 +25,7 @@ from grading.selectors import latest_run, run_movers, run_scope
 from loyalty.selectors import points_outstanding
 from retailers.models import PriceClass, Tier
 from retailers.selectors import retailers_visible_to, service_areas_visible_to
-from visits.selectors import visit_kpi_days_in_scope, visit_kpis_from_days
+from visits.selectors import visit_kpi_scope, visit_kpis_from_rollup
 
 TOP_BRANDS = 10
 MOVERS = 5
@@ -197,7 +197,7 @@ def service_summary(*, user, period: Period) -> dict:
     """Complaint deadlines met and tickets open, visits done of those planned, points outstanding
     (None where the area says nothing yet)."""
     last_day = period.end - datetime.timedelta(days=1)
-    kpis = visit_kpis_from_days(days=visit_kpi_days_in_scope(user), start=period.start, end=last_day)
+    kpis = visit_kpis_from_rollup(scope=visit_kpi_scope(user), start=period.start, end=last_day)
     return {
         "tickets": ticket_service_summary(tickets=tickets_visible_to(user), start=period.start, end=period.end),
         "visits": kpis["total"],

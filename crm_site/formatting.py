@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format, get_format, number_format
 from django.utils.translation import gettext, pgettext
 
 Number = int | float | Decimal
@@ -28,6 +28,10 @@ def format_count(value: Number | None) -> str:
     """1234567 -> "1,234,567"; None -> "—"."""
     if value is None or value == "":
         return "—"
+    if type(value) is int and get_format("NUMBER_GROUPING") == 3:
+        # The common case, without number_format's machinery (a table of a few hundred lines
+        # formats thousands of counts): Python's own grouping by threes, with the language's separator.
+        return f"{value:,}".replace(",", get_format("THOUSAND_SEPARATOR"))
     return number_format(_rounded(value, 0), 0, use_l10n=True, force_grouping=True)
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import operator
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateField,
     Exists,
@@ -16,12 +19,14 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from retailers.selectors import retailers_visible_to
-from visits.models import Visit, VisitStatus
+from visits.models import MissReason, Visit, VisitStatus
 
 
 def visits_visible_to(user) -> QuerySet[Visit]:
@@ -153,8 +158,6 @@ def visits_in_kpi_scope(user) -> QuerySet[Visit]:
 
 def _kpi_planned_figures(*, today) -> dict:
     """Over the visits planned in the period (unplanned and cancelled ones already left out)."""
-    from visits.models import MissReason
-
     done = Q(status=VisitStatus.DONE)
     figures = {
         "planned": Count("pk"),
@@ -180,19 +183,19 @@ def _kpi_logged_figures(*, followed: Exists) -> dict:
     }
 
 
+CENT = Decimal("0.01")
+
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    return Decimal(part) / whole if whole else None
+
+
 def _kpi_rates(row: dict) -> dict:
-    from visits.models import MissReason
-
-    def ratio(part, whole):
-        return Decimal(part) / Decimal(whole) if whole else None
-
-    row["completion"] = ratio(row["done"], row["planned"])
-    row["on_time_share"] = ratio(row["on_time"], row["done"])
-    row["strike_rate"] = ratio(row["struck"], row["logged"])
+    row["completion"] = _ratio(row["done"], row["planned"])
+    row["strike_rate"] = _ratio(row["struck"], row["logged"])
     row["unplanned"] = row["logged_unplanned"]
     rated = row["rated"]
-    row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(Decimal("0.01")) if rated else None
-    row["misses"] = [(label, row[f"miss_{code}"]) for code, label in MissReason.choices]
+    row["satisfaction"] = (Decimal(row["satisfaction_sum"]) / rated).quantize(CENT) if rated else None
     return row
 
 
@@ -246,99 +249,142 @@ def visit_kpis(
         .annotate(**_kpi_logged_figures(followed=followed))
         .order_by()
     )
-    return _kpi_combine([*planned, *logged], start=start, end=end)
+    groups = (
+        (*(group[key] for key in keys), *(group.get(count) for count in KPI_COUNTS)) for group in [*planned, *logged]
+    )
+    return _kpi_combine(groups, start=start, end=end)
 
 
-def _kpi_combine(groups: list[dict], *, start: datetime.date, end: datetime.date) -> dict:
-    """The manager, area and total lines: sums of the (manager, area) groups."""
-    by_manager: dict[int, dict] = {}
-    by_area: dict[int, dict] = {}
-    total = _kpi_sum(None, groups)
-    for group in groups:
-        full_name = f"{group['manager__last_name']}{group['manager__first_name']}".strip()
-        manager_label = group["manager__display_name"] or full_name or group["manager__username"]
-        _kpi_add(by_manager.setdefault(group["manager"], _kpi_zero(manager_label, manager=group["manager"])), group)
-        area = group["retailer__service_area"]
-        _kpi_add(by_area.setdefault(area, _kpi_zero(group["retailer__service_area__name"], area=area)), group)
-    by_manager_rows = sorted(by_manager.values(), key=lambda row: (str(row["label"]), row["manager"]))
-    by_area_rows = sorted(by_area.values(), key=lambda row: (str(row["label"]), row["area"]))
+MISS_KEYS = [f"miss_{code}" for code in MissReason.values]  # a line's count of each miss reason, in order
+# The counters of a KPI line, in the order of a group's tuple (see _kpi_combine).
+KPI_COUNTS = (
+    "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
+    "satisfaction_sum", *MISS_KEYS,
+)  # fmt: skip
+
+
+def _kpi_combine(groups: Iterable[tuple], *, start: datetime.date, end: datetime.date) -> dict:
+    """The manager, area and total lines: sums of the (manager, area) groups, each a tuple
+    (manager id, display name, first name, last name, username, area id, area name, *KPI_COUNTS),
+    a count None where the group has none (a province's few thousand groups: summed as lists)."""
+    managers: dict[int, tuple[str, list[int]]] = {}
+    areas: dict[int, tuple[str, list[int]]] = {}
+    total = [0] * len(KPI_COUNTS)
+    for manager, display_name, first_name, last_name, username, area, area_name, *counts in groups:
+        counts = [count or 0 for count in counts]
+        if manager not in managers:
+            managers[manager] = (display_name or f"{last_name}{first_name}".strip() or username, [0] * len(counts))
+        if area not in areas:
+            areas[area] = (area_name, [0] * len(counts))
+        for sums in (managers[manager][1], areas[area][1], total):
+            sums[:] = map(operator.add, sums, counts)
+
+    def lines(by: dict, key: str) -> list[dict]:
+        rows = sorted(((str(label), pk, label, sums) for pk, (label, sums) in by.items()), key=lambda row: row[:2])
+        return [_kpi_line(label, sums, **{key: pk}) for _text, pk, label, sums in rows]
+
     return {
         "start": start,
         "end": end,
-        "by_manager": [_kpi_rates(row) for row in by_manager_rows],
-        "by_area": [_kpi_rates(row) for row in by_area_rows],
-        "total": _kpi_rates(total),
+        "by_manager": lines(managers, "manager"),
+        "by_area": lines(areas, "area"),
+        "total": _kpi_line(None, total),
     }
 
 
-def _kpi_counts() -> list[str]:
-    from visits.models import MissReason
-
-    return [
-        "planned", "done", "on_time", "overdue", "missed", "logged", "logged_unplanned", "struck", "rated",
-        "satisfaction_sum", *[f"miss_{reason}" for reason in MissReason.values],
-    ]  # fmt: skip
+def _kpi_line(label, sums: list[int], **keys) -> dict:
+    return _kpi_rates({"label": label, **keys, **dict(zip(KPI_COUNTS, sums, strict=True))})
 
 
-def _kpi_zero(label, **keys) -> dict:
-    return {"label": label, **keys, **dict.fromkeys(_kpi_counts(), 0)}
-
-
-def _kpi_add(row: dict, group: dict) -> None:
-    for key in _kpi_counts():
-        row[key] += group.get(key) or 0
-
-
-def _kpi_sum(label, groups: list[dict]) -> dict:
-    row = _kpi_zero(label)
-    for group in groups:
-        _kpi_add(row, group)
-    return row
-
-
-def visit_kpi_days_in_scope(user) -> QuerySet:
-    """The KPI roll-up rows a user reads: the same scope as `visits_in_kpi_scope` (a manager their
-    own visits, a supervisor their region's areas, an admin everything)."""
+def visit_kpi_scope(user) -> Q:
+    """The KPI roll-up rows a user reads, as a condition on either level (VisitKpiDay,
+    VisitKpiMonth): the same scope as `visits_in_kpi_scope` (a manager their own visits, a
+    supervisor their region's areas, an admin everything)."""
     from crm_site.roles import Role, user_roles
     from retailers.selectors import service_areas_visible_to
-    from visits.models import VisitKpiDay
 
     roles = user_roles(user)
-    rows = VisitKpiDay.objects.all()
     if Role.ADMIN in roles and user.has_perm("retailers.view_all_retailers"):
-        return rows
-    rows = rows.filter(service_area__in=service_areas_visible_to(user).values("pk"))
+        return Q()
+    scope = Q(service_area__in=service_areas_visible_to(user).values("pk"))
     if Role.ADMIN in roles or Role.SUPERVISOR in roles:
-        return rows
-    return rows.filter(manager=user)
+        return scope
+    return scope & Q(manager=user)
 
 
-def visit_kpis_from_days(
-    *, days: QuerySet, start: datetime.date, end: datetime.date, today: datetime.date | None = None
+def _kpi_rollup_spans(
+    *, start: datetime.date, end: datetime.date, today: datetime.date
+) -> tuple[list[datetime.date], list[tuple[datetime.date, datetime.date]]]:
+    """How [start, end] is read from the roll-up: the first days of the whole calendar months
+    in it that lie wholly before today or wholly from today on (their overdue count is all or
+    none of their still-open visits), and the day ranges left for the daily level (a partial
+    month at either edge, and the month holding today; one range where two of them meet)."""
+    months, days = [], []
+    month = start.replace(day=1)
+    while month <= end:
+        following = (month + datetime.timedelta(days=32)).replace(day=1)
+        last = following - datetime.timedelta(days=1)
+        if start <= month and last <= end and (last < today or month >= today):
+            months.append(month)
+        elif days and days[-1][1] == month - datetime.timedelta(days=1):
+            days[-1] = (days[-1][0], min(last, end))  # one range across the month edge
+        else:
+            days.append((max(month, start), min(last, end)))
+        month = following
+    return months, days
+
+
+def visit_kpis_from_rollup(
+    *, scope: Q, start: datetime.date, end: datetime.date, today: datetime.date | None = None
 ) -> dict:
-    """The figures of `visit_kpis`, read from the daily roll-up (VisitKpiDay) in one aggregate
-    query over at most (days in the period × managers × areas) rows, whatever the visits."""
+    """The figures of `visit_kpis` for the roll-up rows of `scope`, in one query whatever the
+    visits: the whole months of the period from the monthly level (~1,200 rows a month for a
+    province), the rest from the daily level (`_kpi_rollup_spans`), summed by (manager, area) in
+    the database and labelled after that (names joined to the sums, not grouped with them)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from retailers.models import ServiceArea
+    from visits.models import VisitKpiDay, VisitKpiMonth
+
     today = today or timezone.localdate()
-    sums = {key: Sum(key) for key in _kpi_counts() if key not in ("overdue", "still_open")}
-    sums["overdue"] = Sum("still_open", filter=Q(day__lt=today))
-    groups = list(
-        days.filter(day__gte=start, day__lte=end)
-        .values(
-            "manager",
-            "manager__display_name",
-            "manager__first_name",
-            "manager__last_name",
-            "manager__username",
-            "service_area",
-            "service_area__name",
+    months, days = _kpi_rollup_spans(start=start, end=end, today=today)
+    counters = [count for count in KPI_COUNTS if count != "overdue"]
+
+    def rows(model, date_field: str, condition: Q) -> QuerySet:
+        overdue = Case(When(**{f"{date_field}__lt": today}, then=F("still_open")), default=Value(0))
+        return (
+            model.objects.filter(scope, condition)
+            .annotate(overdue=overdue)
+            .values("manager_id", "service_area_id", *counters, "overdue")
+            .order_by()
         )
-        .annotate(**sums)
-        .order_by()
-    )
-    for group in groups:
-        group["retailer__service_area"] = group.pop("service_area")
-        group["retailer__service_area__name"] = group.pop("service_area__name")
-    return _kpi_combine(groups, start=start, end=end)
+
+    parts = []
+    if months:
+        parts.append(rows(VisitKpiMonth, "month", Q(month__in=months)))
+    if days:
+        in_days = Q()
+        for first, last in days:
+            in_days |= Q(day__gte=first, day__lte=last)
+        parts.append(rows(VisitKpiDay, "day", in_days))
+    union_sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    quote = connection.ops.quote_name
+    user, area = quote(get_user_model()._meta.db_table), quote(ServiceArea._meta.db_table)
+    sums = ", ".join(f"SUM(u.{quote(count)}) AS {quote(count)}" for count in KPI_COUNTS)
+    sql = f"""
+        SELECT g.manager_id, m.display_name, m.first_name, m.last_name, m.username, g.service_area_id, a.name,
+               {", ".join(f"g.{quote(count)}" for count in KPI_COUNTS)}
+        FROM (SELECT u.manager_id, u.service_area_id, {sums} FROM ({union_sql}) u
+              GROUP BY u.manager_id, u.service_area_id) g
+        JOIN {user} m ON m.id = g.manager_id
+        JOIN {area} a ON a.id = g.service_area_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _kpi_combine(cursor.fetchall(), start=start, end=end)
+
+
 def visit_satisfaction_by_retailer(*, since: datetime.date | None = None) -> QuerySet:
     """Each shop's mean satisfaction (1–5) rated on its done visits (visited on or after `since`),
     as rows (retailer_id, rating, ratings), for analytics to join in SQL."""

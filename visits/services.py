@@ -16,6 +16,9 @@ from visits.models import Visit, VisitKind, VisitStatus
 
 # pg_advisory_xact_lock key of the planner ("visits" in ASCII): one planner at a time.
 PLAN_LOCK = 0x766973697473
+# … and of the KPI roll-up ("kpis"): two refreshes at once would each delete the rows and insert
+# their own (a unique violation for the second), so they take turns.
+KPI_LOCK = 0x6B706973
 DUE = "visits_plan_due"
 NEXT_WORKING_DAY = "visits_plan_next_working_day"
 
@@ -621,27 +624,60 @@ def _kpi_refresh_sql(*, dialect: _Dialect, where_manager: str) -> str:
     """  # noqa: S608
 
 
+def _managers_in(column: str, managers: int | None) -> str:
+    """`column IN (%s, …)` for that many manager ids, or nothing (every manager)."""
+    return "" if managers is None else f"{column} IN ({', '.join(['%s'] * managers)})"
+
+
+def _kpi_month_refresh_sql(*, dialect: _Dialect, managers: int | None) -> str:
+    """The monthly level: each month's sums of the daily rows just written (the same columns)."""
+    from django.db.models import PositiveIntegerField
+
+    from visits.models import VisitKpiDay, VisitKpiMonth
+
+    quote = connection.ops.quote_name
+    day, month = quote(VisitKpiDay._meta.db_table), quote(VisitKpiMonth._meta.db_table)
+    fields = VisitKpiMonth._meta.concrete_fields
+    counters = [field.column for field in fields if isinstance(field, PositiveIntegerField)]
+    month_of = "CAST(date_trunc('month', d.day) AS date)" if dialect.postgresql else "date(d.day, 'start of month')"
+    return f"""
+        INSERT INTO {month} (month, manager_id, service_area_id, {", ".join(counters)})
+        SELECT {month_of}, d.manager_id, d.service_area_id, {", ".join(f"SUM(d.{column})" for column in counters)}
+        FROM {day} d {_managers_in("WHERE d.manager_id", managers)}
+        GROUP BY {month_of}, d.manager_id, d.service_area_id
+    """  # noqa: S608
+
+
 @transaction.atomic
 def visit_kpis_refresh(*, manager_ids: list[int] | None = None) -> int:
-    """Rebuild the KPIs' daily roll-up from the visits, in two statements: every manager's (the
-    nightly job, after the planner) or only those of `manager_ids` (after one of their visits is
-    logged or missed). Returns the number of roll-up rows written. Safe to run at any time."""
-    from visits.models import VisitKpiDay
+    """Rebuild the KPIs' roll-up from the visits, in one transaction: the daily level from the
+    visits, then the monthly level from the daily rows; every manager's (the nightly job, after
+    the planner) or only those of `manager_ids` (after one of their visits is logged or missed).
+    Returns the number of roll-up rows written (both levels). Safe to run at any time."""
+    from visits.models import VisitKpiDay, VisitKpiMonth
 
     dialect = _Dialect()
-    rows = VisitKpiDay.objects.all()
-    where_manager, params = "", []
+    days, months = VisitKpiDay.objects.all(), VisitKpiMonth.objects.all()
+    params = []
     if manager_ids is not None:
         ids = sorted({int(pk) for pk in manager_ids})
         if not ids:
             return 0
-        rows = rows.filter(manager_id__in=ids)
-        where_manager = f"AND v.manager_id IN ({', '.join(['%s'] * len(ids))})"
+        days, months = days.filter(manager_id__in=ids), months.filter(manager_id__in=ids)
         params = ids
-    rows.delete()
+    if dialect.postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [KPI_LOCK])
+    # On SQLite the transaction is IMMEDIATE (settings): the write lock is held from the start.
+    days.delete()
+    months.delete()
+    managers = len(params) if manager_ids is not None else None
+    where_manager = _managers_in("AND v.manager_id", managers)
     with connection.cursor() as cursor:
         cursor.execute(_kpi_refresh_sql(dialect=dialect, where_manager=where_manager), [False, *params, *params])
-        return cursor.rowcount
+        written = cursor.rowcount
+        cursor.execute(_kpi_month_refresh_sql(dialect=dialect, managers=managers), params)
+        return written + cursor.rowcount
 
 
 def _kpi_refresh_after(visit: Visit) -> None:

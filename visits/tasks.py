@@ -11,7 +11,7 @@ def visits_plan_task() -> dict[str, int]:
 
 @shared_task(name="visits.kpis_refresh")
 def visit_kpis_refresh_task() -> int:
-    """Beat entry, after the planner: rebuild the visit KPIs' daily roll-up (safe to run twice)."""
+    """Beat entry, after the planner: rebuild the visit KPIs' roll-up, days and months (safe to run twice)."""
     from visits.services import visit_kpis_refresh
 
     return visit_kpis_refresh()

@@ -23,6 +23,16 @@ def test_counts_and_money_carry_thousands_separators_in_both_languages(language)
         assert rendered == "1,234,567 9,876.50"
 
 
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_whole_count_reads_as_number_format_writes_it(language):
+    from django.utils.formats import number_format
+
+    with translation.override(language):
+        for value in (0, 7, 999, 1000, -1000, 123456, -9876543, 10**12):
+            assert format_count(value) == number_format(value, 0, use_l10n=True, force_grouping=True)
+        assert format_count(Decimal("1234.5")) == "1,235" and format_count(2.5) == "3"  # rounded half up
+
+
 def test_durations_read_in_words_never_as_a_timedelta():
     with translation.override("zh-hans"):
         assert format_duration(timedelta(seconds=17.337745)) == "17秒"

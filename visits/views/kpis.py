@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from retailers.models import Region
 from retailers.selectors import service_areas_visible_to
 from visits.forms import KpiPeriodForm
 from visits.models import MissReason
-from visits.selectors import visit_kpi_days_in_scope, visit_kpis_from_days
+from visits.selectors import MISS_KEYS, visit_kpi_scope, visit_kpis_from_rollup
 
 # Lines per table on the page (a province has ~1,000 managers); the export holds every line.
 PAGE_LINES = 100
@@ -35,10 +36,10 @@ def _kpis(request: HttpRequest) -> tuple[KpiPeriodForm, dict | None]:
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
-    days = visit_kpi_days_in_scope(request.user)
+    scope = visit_kpi_scope(request.user)
     if data.get("region"):
-        days = days.filter(service_area__region=data["region"])
-    return form, visit_kpis_from_days(days=days, start=data["start"], end=data["end"])
+        scope &= Q(service_area__region=data["region"])
+    return form, visit_kpis_from_rollup(scope=scope, start=data["start"], end=data["end"])
 
 
 @area_required("visits")
@@ -86,7 +87,7 @@ def _sheet(title: str, first: str, rows: list[dict]) -> Sheet:
             row["struck"],
             row["strike_rate"],
             row["satisfaction"],
-            *[count for _label, count in row["misses"]],
+            *[row[key] for key in MISS_KEYS],
         )
         for row in rows
     ]

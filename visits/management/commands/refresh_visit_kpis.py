@@ -4,7 +4,10 @@ from visits.services import visit_kpis_refresh
 
 
 class Command(BaseCommand):
-    help = "Rebuild the visit KPIs' daily roll-up from the visits (the nightly job visits.kpis_refresh does it too)."
+    help = (
+        "Rebuild the visit KPIs' roll-up (daily rows and their monthly sums) from the visits "
+        "(the nightly job visits.kpis_refresh does it too)."
+    )
 
     def handle(self, *args, **options) -> None:
         rows = visit_kpis_refresh()

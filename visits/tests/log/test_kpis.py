@@ -4,12 +4,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Q
 
 from crm_site.roles import Role
 from crm_site.tests.factories import UserFactory
 from retailers.tests.factories import OrderFactory, RetailerFactory
 from visits.models import MissReason, Visit, VisitKind, VisitStatus
-from visits.selectors import visit_kpi_days_in_scope, visit_kpis, visit_kpis_from_days, visits_in_kpi_scope
+from visits.selectors import visit_kpi_scope, visit_kpis, visit_kpis_from_rollup, visits_in_kpi_scope
 from visits.services import visit_kpis_refresh
 from visits.tests.log.helpers import TODAY, plan
 
@@ -57,9 +58,7 @@ def test_planned_done_on_time_overdue_and_completion(shop):
     assert total["completion"] == Decimal(3) / Decimal(7)
     assert (total["logged"], total["unplanned"], total["rated"]) == (5, 1, 4)
     assert total["satisfaction"] == Decimal("3.50")  # (5 + 4 + 2 + 3) / 4; the unrated visit is left out
-    misses = dict(total["misses"])
-    assert misses[MissReason.SHOP_CLOSED.label] == 2 and misses[MissReason.WEATHER.label] == 1
-    assert misses[MissReason.OWNER_AWAY.label] == 0
+    assert (total["miss_shop_closed"], total["miss_weather"], total["miss_owner_away"]) == (2, 1, 0)
 
 
 def test_overdue_is_counted_against_today(shop):
@@ -157,15 +156,9 @@ def test_the_roll_up_gives_the_live_figures(shop, other_shop, today):
     _hand_made_year(shop, other_shop)
     assert visit_kpis_refresh() > 0
     live = kpis(today=today)
-    rolled = visit_kpis_from_days(days=visit_kpi_days_in_scope_all(), start=START, end=END, today=today)
+    rolled = visit_kpis_from_rollup(scope=Q(), start=START, end=END, today=today)
     assert rolled == live
     assert live["total"]["struck"] == 4 and live["total"]["overdue"] == (2 if today == TODAY else 1)
-
-
-def visit_kpi_days_in_scope_all():
-    from visits.models import VisitKpiDay
-
-    return VisitKpiDay.objects.all()
 
 
 def test_the_roll_up_of_one_manager_leaves_the_others(shop, other_shop, manager, prefecture):
@@ -174,7 +167,7 @@ def test_the_roll_up_of_one_manager_leaves_the_others(shop, other_shop, manager,
     done(shop, planned_on=day(11), visited_on=day(11))
     done(other_shop, planned_on=day(11), visited_on=day(11))
     visit_kpis_refresh(manager_ids=[manager.pk])
-    rolled = visit_kpis_from_days(days=visit_kpi_days_in_scope_all(), start=START, end=END)
+    rolled = visit_kpis_from_rollup(scope=Q(), start=START, end=END)
     lines = {row["manager"]: row["logged"] for row in rolled["by_manager"]}
     assert lines == {manager.pk: 6, prefecture["other_manager"].pk: 1}  # the other manager's new visit waits
 
@@ -184,7 +177,7 @@ def test_logging_a_visit_refreshes_its_managers_figures(shop, manager, today, dj
 
     with django_capture_on_commit_callbacks(execute=True):
         visit_log(visit=plan(shop, kind=VisitKind.CARE), user=manager, data={"channel": "phone", "satisfaction": 4})
-    figures = visit_kpis_from_days(days=visit_kpi_days_in_scope(manager), start=TODAY, end=TODAY)
+    figures = visit_kpis_from_rollup(scope=visit_kpi_scope(manager), start=TODAY, end=TODAY)
     assert (figures["total"]["planned"], figures["total"]["done"], figures["total"]["satisfaction"]) == (
         1, 1, Decimal("4.00"),
     )  # fmt: skip
@@ -194,10 +187,157 @@ def test_each_role_reads_its_scope_of_the_roll_up(shop, other_shop, manager, use
     _hand_made_year(shop, other_shop)
     visit_kpis_refresh()
     managers = {
-        user: {row["manager"] for row in visit_kpis_from_days(
-            days=visit_kpi_days_in_scope(user), start=START, end=END)["by_manager"]}
+        user: {row["manager"] for row in visit_kpis_from_rollup(
+            scope=visit_kpi_scope(user), start=START, end=END)["by_manager"]}
         for user in (manager, users[Role.SUPERVISOR], users[Role.ADMIN], prefecture["other_manager"])
     }  # fmt: skip
     other = prefecture["other_manager"].pk
     assert managers[manager] == {manager.pk} and managers[users[Role.SUPERVISOR]] == {manager.pk}
     assert managers[users[Role.ADMIN]] == {manager.pk, other} and managers[prefecture["other_manager"]] == {other}
+
+
+# The monthly level: whole months read from VisitKpiMonth, the rest from VisitKpiDay.
+
+
+def d(month: int, n: int) -> datetime.date:
+    return datetime.date(2026, month, n)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "today", "months", "days"),
+    [
+        (d(8, 1), d(8, 31), d(9, 1), [d(8, 1)], []),  # a whole month gone by
+        (d(7, 15), d(9, 10), d(10, 1), [d(8, 1)], [(d(7, 15), d(7, 31)), (d(9, 1), d(9, 10))]),  # partial edges
+        (d(7, 1), d(9, 30), d(8, 20), [d(7, 1), d(9, 1)], [(d(8, 1), d(8, 31))]),  # the month of today: daily
+        (d(9, 1), d(9, 30), d(9, 1), [d(9, 1)], []),  # today is its first day: none of it overdue yet
+        (d(9, 1), d(9, 30), d(9, 30), [], [(d(9, 1), d(9, 30))]),  # its last day: daily
+        (d(8, 31), d(9, 1), d(12, 1), [], [(d(8, 31), d(9, 1))]),  # across an edge: one range
+        (d(8, 20), d(10, 31), d(9, 10), [d(10, 1)], [(d(8, 20), d(9, 30))]),  # a partial month, then today's
+        (d(1, 1), d(12, 31), d(12, 2), [d(m, 1) for m in range(1, 12)], [(d(12, 1), d(12, 31))]),
+    ],
+)
+def test_a_period_is_read_as_whole_months_and_the_days_left(start, end, today, months, days):
+    from visits.selectors import _kpi_rollup_spans
+
+    assert _kpi_rollup_spans(start=start, end=end, today=today) == (months, days)
+
+
+def _visits_across_month_edges(shop, other_shop):
+    """Visits of every kind on and around the month edges of July to October, and the orders
+    that follow some of them (a strike may fall in the next month)."""
+    for when in (d(7, 1), d(7, 31), d(8, 1), d(8, 15), d(8, 31), d(9, 1), d(9, 30), d(10, 1)):
+        done(shop, planned_on=when, visited_on=when, satisfaction=when.day % 5 + 1)
+        done(other_shop, planned_on=when, visited_on=when + datetime.timedelta(days=1))  # late, logged next day
+        plan(shop, kind=VisitKind.CARE, planned_on=when)  # still open
+        plan(other_shop, kind=VisitKind.CARE, planned_on=when, status=VisitStatus.MISSED,
+             miss_reason=MissReason.OWNER_AWAY if when.day == 1 else MissReason.WEATHER)  # fmt: skip
+        plan(shop, kind=VisitKind.CARE, planned_on=when, status=VisitStatus.CANCELLED)
+    done(shop, planned_on=d(8, 31), visited_on=d(9, 1), unplanned=True, satisfaction=2)
+    done(shop, planned_on=d(9, 2), visited_on=d(8, 30))  # logged early, in the month before
+    OrderFactory(retailer=shop, ordered_on=d(9, 6))  # follows the visits of 30 and 31 August and 1 September
+    OrderFactory(retailer=other_shop, ordered_on=d(10, 2))  # follows the visit logged on 1 October
+
+
+PERIODS = [
+    (d(8, 1), d(8, 31)),  # one whole month
+    (d(7, 15), d(9, 10)),  # partial months at both edges around a whole one
+    (d(7, 31), d(8, 1)),  # two days across an edge
+    (d(8, 31), d(8, 31)),  # one day, the last of a month
+    (d(7, 1), d(10, 31)),  # four months
+    (d(1, 1), d(12, 31)),  # the year, mostly empty months
+]
+
+
+@pytest.mark.parametrize(("start", "end"), PERIODS)
+@pytest.mark.parametrize("today", [d(8, 15), d(9, 1), d(9, 30), d(10, 1), d(12, 1)])
+def test_the_two_levels_give_the_live_figures_whatever_the_period(shop, other_shop, start, end, today):
+    _visits_across_month_edges(shop, other_shop)
+    visit_kpis_refresh()
+    live = visit_kpis(visits=Visit.objects.all(), start=start, end=end, today=today)
+    assert visit_kpis_from_rollup(scope=Q(), start=start, end=end, today=today) == live
+
+
+def test_the_monthly_level_sums_the_daily_one(shop, other_shop, manager):
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    from visits.models import VisitKpiDay, VisitKpiMonth
+
+    _visits_across_month_edges(shop, other_shop)
+    visit_kpis_refresh()
+    done(shop, planned_on=d(8, 20), visited_on=d(8, 20), satisfaction=5)  # logged later: one manager's refresh
+    visit_kpis_refresh(manager_ids=[manager.pk])
+    counters = [f.name for f in VisitKpiMonth._meta.concrete_fields if f.name not in ("id", "month", "manager",
+                "service_area")]  # fmt: skip
+    by_day = (
+        VisitKpiDay.objects.annotate(first=TruncMonth("day"))
+        .values("first", "manager", "service_area")
+        .annotate(**{f"s_{name}": Sum(name) for name in counters})
+        .order_by("first", "manager", "service_area")
+    )
+    expected = [
+        {"month": row["first"], "manager": row["manager"], "service_area": row["service_area"],
+         **{name: row[f"s_{name}"] for name in counters}}
+        for row in by_day
+    ]  # fmt: skip
+    months = list(VisitKpiMonth.objects.values("month", "manager", "service_area", *counters))
+    assert months == expected and len(months) == 8  # four months × two (manager, area) pairs
+    august = VisitKpiMonth.objects.get(manager=manager, month=d(8, 1))
+    assert (august.logged, august.done, august.satisfaction_sum) == (5, 4, 2 + 1 + 2 + 5)
+
+
+def test_one_managers_refresh_rebuilds_their_months_only(shop, other_shop, manager, prefecture):
+    from visits.models import VisitKpiMonth
+
+    _visits_across_month_edges(shop, other_shop)
+    visit_kpis_refresh()
+    done(shop, planned_on=d(8, 20), visited_on=d(8, 20))
+    done(other_shop, planned_on=d(8, 20), visited_on=d(8, 20))
+    visit_kpis_refresh(manager_ids=[manager.pk])
+    logged = dict(VisitKpiMonth.objects.filter(month=d(8, 1)).values_list("manager", "logged"))
+    assert logged == {manager.pk: 5, prefecture["other_manager"].pk: 3}  # the other manager's waits for the night
+    whole_august = visit_kpis_from_rollup(scope=Q(manager=manager), start=d(8, 1), end=d(8, 31), today=d(9, 1))
+    assert whole_august == visit_kpis(visits=Visit.objects.filter(manager=manager), start=d(8, 1), end=d(8, 31),
+                                      today=d(9, 1))  # fmt: skip
+
+
+def test_both_levels_are_read_in_one_query(shop, other_shop, django_assert_num_queries):
+    _visits_across_month_edges(shop, other_shop)
+    visit_kpis_refresh()
+    with django_assert_num_queries(1):
+        figures = visit_kpis_from_rollup(scope=Q(), start=d(7, 15), end=d(9, 10), today=d(10, 1))
+    assert figures["total"]["planned"] > 0 and len(figures["by_manager"]) == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_refreshes_at_once_take_turns(shop, other_shop, manager):
+    import threading
+
+    from django.db import connection
+
+    from visits.models import VisitKpiMonth
+    from visits.tests.test_planning import require_postgresql
+
+    require_postgresql()
+    _visits_across_month_edges(shop, other_shop)
+    results, barrier = [], threading.Barrier(2)
+
+    def refresh(manager_ids) -> None:
+        connection.ensure_connection()  # both connected before either starts: a real race
+        barrier.wait()
+        try:
+            results.append(visit_kpis_refresh(manager_ids=manager_ids))
+        except Exception as error:
+            results.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh, args=(ids,)) for ids in ([manager.pk], None)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(result, int) for result in results), results
+    assert VisitKpiMonth.objects.filter(manager=manager).count() == 4
+    rolled = visit_kpis_from_rollup(scope=Q(), start=d(7, 1), end=d(10, 31), today=d(12, 1))
+    assert rolled == visit_kpis(visits=Visit.objects.all(), start=d(7, 1), end=d(10, 31), today=d(12, 1))

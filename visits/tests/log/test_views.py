@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from complaints.models import Ticket
@@ -232,3 +233,30 @@ def test_kpi_presets(today):
     assert KpiPeriodForm.preset_range("last_month", TODAY) == (datetime.date(2026, 8, 1), datetime.date(2026, 8, 31))
     assert KpiPeriodForm.preset_range("this_quarter", TODAY) == (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
     assert KpiPeriodForm.preset_range("last_quarter", TODAY) == (datetime.date(2026, 4, 1), datetime.date(2026, 6, 30))
+
+
+def test_the_kpi_lines_render_every_cell_escaped_and_at_most_the_page_lines():
+    from visits.selectors import KPI_COUNTS, _kpi_rates
+    from visits.templatetags.visit_kpis import kpi_lines, kpi_total_line
+
+    def line(label, **counts):
+        return _kpi_rates({"label": label, **dict.fromkeys(KPI_COUNTS, 0), **counts})
+
+    rows = [
+        line("<b>王</b>", planned=1234, done=617, on_time=600, overdue=3, missed=2, miss_weather=2, logged=700,
+             logged_unplanned=83, struck=350, rated=4, satisfaction_sum=15),
+        line("", planned=0),
+        line("丙"),
+    ]  # fmt: skip
+    with translation.override("en"):
+        html = str(kpi_lines(rows, 2))
+        total = str(kpi_total_line(rows[0]))
+        weather, other = str(MissReason.WEATHER.label), str(MissReason.OTHER.label)
+    first, second = html.split("</tr>")[:2]
+    assert "&lt;b&gt;王&lt;/b&gt;" in first and "<b>" not in first
+    cells = [cell.split(">", 1)[1] for cell in first.split("</td>")[:-1]]
+    assert cells[1:10] == ["1,234", "617", "600", "3", "50.0%", "700", "83", "50.0%", "3.75"]
+    assert f"{weather} 2</span>" in cells[10] and other not in cells[10]
+    assert second.count("—") == 5  # no name, no completion, no strike rate, no satisfaction, no miss
+    assert html.count("<tr>") == 2 and "丙" not in html  # two page lines of three
+    assert total.startswith("<tr><td>Total</td>")
