@@ -30,6 +30,9 @@ class ChoicesByRegion:
 
     narrowed_filters: tuple[str, ...] = ("service_area",)
     region_lookups: dict[str, str] = {"service_area": "region_id"}
+    # The columns each drop-down's labels read (its model's __str__): only these are fetched, as
+    # up to 61 rows are read to learn whether there are more than 60.
+    label_fields: dict[str, tuple[str, ...]] = {"service_area": ("name",)}
 
     def _chosen_id(self, name: str) -> int | None:
         value = self.form[name].value()
@@ -44,7 +47,7 @@ class ChoicesByRegion:
 
     def _shown(self, name: str, region: int | None) -> list[tuple[object, str]]:
         field = self.form.fields[name]
-        queryset = field.queryset
+        queryset = field.queryset.select_related(None).only(*self.label_fields[name])
         if region is not None:
             rows = list(queryset.filter(**{self.region_lookups[name]: region}))
         else:
@@ -82,6 +85,7 @@ class RetailerFilter(ChoicesByRegion, django_filters.FilterSet):
 
     narrowed_filters = ("service_area", "account_manager")
     region_lookups = {"service_area": "region_id", "account_manager": "service_areas__region_id"}
+    label_fields = {"service_area": ("name",), "account_manager": User.LABEL_FIELDS}
 
     class Meta:
         model = Retailer

@@ -3,6 +3,7 @@ in step with the shops, and every part of a search served by an index (issue 16)
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm_site.roles import Role
 from retailers.models import Retailer
@@ -95,3 +96,14 @@ def test_every_part_of_a_search_is_served_by_an_index(shops, term):
         assert "Seq Scan on retailers_retailer" not in plan
     if len(term) >= 3 and not term.isascii():
         assert ("retailers_retailer_search" if connection.vendor == "sqlite" else "retailer_name_trigram") in plan
+
+
+def test_a_search_reads_no_more_queries_than_the_list(client_for, users, shops):
+    client = client_for(users[Role.ADMIN])
+    client.get("/retailers/")  # warm the session and permission caches
+    counts = set()
+    for term in ("", "wj", "记便利", "便利", "13912345678"):
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/retailers/", {"q": term})
+        counts.add(len(queries))
+    assert len(counts) == 1
