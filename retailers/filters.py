@@ -2,14 +2,24 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import User
 from crm_site.roles import may_see_full_phones
 from retailers.list_filters import with_registered_filters
-from retailers.models import BusinessType, MarketType, Order, Region, Retailer, RetailerStatus, Tier, ZoneType
+from retailers.models import (
+    BusinessType,
+    MarketType,
+    Order,
+    Region,
+    Retailer,
+    RetailerStatus,
+    ServiceArea,
+    Tier,
+    ZoneType,
+)
 from retailers.selectors import retailers_matching
 from retailers.validators import to_half_width
 
@@ -97,9 +107,12 @@ class RetailerFilter(ChoicesByRegion, django_filters.FilterSet):
         self.may_search_phones = may_search_phones
         self.filters["service_area"].queryset = service_areas
         self.filters["region"].queryset = Region.objects.filter(pk__in=service_areas.values("region_id"))
-        self.filters["account_manager"].queryset = (
-            User.objects.filter(service_areas__in=service_areas.values("pk")).distinct().order_by("username")
+        # EXISTS rather than a join and DISTINCT: the join sorted every manager of the province (1,200)
+        # on each page view to show none of them ("choose a region first").
+        managing = ServiceArea.managers.through.objects.filter(
+            user_id=OuterRef("pk"), servicearea_id__in=service_areas.values("pk")
         )
+        self.filters["account_manager"].queryset = User.objects.filter(Exists(managing)).order_by("username")
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return retailers_matching(queryset, value, by_phone=self.may_search_phones)
