@@ -11,6 +11,8 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
+    LABEL_FIELDS = ("display_name", "first_name", "last_name", "username")  # all that __str__ reads
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -2,14 +2,24 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import User
 from crm_site.roles import may_see_full_phones
 from retailers.list_filters import with_registered_filters
-from retailers.models import BusinessType, MarketType, Order, Region, Retailer, RetailerStatus, Tier, ZoneType
+from retailers.models import (
+    BusinessType,
+    MarketType,
+    Order,
+    Region,
+    Retailer,
+    RetailerStatus,
+    ServiceArea,
+    Tier,
+    ZoneType,
+)
 from retailers.selectors import retailers_matching
 from retailers.validators import to_half_width
 
@@ -30,6 +40,9 @@ class ChoicesByRegion:
 
     narrowed_filters: tuple[str, ...] = ("service_area",)
     region_lookups: dict[str, str] = {"service_area": "region_id"}
+    # The columns each drop-down's labels read (its model's __str__): only these are fetched, as
+    # up to 61 rows are read to learn whether there are more than 60.
+    label_fields: dict[str, tuple[str, ...]] = {"service_area": ("name",)}
 
     def _chosen_id(self, name: str) -> int | None:
         value = self.form[name].value()
@@ -44,7 +57,7 @@ class ChoicesByRegion:
 
     def _shown(self, name: str, region: int | None) -> list[tuple[object, str]]:
         field = self.form.fields[name]
-        queryset = field.queryset
+        queryset = field.queryset.select_related(None).only(*self.label_fields[name])
         if region is not None:
             rows = list(queryset.filter(**{self.region_lookups[name]: region}))
         else:
@@ -82,6 +95,7 @@ class RetailerFilter(ChoicesByRegion, django_filters.FilterSet):
 
     narrowed_filters = ("service_area", "account_manager")
     region_lookups = {"service_area": "region_id", "account_manager": "service_areas__region_id"}
+    label_fields = {"service_area": ("name",), "account_manager": User.LABEL_FIELDS}
 
     class Meta:
         model = Retailer
@@ -93,9 +107,12 @@ class RetailerFilter(ChoicesByRegion, django_filters.FilterSet):
         self.may_search_phones = may_search_phones
         self.filters["service_area"].queryset = service_areas
         self.filters["region"].queryset = Region.objects.filter(pk__in=service_areas.values("region_id"))
-        self.filters["account_manager"].queryset = (
-            User.objects.filter(service_areas__in=service_areas.values("pk")).distinct().order_by("username")
+        # EXISTS rather than a join and DISTINCT: the join sorted every manager of the province (1,200)
+        # on each page view to show none of them ("choose a region first").
+        managing = ServiceArea.managers.through.objects.filter(
+            user_id=OuterRef("pk"), servicearea_id__in=service_areas.values("pk")
         )
+        self.filters["account_manager"].queryset = User.objects.filter(Exists(managing)).order_by("username")
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return retailers_matching(queryset, value, by_phone=self.may_search_phones)

@@ -282,7 +282,13 @@ class Retailer(models.Model):
             models.Index(fields=["status", "name", "id"], name="retailer_status_name"),
             models.Index(fields=["tier", "stars"], name="retailer_tier_stars"),
             models.Index(fields=["last_order_on"], name="retailer_last_order"),
+            # The search's prefix tests (retailers_matching), each an index range scan; its
+            # substring test has a trigram index made by migration 0012 (pg_trgm or FTS5).
             models.Index(fields=["name_initials"], name="retailer_name_initials"),
+            models.Index(fields=["name_pinyin"], name="retailer_name_pinyin"),
+            models.Index(fields=["owner_initials"], name="retailer_owner_initials"),
+            models.Index(fields=["owner_pinyin"], name="retailer_owner_pinyin"),
+            models.Index(fields=["phone_alt"], name="retailer_phone_alt"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(stars__lte=5), name="retailer_stars_0_to_5"),

@@ -35,6 +35,7 @@ from django.db.models import (
     Value,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, Replace, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -141,27 +142,64 @@ def orders_visible_to(user) -> QuerySet[Order]:
     return orders.filter(retailer__service_area__in=service_areas_visible_to(user).values("pk"))
 
 
+SUBSTRING_MIN_LENGTH = 3  # the trigram index serves substring tests of this many characters and more
+SEARCH_TABLE = "retailers_retailer_search"  # SQLite's FTS5 trigram index of name and owner (migration 0012)
+
+
+def _starting_with(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as a range its B-tree index scans on both databases (a LIKE
+    'x%' is served by none: SQLite's LIKE ignores case, PostgreSQL's needs a C collation). The
+    range is exact in code-point order (SQLite, PostgreSQL's C.UTF-8); `startswith` keeps the
+    answer exact under any other collation."""
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are no characters
+        following = 0xE000
+    if following > 0x10FFFF:
+        return Q(**{f"{field}__startswith": prefix})
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + chr(following), f"{field}__startswith": prefix})
+
+
+def _name_or_owner_containing(term: str) -> Q:
+    """Name or owner contains `term` (of SUBSTRING_MIN_LENGTH characters or more), through the
+    trigram index: FTS5's trigram tokenizer on SQLite (a phrase matches as a substring, ignoring
+    case), pg_trgm's GIN indexes on PostgreSQL (which serve LIKE '%…%' directly)."""
+    if connection.vendor == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'
+        matching = f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH %s"  # noqa: S608 (a constant name)
+        return Q(pk__in=RawSQL(matching, [phrase]))  # noqa: S611 (the term is a parameter)
+    return Q(name__contains=term) | Q(owner_name__contains=term)
+
+
 def retailers_matching(retailers: QuerySet[Retailer], term: str, *, by_phone: bool = True) -> QuerySet[Retailer]:
     """Free-text search as managers type it: name, owner, licence, phone, or the pinyin (full or
     initials) of shop and owner, so 王记便利店 is found by "wjbld". Users who see masked phones
     get by_phone=False: a prefix search would let them read a number digit by digit. NUL
-    characters are dropped (no shop has one, and PostgreSQL refuses them in a query)."""
+    characters are dropped (no shop has one, and PostgreSQL refuses them in a query).
+
+    Every test is served by an index, so a search reads only the shops it finds:
+    - prefixes of the licence, the phones (4 digits or more) and the pinyin and initials of shop
+      and owner (which keep Latin letters and digits as typed, so "kk" finds KK便利店);
+    - a substring of name or owner through the trigram index, for terms of 3 characters or more.
+    A shorter term with a Chinese character ("王", "便利") is still looked for anywhere in name and
+    owner, without an index: such terms are common, so the first page fills after a short
+    read in name order. A shorter term of Latin letters and digits only ("wj") is what a manager
+    types for initials: it matches as a prefix only, not inside a name ("超市A1" is found by "超市"
+    or "cs", not by "a1")."""
     term = to_half_width(term or "").replace("\x00", "").strip()
     if not term:
         return retailers
     lowered = term.lower().replace(" ", "")
-    condition = (
-        Q(name__contains=term)
-        | Q(owner_name__contains=term)
-        | Q(license_no__startswith=term)
-        | Q(name_initials__startswith=lowered)
-        | Q(name_pinyin__startswith=lowered)
-        | Q(owner_initials__startswith=lowered)
-        | Q(owner_pinyin__startswith=lowered)
-    )
+    condition = _starting_with("license_no", term)
+    if lowered:
+        for field in ("name_initials", "name_pinyin", "owner_initials", "owner_pinyin"):
+            condition |= _starting_with(field, lowered)
+    if len(term) >= SUBSTRING_MIN_LENGTH:
+        condition |= _name_or_owner_containing(term)
+    elif not term.isascii():
+        condition |= Q(name__contains=term) | Q(owner_name__contains=term)
     phone = normalize_phone(term)
     if by_phone and phone.isdigit() and len(phone) >= 4:
-        condition |= Q(phone__startswith=phone) | Q(phone_alt__startswith=phone)
+        condition |= _starting_with("phone", phone) | _starting_with("phone_alt", phone)
     return retailers.filter(condition)
 
 

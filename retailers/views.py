@@ -45,6 +45,12 @@ from retailers.services import (
 from retailers.timeline import retailer_timeline
 
 PAGE_SIZE = 50
+# What the list's rows show (retailer_list_rows), and all a page of it reads: a whole dossier of
+# 45 columns and its account manager, built as objects 51 times, was a tenth of the page's time.
+LIST_COLUMNS = (
+    "name", "owner_name", "license_no", "phone", "business_type", "service_area__name", "tier",
+    "license_expires_on", "stars", "status", "last_order_on",
+)  # fmt: skip
 
 
 @area_required("retailers")
@@ -53,7 +59,8 @@ def retailer_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in SORTS:
         sort = "name"
-    page = keyset_paginate(retailer_filter.qs, order_by=sort, cursor=request.GET.get("after"), size=PAGE_SIZE)
+    shown = retailer_filter.qs.select_related(None).select_related("service_area").only(*LIST_COLUMNS)
+    page = keyset_paginate(shown, order_by=sort, cursor=request.GET.get("after"), size=PAGE_SIZE)
     context = {
         "filter": retailer_filter,
         "page": page,

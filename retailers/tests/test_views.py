@@ -417,3 +417,41 @@ def test_timeline_lines_use_the_pages_own_punctuation(client_for, prefecture, la
     timeline = content[content.index('id="tab-timeline"') :].split("</ul>")[0]
     assert expected in timeline
     assert wrong not in timeline
+
+
+def test_list_rows_show_every_column_translated_and_escaped(client_for, prefecture):
+    import datetime
+
+    from django.utils.translation import override
+
+    from retailers.models import BusinessType, RetailerStatus, Tier
+
+    shop = RetailerFactory(
+        service_area=prefecture["areas"]["b"],
+        name="<b>陈记</b>烟酒",
+        owner_name="陈&明",
+        phone="13800138000",
+        business_type=BusinessType.TOBACCO_LIQUOR,
+        tier=Tier.KEY,
+        stars=3,
+        status=RetailerStatus.SUSPENDED,
+        license_expires_on=datetime.date(2027, 3, 31),
+        last_order_on=datetime.date(2026, 11, 30),
+    )
+    content = client_for(prefecture["users"][Role.SALES_MANAGER]).get(LIST_URL).content.decode()
+    assert "王记便利店" in content and "陈记" not in content  # the manager's scope
+    content = client_for(prefecture["users"][Role.SUPERVISOR]).get(LIST_URL).content.decode()
+    with override("zh-hans"):
+        expected = (
+            f'<tr><td><a href="{detail_url(shop)}">&lt;b&gt;陈记&lt;/b&gt;烟酒</a></td><td>陈&amp;明</td>'
+            f'<td class="font-monospace small">{shop.license_no}</td><td>13800138000</td>'
+            f"<td>{BusinessType.TOBACCO_LIQUOR.label}</td><td>玄武二片</td><td>{Tier.KEY.label}</td>"
+            '<td>2027-03-31</td><td class="stars">★★★☆☆</td>'
+            f'<td><span class="badge text-bg-warning">{RetailerStatus.SUSPENDED.label}</span></td>'
+            "<td>2026-11-30</td></tr>"
+        )
+    assert expected in content
+    ungraded = prefecture["shops"]["a"]  # no tier, no stars, no order yet
+    assert f'<a href="{detail_url(ungraded)}">王记便利店</a>' in content
+    row = content[content.index(f'<a href="{detail_url(ungraded)}">') :].split("</tr>")[0]
+    assert "<td>—</td><td>20" in row and '<td class="stars"></td>' in row and row.endswith("<td>—</td>")
