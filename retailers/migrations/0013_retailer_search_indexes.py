@@ -50,7 +50,7 @@ def run(statements_by_vendor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("retailers", "0011_retailer_referred_by"),
+        ("retailers", "0012_history_without_unread_indexes"),
     ]
 
     operations = [
