@@ -41,6 +41,7 @@ from loyalty.models import (
     Redemption,
     RedemptionStatus,
     RedemptionStatusChange,
+    RemovedOrder,
     Reward,
     RuleKind,
     Watermark,
@@ -198,17 +199,27 @@ def _insert_order_earnings(*, scope: str, params: dict, policy: PointsPolicy, fi
     return written
 
 
+def points_order_removed(*, order_id: int) -> None:
+    """Note that an order was deleted, in the deleting transaction (retailers' post_delete, through
+    loyalty.signals): the next corrections reverse whatever it earned."""
+    RemovedOrder.objects.bulk_create([RemovedOrder(order_id=order_id)], ignore_conflicts=True)
+
+
 @transaction.atomic
 def points_correct_orders(*, since: datetime.date | None = None) -> int:
-    """Correct the earnings of orders changed or deleted since they earned: for each order of the
-    entries booked on or after `since` (default: the policy's correction window) whose amount is no
-    longer the one its last entry was computed from, or that no longer exists, one correction entry
-    of what it would earn now minus what it earned. A reversal never makes a balance negative: it
-    takes at most what the account holds (the rest is forgone). Returns the entries written."""
+    """Correct the earnings of orders changed or deleted since they earned: for each order changed
+    (its `updated_at`) or deleted (a RemovedOrder) on or after `since` (default: the policy's
+    correction window), with entries booked on or after that day, whose amount is no longer the one
+    its last entry was computed from, or that no longer exists, one correction entry of what it
+    would earn now minus what it earned. Only those orders are read (an index on the orders'
+    change time), not the weeks of entries of the window. A reversal never makes a balance
+    negative: it takes at most what the account holds (the rest is forgone). Returns the entries
+    written."""
     mark = _lock("orders")
     policy = points_policy()
     if since is None:
         since = timezone.localdate() - datetime.timedelta(days=policy.correction_days)
+    window_start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
     after_id = _last_entry_id()
     order_kinds = sql.kinds_sql(ORDER_KINDS)
     changed = "{o}.id IN (SELECT order_id FROM changed)"
@@ -221,10 +232,14 @@ def points_correct_orders(*, since: datetime.date | None = None) -> int:
     )
     written = sql.run(
         f"""INSERT INTO {sql.ENTRY} ({sql.ENTRY_COLUMNS})
-        WITH earned AS (
+        WITH touched AS (
+          SELECT o.id AS order_id FROM {sql.ORDER} o WHERE o.updated_at >= %(window_start)s
+          UNION SELECT r.order_id FROM {RemovedOrder._meta.db_table} r WHERE r.removed_at >= %(window_start)s
+        ), earned AS (
           SELECT e.source_id AS order_id, e.account_id, SUM(e.points) AS points, MAX(e.id) AS last_id,
             MIN(e.booked_on) AS booked_on, SUM(CASE WHEN e.kind = '{EntryKind.CORRECTION}' THEN 1 ELSE 0 END) AS n
-          FROM {sql.ENTRY} e WHERE e.kind IN ({order_kinds}) AND e.booked_on >= %(since)s
+          FROM {sql.ENTRY} e
+          WHERE e.kind IN ({order_kinds}) AND e.source_id IN (SELECT order_id FROM touched) AND e.booked_on >= %(since)s
           GROUP BY e.source_id, e.account_id
         ), changed AS (
           SELECT earned.* FROM earned
@@ -244,9 +259,15 @@ def points_correct_orders(*, since: datetime.date | None = None) -> int:
           CASE WHEN points > 0 THEN {sql.expiry_sql("booked_on", policy)} END, basis, '', %(now)s
         FROM clamped WHERE points <> 0
         ON CONFLICT DO NOTHING""",
-        {"since": sql.day_param(since), "now": sql.time_param(timezone.now())},
+        {
+            "since": sql.day_param(since),
+            "window_start": sql.time_param(window_start),
+            "now": sql.time_param(timezone.now()),
+        },
     )
     _apply_new_entries(after_id=after_id, kinds=(EntryKind.CORRECTION,))
+    # A deleted order older than the window is never corrected: its note is no longer needed.
+    RemovedOrder.objects.filter(removed_at__lt=window_start).delete()
     mark.save()
     return written
 
