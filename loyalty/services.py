@@ -145,57 +145,73 @@ def points_earn_orders() -> int:
     params = {"after": mark.last_id, "upto": last_order, "now": sql.time_param(timezone.now())}
     # From an empty ledger (the first run over a year of orders) the statement and date indexes are
     # built once at the end rather than row by row; the unique key stays.
-    with indexes_deferred(PointsEntry) if not after_id else contextlib.nullcontext():
-        written = _insert_order_earnings(scope=scope, params=params, policy=policy, first=not after_id)
+    with indexes_deferred(PointsEntry) if not after_id else contextlib.nullcontext(), _rate_tables(policy):
+        written = _insert_order_earnings(scope=scope, params=params, first=not after_id)
     _apply_new_entries(after_id=after_id, kinds=(EntryKind.PURCHASE, EntryKind.NEW_PRODUCT))
     mark.last_id, mark.ran_on = last_order, timezone.localdate()
     mark.save()
     return written
 
 
-LINE_POINTS, SHOPS = "loyalty_line_points", "loyalty_shop_points"
+LINE_POINTS, SHOPS, DAYS, PRODUCT_DAYS = (
+    "loyalty_line_points", "loyalty_shop_points", "loyalty_day_points", "loyalty_product_day_points"
+)
 
 
-def _insert_order_earnings(*, scope: str, params: dict, policy: PointsPolicy, first: bool) -> int:
-    """Two small temporary tables first: each shop's account and multiplier (one probe per order
-    into 300,000 compact rows rather than two into the shop and account tables), and the orders'
-    lines read once (per order: class extra and new-product bonus). Then one INSERT ... SELECT of
-    the purchase entries over the orders, and one of the new-product entries over the orders that
-    have a bonus. A `first` run (a year of orders, empty ledger) without price-class rates reads
-    only the lines of the recently launched products."""
+@contextlib.contextmanager
+def _rate_tables(policy: PointsPolicy, *, shops: bool = True):
+    """Small temporary tables for the statements that earn from orders: each shop's account and
+    multiplier (one probe per order into 300,000 compact rows rather than two into the shop and
+    account tables; left out for a statement over a few orders), each day's general rate and expiry
+    and each product's extra and bonus per day (from the first to the last order date: a probe per
+    order or line instead of the rules' validity and a date computation per row), and an empty one
+    for the lines' points per order."""
+    key = sql.key_column()
+    first_day, last_day = sql.fetch(f"SELECT MIN(ordered_on), MAX(ordered_on) FROM {sql.ORDER}")[0]
     temporary = {
-        LINE_POINTS: "order_id BIGINT PRIMARY KEY, extra NUMERIC, bonus NUMERIC",
-        SHOPS: "retailer_id BIGINT PRIMARY KEY, account_id BIGINT, multiplier NUMERIC",
+        SHOPS: (f"retailer_id {key}, account_id BIGINT, multiplier NUMERIC", sql.shops_sql(_multipliers())),
+        DAYS: ("day DATE PRIMARY KEY, rate NUMERIC, expires_on DATE", sql.days_sql(policy)),
+        PRODUCT_DAYS: (
+            "product_id BIGINT, day DATE, extra NUMERIC, bonus NUMERIC, PRIMARY KEY (product_id, day)",
+            sql.product_days_sql(days=DAYS),
+        ),
+        LINE_POINTS: (f"order_id {key}, extra NUMERIC, bonus NUMERIC", None),
     }
-    for table, columns in temporary.items():
+    if not shops:
+        del temporary[SHOPS]
+    for table, (columns, query) in temporary.items():
         sql.run(f"DROP TABLE IF EXISTS {table}")
         sql.run(f"CREATE TEMPORARY TABLE {table} ({columns})")
-    sql.run(f"INSERT INTO {SHOPS} (retailer_id, account_id, multiplier) {sql.shops_sql(_multipliers())}")
-    rules = EarnRule.objects.filter(kind__in=(RuleKind.PURCHASE, RuleKind.NEW_PRODUCT))
-    if first and not rules.filter(price_class__isnull=False).exists():
-        oldest = sql.fetch(f"SELECT MIN(ordered_on) FROM {sql.ORDER}")[0][0]
-        longest = rules.aggregate(days=Max("new_product_days"))["days"]
-        if oldest is not None and longest is not None:
-            oldest = oldest if isinstance(oldest, datetime.date) else datetime.date.fromisoformat(oldest)
-            since = sql.day_param(oldest - datetime.timedelta(days=longest))
-            lines = sql.new_product_lines_sql(scope)
-            sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {lines}", {**params, "launched_since": since})
-    else:
-        sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {sql.line_points_sql(scope)}", params)
+        if query and first_day is not None:
+            sql.run(f"INSERT INTO {table} {query}", {"first_day": first_day, "last_day": last_day})
+            sql.analyze(table)
+    yield
+    for table in temporary:
+        sql.run(f"DROP TABLE {table}")
+
+
+def _insert_order_earnings(*, scope: str, params: dict, first: bool) -> int:
+    """The lines that earn something of their own read once (per order: class extra and
+    new-product bonus; none at all when no product earns so), then one INSERT ... SELECT of the
+    purchase entries over the orders, and one of the new-product entries over the orders that have
+    a bonus. A `first` run (a year of orders, empty ledger) reads the lines of the products that
+    earn through the product index, a nightly run the lines of its new orders."""
+    if sql.fetch(f"SELECT COUNT(*) FROM (SELECT 1 FROM {PRODUCT_DAYS} LIMIT 1) pd")[0][0]:
+        lines = sql.line_points_sql(scope, product_days=PRODUCT_DAYS, by_product=first)
+        sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {lines}", params)
+        sql.analyze(LINE_POINTS)
     written = 0
     with_bonus = scope + f" AND {{o}}.id IN (SELECT order_id FROM {LINE_POINTS} WHERE bonus <> 0)"
     for kind, orders in ((EntryKind.PURCHASE, scope), (EntryKind.NEW_PRODUCT, with_bonus)):
         written += sql.run(
             f"""INSERT INTO {sql.ENTRY} ({sql.ENTRY_COLUMNS})
-            SELECT op.account_id, '{kind}', op.{kind}, op.order_id, 0, op.ordered_on,
-              {sql.expiry_sql("op.ordered_on", policy)}, op.amount, '', %(now)s
-            FROM ({sql.order_points_sql(orders, lines=LINE_POINTS, shops=SHOPS)}) op
+            SELECT op.account_id, '{kind}', op.{kind}, op.order_id, 0, op.ordered_on, op.expires_on, op.amount, '',
+              %(now)s
+            FROM ({sql.order_points_sql(orders, lines=LINE_POINTS, shops=SHOPS, days=DAYS)}) op
             WHERE op.{kind} > 0
             ON CONFLICT DO NOTHING""",
             params,
         )
-    sql.run(f"DROP TABLE {LINE_POINTS}")
-    sql.run(f"DROP TABLE {SHOPS}")
     return written
 
 
@@ -221,17 +237,32 @@ def points_correct_orders(*, since: datetime.date | None = None) -> int:
         since = timezone.localdate() - datetime.timedelta(days=policy.correction_days)
     window_start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
     after_id = _last_entry_id()
-    order_kinds = sql.kinds_sql(ORDER_KINDS)
+    params = {
+        "since": sql.day_param(since),
+        "window_start": sql.time_param(window_start),
+        "now": sql.time_param(timezone.now()),
+    }
+    with _rate_tables(policy, shops=False):
+        written = sql.run(_corrections_sql(policy), params)
+    _apply_new_entries(after_id=after_id, kinds=(EntryKind.CORRECTION,))
+    # A deleted order older than the window is never corrected: its note is no longer needed.
+    RemovedOrder.objects.filter(removed_at__lt=window_start).delete()
+    mark.save()
+    return written
+
+
+def _corrections_sql(policy: PointsPolicy) -> str:
+    """The one INSERT ... SELECT of points_correct_orders (parameters since, window_start, now)."""
     changed = "{o}.id IN (SELECT order_id FROM changed)"
-    now_points = sql.order_points_sql(
-        changed, lines=f"({sql.line_points_sql(changed)})", shops=f"({sql.shops_sql(_multipliers())})"
-    )
+    lines = f"({sql.line_points_sql(changed, product_days=PRODUCT_DAYS, by_product=False)})"
+    shops = f"({sql.shops_sql(_multipliers())})"  # probed for a few orders: no table of 300,000 shops
+    now_points = sql.order_points_sql(changed, lines=lines, shops=shops, days=DAYS)
     debt_through = (
         "SUM(CASE WHEN d.diff < 0 THEN -d.diff ELSE 0 END) OVER (PARTITION BY d.account_id ORDER BY d.order_id "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
     )
-    written = sql.run(
-        f"""INSERT INTO {sql.ENTRY} ({sql.ENTRY_COLUMNS})
+    order_kinds = sql.kinds_sql(ORDER_KINDS)
+    return f"""INSERT INTO {sql.ENTRY} ({sql.ENTRY_COLUMNS})
         WITH touched AS (
           SELECT o.id AS order_id FROM {sql.ORDER} o WHERE o.updated_at >= %(window_start)s
           UNION SELECT r.order_id FROM {RemovedOrder._meta.db_table} r WHERE r.removed_at >= %(window_start)s
@@ -258,18 +289,7 @@ def points_correct_orders(*, since: datetime.date | None = None) -> int:
         SELECT account_id, '{EntryKind.CORRECTION}', points, order_id, n + 1, booked_on,
           CASE WHEN points > 0 THEN {sql.expiry_sql("booked_on", policy)} END, basis, '', %(now)s
         FROM clamped WHERE points <> 0
-        ON CONFLICT DO NOTHING""",
-        {
-            "since": sql.day_param(since),
-            "window_start": sql.time_param(window_start),
-            "now": sql.time_param(timezone.now()),
-        },
-    )
-    _apply_new_entries(after_id=after_id, kinds=(EntryKind.CORRECTION,))
-    # A deleted order older than the window is never corrected: its note is no longer needed.
-    RemovedOrder.objects.filter(removed_at__lt=window_start).delete()
-    mark.save()
-    return written
+        ON CONFLICT DO NOTHING"""
 
 
 @transaction.atomic
