@@ -183,6 +183,15 @@ def key_column() -> str:
     return "BIGINT PRIMARY KEY" if _postgres() else "INTEGER PRIMARY KEY"
 
 
+def memory_for_big_statements() -> None:
+    """For the rest of the transaction, memory enough (PostgreSQL) to group millions of rows by
+    hashing and to build the ledger's indexes without spilling to disk (the server's defaults, 4 MB
+    and 64 MB, are for many small queries). SQLite has its own page cache already."""
+    if _postgres():
+        run("SET LOCAL work_mem = '256MB'")
+        run("SET LOCAL maintenance_work_mem = '512MB'")
+
+
 def analyze(table: str) -> None:
     """Statistics for a scratch table just filled (PostgreSQL plans a table without them as a few
     hundred rows; SQLite needs none for these joins)."""
