@@ -158,11 +158,11 @@ def shops_sql(multipliers: dict[str, Decimal]) -> str:
     )
 
 
-def order_points_sql(scope: str, *, lines: str, shops: str, days: str) -> str:
+def order_points_sql(scope: str, *, lines: str, shops: str, days: str, lines_only: bool = False) -> str:
     """What each order of `scope` earns under today's rules: columns order_id, account_id,
     ordered_on, amount, expires_on, purchase, new_product. `lines` is the relation of
     line_points_sql for these orders, `shops` that of shops_sql and `days` that of days_sql (each a
-    table, or its query in parentheses).
+    table, or its query in parentheses); `lines_only`: only the orders with lines in `lines`.
 
     Purchase: the amount at the general rate of its day plus the lines' class extra; new product:
     the lines' bonus; both times the shop's tier multiplier."""
@@ -173,7 +173,7 @@ def order_points_sql(scope: str, *, lines: str, shops: str, days: str) -> str:
     FROM {ORDER} o
     JOIN {shops} sh ON sh.retailer_id = o.retailer_id
     JOIN {days} d ON d.day = o.ordered_on
-    LEFT JOIN {lines} lp ON lp.order_id = o.id
+    {"JOIN" if lines_only else "LEFT JOIN"} {lines} lp ON lp.order_id = o.id
     WHERE {scope.format(o="o")}"""
 
 

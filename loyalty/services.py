@@ -143,12 +143,15 @@ def points_earn_orders() -> int:
     policy, after_id = points_policy(), _last_entry_id()
     scope = "{o}.id > %(after)s AND {o}.id <= %(upto)s"
     params = {"after": mark.last_id, "upto": last_order, "now": sql.time_param(timezone.now())}
-    # From an empty ledger (the first run over a year of orders) the statement and user indexes are
-    # built once at the end rather than row by row; the unique key stays (the entries come in its
-    # order, so it only grows at its end: building it afterwards measured no faster).
+    # From an empty ledger (the first run over a year of orders) the statement and user indexes, and
+    # on PostgreSQL the unique key, are built once at the end rather than row by row (adding the
+    # unique key proves that nothing earned twice). SQLite keeps its unique key, part of its table:
+    # the entries come in its order, so it only grows at its end, and measured no slower than
+    # building it afterwards.
     if not after_id:
         sql.memory_for_big_statements()
-    with indexes_deferred(PointsEntry) if not after_id else contextlib.nullcontext(), _rate_tables(policy):
+    deferred = indexes_deferred(PointsEntry, unique_keys=True) if not after_id else contextlib.nullcontext()
+    with deferred, _rate_tables(policy):
         written = _insert_order_earnings(scope=scope, params=params, first=not after_id)
     _apply_new_entries(after_id=after_id, kinds=(EntryKind.PURCHASE, EntryKind.NEW_PRODUCT))
     mark.last_id, mark.ran_on = last_order, timezone.localdate()
@@ -205,16 +208,18 @@ def _insert_order_earnings(*, scope: str, params: dict, first: bool) -> int:
         sql.analyze(LINE_POINTS)
     # Into an empty ledger (under the orders' lock) nothing can conflict: a plain INSERT, which
     # PostgreSQL writes without a speculative probe of the unique key per row; should anything
-    # conflict all the same, the unique key refuses the whole statement.
+    # conflict all the same, the unique key refuses the whole run (as it is added back, there).
     conflicts = "" if first else "ON CONFLICT DO NOTHING"
     written = 0
-    with_bonus = scope + f" AND {{o}}.id IN (SELECT order_id FROM {LINE_POINTS} WHERE bonus <> 0)"
-    for kind, orders in ((EntryKind.PURCHASE, scope), (EntryKind.NEW_PRODUCT, with_bonus)):
+    for kind in (EntryKind.PURCHASE, EntryKind.NEW_PRODUCT):
+        orders = sql.order_points_sql(
+            scope, lines=LINE_POINTS, shops=SHOPS, days=DAYS, lines_only=kind == EntryKind.NEW_PRODUCT
+        )
         written += sql.run(
             f"""INSERT INTO {sql.ENTRY} ({sql.ENTRY_COLUMNS})
             SELECT op.account_id, '{kind}', op.{kind}, op.order_id, 0, op.ordered_on, op.expires_on, op.amount, '',
               %(now)s
-            FROM ({sql.order_points_sql(orders, lines=LINE_POINTS, shops=SHOPS, days=DAYS)}) op
+            FROM ({orders}) op
             WHERE op.{kind} > 0
             {conflicts}""",
             params,
