@@ -8,7 +8,9 @@ the functions at the top, and nowhere else."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db import connection
@@ -23,6 +25,8 @@ ORDER = Order._meta.db_table
 LINE = OrderLine._meta.db_table
 PRODUCT = Product._meta.db_table
 RETAILER = Retailer._meta.db_table
+
+TOTALS = "loyalty_account_totals"  # SQLite's scratch table of totals_per_account
 
 # Columns every INSERT ... SELECT into the ledger fills, in this order.
 ENTRY_COLUMNS = "account_id, kind, points, source_id, revision, booked_on, expires_on, basis, reason, created_at"
@@ -165,16 +169,21 @@ def order_points_sql(scope: str, *, lines: str, shops: str, days: str, lines_onl
     table, or its query in parentheses); `lines_only`: only the orders with lines in `lines`.
 
     Purchase: the amount at the general rate of its day plus the lines' class extra; new product:
-    the lines' bonus; both times the shop's tier multiplier."""
+    the lines' bonus; both times the shop's tier multiplier. (With `lines_only` the few orders of
+    `lines` come first: CROSS JOIN keeps SQLite from reading every order of the scope to probe
+    them.)"""
+    if lines_only:
+        orders = f"{lines} lp CROSS JOIN {ORDER} o"
+    else:
+        orders = f"{ORDER} o LEFT JOIN {lines} lp ON lp.order_id = o.id"
     return f"""
     SELECT o.id AS order_id, sh.account_id, o.ordered_on, o.amount, d.expires_on,
       {whole_points("(o.amount * d.rate + COALESCE(lp.extra, 0)) * sh.multiplier")} AS purchase,
       {whole_points("COALESCE(lp.bonus, 0) * sh.multiplier")} AS new_product
-    FROM {ORDER} o
+    FROM {orders}
     JOIN {shops} sh ON sh.retailer_id = o.retailer_id
     JOIN {days} d ON d.day = o.ordered_on
-    {"JOIN" if lines_only else "LEFT JOIN"} {lines} lp ON lp.order_id = o.id
-    WHERE {scope.format(o="o")}"""
+    WHERE {scope.format(o="o")}{" AND o.id = lp.order_id" if lines_only else ""}"""
 
 
 def key_column() -> str:
@@ -190,6 +199,26 @@ def memory_for_big_statements() -> None:
     if _postgres():
         run("SET LOCAL work_mem = '256MB'")
         run("SET LOCAL maintenance_work_mem = '512MB'")
+
+
+@contextlib.contextmanager
+def totals_per_account(rows: str, params: dict) -> Iterator[str]:
+    """The sum of `rows` (a query with columns account_id, points) per account, as a relation with
+    columns account_id, total. PostgreSQL groups by hashing; SQLite can only group by sorting (51 s
+    for the 12 million entries of a first year at 300,000 shops), so there the rows are added up
+    into a temporary table keyed by account, one probe a row (a third of the CPU time)."""
+    if _postgres():
+        yield f"(SELECT r.account_id, SUM(r.points) AS total FROM ({rows}) r GROUP BY r.account_id)"
+        return
+    run(f"DROP TABLE IF EXISTS {TOTALS}")
+    run(f"CREATE TEMPORARY TABLE {TOTALS} (account_id INTEGER PRIMARY KEY, total INTEGER NOT NULL)")
+    run(
+        f"""INSERT INTO {TOTALS} (account_id, total) SELECT r.account_id, r.points FROM ({rows}) r WHERE true
+        ON CONFLICT (account_id) DO UPDATE SET total = total + excluded.total""",
+        params,
+    )
+    yield TOTALS
+    run(f"DROP TABLE {TOTALS}")
 
 
 def analyze(table: str) -> None:

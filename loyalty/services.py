@@ -81,13 +81,19 @@ def _apply_new_entries(*, after_id: int, kinds: Iterable[str]) -> int:
     """One UPDATE of the balances from the entries of `kinds` inserted after entry `after_id` (in
     this transaction: each writer of these kinds holds its watermark's lock). Returns the number of
     accounts changed."""
-    return sql.run(
-        f"""UPDATE {sql.ACCOUNT} SET balance = {sql.ACCOUNT}.balance + s.total, updated_at = %(now)s
-        FROM (SELECT account_id, SUM(points) AS total FROM {sql.ENTRY}
-              WHERE id > %(after)s AND kind IN ({sql.kinds_sql(kinds)}) GROUP BY account_id) AS s
-        WHERE s.account_id = {sql.ACCOUNT}.id""",
-        {"now": sql.time_param(timezone.now()), "after": after_id},
+    params = {"now": sql.time_param(timezone.now()), "after": after_id}
+    # `kind || ''`: the new entries are a range of ids; SQLite would otherwise read them through
+    # the unique key's kinds, i.e. every earning of the year (8 s a night at 300,000 shops).
+    new = (
+        f"SELECT account_id, points FROM {sql.ENTRY} "
+        f"WHERE id > %(after)s AND kind || '' IN ({sql.kinds_sql(kinds)})"
     )
+    with sql.totals_per_account(new, params) as totals:
+        return sql.run(
+            f"""UPDATE {sql.ACCOUNT} SET balance = {sql.ACCOUNT}.balance + s.total, updated_at = %(now)s
+            FROM {totals} AS s WHERE s.account_id = {sql.ACCOUNT}.id""",
+            params,
+        )
 
 
 def points_accounts_open() -> int:
@@ -173,7 +179,11 @@ def _rate_tables(policy: PointsPolicy, *, shops: bool = True):
     order or line instead of the rules' validity and a date computation per row), and an empty one
     for the lines' points per order."""
     key = sql.key_column()
-    first_day, last_day = sql.fetch(f"SELECT MIN(ordered_on), MAX(ordered_on) FROM {sql.ORDER}")[0]
+    # Two subqueries: SQLite reads a lone MIN or MAX off the date index, but MIN and MAX together
+    # from every order (3 s at 300,000 shops).
+    first_day, last_day = sql.fetch(
+        f"SELECT (SELECT MIN(ordered_on) FROM {sql.ORDER}), (SELECT MAX(ordered_on) FROM {sql.ORDER})"
+    )[0]
     temporary = {
         SHOPS: (f"retailer_id {key}, account_id BIGINT, multiplier NUMERIC", sql.shops_sql(_multipliers())),
         DAYS: ("day DATE PRIMARY KEY, rate NUMERIC, expires_on DATE", sql.days_sql(policy)),
