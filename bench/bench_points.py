@@ -57,6 +57,7 @@ from loyalty.models import (  # noqa: E402
     PointsEntry,
     Redemption,
     RedemptionStatusChange,
+    RemovedOrder,
     Watermark,
 )
 from loyalty.services import points_earn, points_earn_orders, points_expire, points_reconcile  # noqa: E402
@@ -81,11 +82,18 @@ def run_sql(statement: str, params=()) -> int:
 
 def empty_ledger(*, class_rate: bool) -> None:
     """No loyalty rows; the demo's earn rules, without the price-class rate unless asked (that rate
-    needs every line of the orders)."""
+    needs every line of the orders). On PostgreSQL the tables are truncated: a DELETE leaves the
+    millions of dead entries of the seed (or of the last run) in the table and its unique key, and
+    every insert of the first fill would then check the dead duplicates of its key in the heap,
+    which an empty ledger never has."""
+    models = (ExpiryWarning, RedemptionStatusChange, PointsEntry, Redemption, PointsAccount, Watermark, EarnRule,
+              RemovedOrder)  # fmt: skip
     with transaction.atomic():
-        for model in (ExpiryWarning, RedemptionStatusChange, PointsEntry, Redemption, PointsAccount, Watermark,
-                      EarnRule):  # fmt: skip
-            model.objects.all()._raw_delete(connection.alias)
+        if connection.vendor == "postgresql":
+            run_sql(f"TRUNCATE {', '.join(model._meta.db_table for model in models)}")
+        else:
+            for model in models:
+                model.objects.all()._raw_delete(connection.alias)
         EarnRule.objects.bulk_create(
             EarnRule(kind=kind, points=points, price_class=price_class, new_product_days=days,
                      valid_from=datetime.date(2020, 1, 1))

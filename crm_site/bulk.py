@@ -11,17 +11,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from django.db import connection
-from django.db.models import NOT_PROVIDED
+from django.db.models import NOT_PROVIDED, UniqueConstraint
 from django.utils import timezone
 
 CHUNK = 20_000
 
 
 @contextmanager
-def indexes_deferred(*models) -> Iterator[None]:
+def indexes_deferred(*models, unique_keys: bool = False) -> Iterator[None]:
     """Load into the tables of `models` without their Meta indexes (and, on PostgreSQL, without
-    their foreign keys), and build them again at the end, each in one sorted pass, in the
-    caller's transaction.
+    their foreign keys, and with `unique_keys` without their Meta unique constraints too), and
+    build them again at the end, each in one sorted pass, in the caller's transaction. (SQLite
+    keeps a unique constraint: it is part of the table there.)
 
     For loads of millions of rows into tables that start empty or nearly so (the demo seeder):
     an index kept during the load is updated row by row in random order (a shop-first index of
@@ -41,6 +42,8 @@ def indexes_deferred(*models) -> Iterator[None]:
         for model in models:
             for index in model._meta.indexes:
                 cursor.execute(str(index.remove_sql(model, editor)))
+            for constraint in _unique_keys(model) if unique_keys else ():
+                cursor.execute(str(constraint.remove_sql(model, editor)))
             if connection.vendor == "postgresql":
                 table = model._meta.db_table
                 cursor.execute(
@@ -55,11 +58,24 @@ def indexes_deferred(*models) -> Iterator[None]:
     yield
     with connection.cursor() as cursor:
         for model in models:
+            for constraint in _unique_keys(model) if unique_keys else ():
+                cursor.execute(str(constraint.create_sql(model, editor)))
             for index in model._meta.indexes:
                 cursor.execute(str(index.create_sql(model, editor)))
         for table, name, definition in foreign_keys:
             quoted = connection.ops.quote_name
             cursor.execute(f"ALTER TABLE {quoted(table)} ADD CONSTRAINT {quoted(name)} {definition}")
+
+
+def _unique_keys(model) -> list[UniqueConstraint]:
+    """The model's plain unique constraints that PostgreSQL can drop and add again (none on SQLite)."""
+    if connection.vendor != "postgresql":
+        return []
+    return [
+        constraint
+        for constraint in model._meta.constraints
+        if isinstance(constraint, UniqueConstraint) and constraint.fields and constraint.condition is None
+    ]
 
 
 def _copy_text(value) -> str:

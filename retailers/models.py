@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -395,6 +396,10 @@ class Order(models.Model):
     low_tar_cartons = models.PositiveIntegerField(_("low-tar cartons"), default=0)
     line_count = models.PositiveSmallIntegerField(_("lines"), default=0)
     brand_count = models.PositiveSmallIntegerField(_("brands"), default=0, db_default=0)
+    # When an order was changed after it was first loaded (a re-import, an edit); empty for an order
+    # never changed. The points ledger corrects the earnings of the orders changed lately, found by
+    # the partial index below, instead of comparing weeks of orders with their entries every night.
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-ordered_on", "-id"]
@@ -418,6 +423,7 @@ class Order(models.Model):
             ),
             # The order list: newest first and its keyset cursor (ordered_on, id), at any depth.
             models.Index(fields=["-ordered_on", "-id"], name="order_list_date_id"),
+            models.Index(fields=["updated_at"], name="order_changed", condition=Q(updated_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
@@ -431,6 +437,13 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.order_no
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            self.updated_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
 
 
 class OrderLine(models.Model):

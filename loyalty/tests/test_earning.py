@@ -106,12 +106,15 @@ def test_a_changed_order_is_corrected_by_a_new_entry(prefecture, purchase_rule, 
     shop = prefecture["shops"]["a"]
     order = order_for(shop, "2600.00")
     points_earn_orders()
-    type(order).objects.filter(pk=order.pk).update(amount=Decimal("2000.00"))  # re-imported with fewer cartons
+    order.amount = Decimal("2000.00")  # edited (a re-import stamps its change time the same way)
+    order.save()
+    assert order.updated_at is not None
     assert points_correct_orders() == 1
     assert entries(shop) == [(EntryKind.PURCHASE, 260), (EntryKind.CORRECTION, -60)]
     assert balance(shop) == 200
     assert points_correct_orders() == 0  # nothing left to correct
-    type(order).objects.filter(pk=order.pk).update(amount=Decimal("3000.00"))
+    order.amount = Decimal("3000.00")
+    order.save(update_fields=["amount"])
     points_correct_orders()
     assert entries(shop)[-1] == (EntryKind.CORRECTION, 100)
     assert PointsEntry.objects.filter(kind=EntryKind.CORRECTION).order_by("id").last().revision == 2
@@ -128,6 +131,32 @@ def test_a_deleted_order_is_reversed(prefecture, purchase_rule, order_for):
     assert entries(shop) == [(EntryKind.PURCHASE, 260), (EntryKind.CORRECTION, -260)]
     assert balance(shop) == 0
     assert points_correct_orders() == 0
+
+
+def test_only_the_orders_changed_within_the_window_are_corrected(prefecture, purchase_rule, order_for):
+    from django.utils import timezone
+
+    from loyalty.models import RemovedOrder
+
+    shop = prefecture["shops"]["a"]
+    old, recent, gone = order_for(shop, "2600.00"), order_for(shop, "1000.00"), order_for(shop, "500.00")
+    points_earn_orders()
+    long_ago = timezone.now() - datetime.timedelta(days=40)
+    # changed before the window:
+    type(old).objects.filter(pk=old.pk).update(amount=Decimal("100.00"), updated_at=long_ago)
+    type(recent).objects.filter(pk=recent.pk).update(amount=Decimal("100.00"))  # never stamped: not seen as changed
+    gone_id = gone.pk
+    gone.delete()
+    assert RemovedOrder.objects.filter(order_id=gone_id).exists()
+    assert points_correct_orders() == 1
+    assert entries(shop, EntryKind.CORRECTION) == [(EntryKind.CORRECTION, -50)]
+    recent.refresh_from_db()
+    recent.save()  # now stamped
+    assert points_correct_orders() == 1
+    assert entries(shop, EntryKind.CORRECTION)[-1] == (EntryKind.CORRECTION, -90)
+    RemovedOrder.objects.filter(order_id=gone_id).update(removed_at=long_ago)
+    points_correct_orders()
+    assert not RemovedOrder.objects.exists()  # a note older than the window is dropped
 
 
 def test_a_reversal_takes_no_more_than_the_balance(prefecture, purchase_rule, order_for, reward):

@@ -307,12 +307,14 @@ def test_a_changed_order_gets_its_lines_replaced(prefecture, products, tmp_path)
         ["DD1", shop.license_no, "2026-11-02", "O1", 1, "", ""],
     ]
     import_apply(checked=import_check(write_sheet(tmp_path / "a.xlsx", first, ORDER_HEADER), ORDERS), imported_by=admin)
+    assert Order.objects.get(order_no="DD1").updated_at is None  # a new order is not a changed one
     second = [["DD1", shop.license_no, "2026-11-02", "H1", 5, "", ""]]
     checked = import_check(write_sheet(tmp_path / "b.xlsx", second, ORDER_HEADER), ORDERS)
     assert list(checked.action) == ["update"]
     import_apply(checked=checked, imported_by=admin)
     order = Order.objects.get(order_no="DD1")
     assert (order.amount, order.cartons, order.line_count) == (Decimal("2250.00"), 5, 1)
+    assert order.updated_at is not None  # its change time (the points ledger corrects by it)
     assert list(order.lines.values_list("product__code", "quantity")) == [("H1", 5)]
 
 
