@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retailers', '0011_retailer_referred_by'),
+        ('retailers', '0013_retailer_search_indexes'),
     ]
 
     operations = [
