@@ -314,32 +314,49 @@ def visit_kpi_scope(user) -> Q:
 
 def _kpi_rollup_spans(
     *, start: datetime.date, end: datetime.date, today: datetime.date
-) -> tuple[list[datetime.date], list[tuple[datetime.date, datetime.date]]]:
-    """How [start, end] is read from the roll-up: the first days of the whole calendar months
-    in it that lie wholly before today or wholly from today on (their overdue count is all or
-    none of their still-open visits), and the day ranges left for the daily level (a partial
-    month at either edge, and the month holding today; one range where two of them meet)."""
-    months, days = [], []
+) -> tuple[list[datetime.date], list[tuple[datetime.date, datetime.date]], list[tuple[datetime.date, datetime.date]]]:
+    """How [start, end] is read from the roll-up: the first days of the calendar months read
+    from the monthly level, the day ranges added from the daily level and the day ranges taken
+    away from it. A month is read whole when it lies wholly before today or wholly from today
+    on (its overdue count is all or none of its still-open visits); such a month that the period
+    covers only in part is read whole, less the days outside the period, when that reads fewer
+    rows than its days inside (the 30 days to yesterday: one month less a few days, not 27 days).
+    The month holding today is read by the day. Added ranges that meet form one."""
+    months, days, minus = [], [], []
+
+    def add(first: datetime.date, last: datetime.date) -> None:
+        if days and days[-1][1] == first - datetime.timedelta(days=1):
+            days[-1] = (days[-1][0], last)  # one range across the month edge
+        else:
+            days.append((first, last))
+
     month = start.replace(day=1)
     while month <= end:
         following = (month + datetime.timedelta(days=32)).replace(day=1)
         last = following - datetime.timedelta(days=1)
-        if start <= month and last <= end and (last < today or month >= today):
+        first_in, last_in = max(month, start), min(last, end)
+        whole_month_readable = last < today or month >= today
+        days_outside = (last - month).days + 1 - ((last_in - first_in).days + 1)
+        if whole_month_readable and days_outside == 0:
             months.append(month)
-        elif days and days[-1][1] == month - datetime.timedelta(days=1):
-            days[-1] = (days[-1][0], min(last, end))  # one range across the month edge
+        elif whole_month_readable and 1 + days_outside < (last_in - first_in).days + 1:
+            months.append(month)
+            if first_in > month:
+                minus.append((month, first_in - datetime.timedelta(days=1)))
+            if last_in < last:
+                minus.append((last_in + datetime.timedelta(days=1), last))
         else:
-            days.append((max(month, start), min(last, end)))
+            add(first_in, last_in)
         month = following
-    return months, days
+    return months, days, minus
 
 
 def visit_kpis_from_rollup(
     *, scope: Q, start: datetime.date, end: datetime.date, today: datetime.date | None = None
 ) -> dict:
     """The figures of `visit_kpis` for the roll-up rows of `scope`, in one query whatever the
-    visits: the whole months of the period from the monthly level (~1,200 rows a month for a
-    province), the rest from the daily level (`_kpi_rollup_spans`), summed by (manager, area) in
+    visits: the months of the period from the monthly level (~1,200 rows a month for a
+    province), the rest added or taken away at the daily level (`_kpi_rollup_spans`), summed by (manager, area) in
     the database and labelled after that (names joined to the sums, not grouped with them)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -348,30 +365,35 @@ def visit_kpis_from_rollup(
     from visits.models import VisitKpiDay, VisitKpiMonth
 
     today = today or timezone.localdate()
-    months, days = _kpi_rollup_spans(start=start, end=end, today=today)
+    months, days, minus = _kpi_rollup_spans(start=start, end=end, today=today)
     counters = [count for count in KPI_COUNTS if count != "overdue"]
 
-    def rows(model, date_field: str, condition: Q) -> QuerySet:
+    def rows(model, date_field: str, condition: Q, sign: int) -> QuerySet:
         overdue = Case(When(**{f"{date_field}__lt": today}, then=F("still_open")), default=Value(0))
         return (
             model.objects.filter(scope, condition)
-            .annotate(overdue=overdue)
-            .values("manager_id", "service_area_id", *counters, "overdue")
+            .annotate(overdue=overdue, sign=Value(sign))
+            .values("manager_id", "service_area_id", *counters, "overdue", "sign")
             .order_by()
         )
 
+    def in_ranges(ranges: list[tuple[datetime.date, datetime.date]]) -> Q:
+        condition = Q()
+        for first, last in ranges:
+            condition |= Q(day__gte=first, day__lte=last)
+        return condition
+
     parts = []
     if months:
-        parts.append(rows(VisitKpiMonth, "month", Q(month__in=months)))
+        parts.append(rows(VisitKpiMonth, "month", Q(month__in=months), 1))
     if days:
-        in_days = Q()
-        for first, last in days:
-            in_days |= Q(day__gte=first, day__lte=last)
-        parts.append(rows(VisitKpiDay, "day", in_days))
+        parts.append(rows(VisitKpiDay, "day", in_ranges(days), 1))
+    if minus:
+        parts.append(rows(VisitKpiDay, "day", in_ranges(minus), -1))
     union_sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
     quote = connection.ops.quote_name
     user, area = quote(get_user_model()._meta.db_table), quote(ServiceArea._meta.db_table)
-    sums = ", ".join(f"SUM(u.{quote(count)}) AS {quote(count)}" for count in KPI_COUNTS)
+    sums = ", ".join(f"SUM(u.sign * u.{quote(count)}) AS {quote(count)}" for count in KPI_COUNTS)
     sql = f"""
         SELECT g.manager_id, m.display_name, m.first_name, m.last_name, m.username, g.service_area_id, a.name,
                {", ".join(f"g.{quote(count)}" for count in KPI_COUNTS)}

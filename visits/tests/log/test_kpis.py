@@ -204,22 +204,26 @@ def d(month: int, n: int) -> datetime.date:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "today", "months", "days"),
+    ("start", "end", "today", "months", "days", "minus"),
     [
-        (d(8, 1), d(8, 31), d(9, 1), [d(8, 1)], []),  # a whole month gone by
-        (d(7, 15), d(9, 10), d(10, 1), [d(8, 1)], [(d(7, 15), d(7, 31)), (d(9, 1), d(9, 10))]),  # partial edges
-        (d(7, 1), d(9, 30), d(8, 20), [d(7, 1), d(9, 1)], [(d(8, 1), d(8, 31))]),  # the month of today: daily
-        (d(9, 1), d(9, 30), d(9, 1), [d(9, 1)], []),  # today is its first day: none of it overdue yet
-        (d(9, 1), d(9, 30), d(9, 30), [], [(d(9, 1), d(9, 30))]),  # its last day: daily
-        (d(8, 31), d(9, 1), d(12, 1), [], [(d(8, 31), d(9, 1))]),  # across an edge: one range
-        (d(8, 20), d(10, 31), d(9, 10), [d(10, 1)], [(d(8, 20), d(9, 30))]),  # a partial month, then today's
-        (d(1, 1), d(12, 31), d(12, 2), [d(m, 1) for m in range(1, 12)], [(d(12, 1), d(12, 31))]),
+        (d(8, 1), d(8, 31), d(9, 1), [d(8, 1)], [], []),  # a whole month gone by
+        # partial edges: most of July is its month less the 1st to the 14th, ten days of September by the day
+        (d(7, 15), d(9, 10), d(10, 1), [d(7, 1), d(8, 1)], [(d(9, 1), d(9, 10))], [(d(7, 1), d(7, 14))]),
+        (d(7, 1), d(9, 30), d(8, 20), [d(7, 1), d(9, 1)], [(d(8, 1), d(8, 31))], []),  # the month of today: daily
+        (d(9, 1), d(9, 30), d(9, 1), [d(9, 1)], [], []),  # today is its first day: none of it overdue yet
+        (d(9, 1), d(9, 30), d(9, 30), [], [(d(9, 1), d(9, 30))], []),  # its last day: daily
+        (d(8, 31), d(9, 1), d(12, 1), [], [(d(8, 31), d(9, 1))], []),  # across an edge: one range
+        (d(8, 20), d(10, 31), d(9, 10), [d(10, 1)], [(d(8, 20), d(9, 30))], []),  # a partial month, then today's
+        (d(1, 1), d(12, 31), d(12, 2), [d(m, 1) for m in range(1, 12)], [(d(12, 1), d(12, 31))], []),
+        # the 30 days to yesterday: October less its first two days, and 1 November by the day
+        (d(10, 3), d(11, 1), d(11, 2), [d(10, 1)], [(d(11, 1), d(11, 1))], [(d(10, 1), d(10, 2))]),
+        (d(8, 2), d(8, 30), d(12, 1), [d(8, 1)], [], [(d(8, 1), d(8, 1)), (d(8, 31), d(8, 31))]),  # both ends off
     ],
 )
-def test_a_period_is_read_as_whole_months_and_the_days_left(start, end, today, months, days):
+def test_a_period_is_read_as_months_and_days_added_or_taken_away(start, end, today, months, days, minus):
     from visits.selectors import _kpi_rollup_spans
 
-    assert _kpi_rollup_spans(start=start, end=end, today=today) == (months, days)
+    assert _kpi_rollup_spans(start=start, end=end, today=today) == (months, days, minus)
 
 
 def _visits_across_month_edges(shop, other_shop):
@@ -245,6 +249,8 @@ PERIODS = [
     (d(8, 31), d(8, 31)),  # one day, the last of a month
     (d(7, 1), d(10, 31)),  # four months
     (d(1, 1), d(12, 31)),  # the year, mostly empty months
+    (d(7, 3), d(8, 30)),  # July less two days and August less one: months less the days outside
+    (d(8, 2), d(9, 30)),  # August less its first day
 ]
 
 
