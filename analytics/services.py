@@ -28,6 +28,7 @@ from analytics.models import (
     AreaMonth,
     AreaPriceClassMonth,
     AreaProductMonth,
+    AreaTierStanding,
     RefreshState,
     ShopMonth,
     ShopStanding,
@@ -160,6 +161,7 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
             # nothing new in the same week: the standings stand (tiers, surveys and visit ratings
             # that changed meanwhile are taken in by the nightly full refresh)
             step("standings", _rebuild_standings, as_of=as_of)
+            step("area tiers", _rebuild_area_tiers)
         now = timezone.now()
         state.last_order_id, state.last_line_id = last_id, last_line_id
         state.as_of_week, state.refreshed_at = as_of, now
@@ -380,3 +382,17 @@ def _rebuild_standings(*, as_of: datetime.date) -> None:
                 f"UPDATE {table} SET survey_responses = %s, csat = %s, nps = %s WHERE retailer_id = %s",
                 [(row.responses, row.csat, row.nps, retailer_id) for retailer_id, row in surveys.items()],
             )
+
+
+def _rebuild_area_tiers() -> None:
+    """The standings summed per service area and tier (after every standing is written)."""
+    _clear(AreaTierStanding, "service_area_id", None)
+    grouped = ShopStanding.objects.order_by().values("service_area_id", "tier").annotate(**_sums(AreaTierStanding.SUMS))
+    inner, params = sql_of(grouped)
+    columns = ", ".join(AreaTierStanding.SUMS)
+    sums = ", ".join(f"{name}_sum" for name in AreaTierStanding.SUMS)
+    _execute(
+        f"INSERT INTO {AreaTierStanding._meta.db_table} (service_area_id, tier, {columns}) "
+        f"SELECT service_area_id, tier, {sums} FROM ({inner}) g",
+        params,
+    )

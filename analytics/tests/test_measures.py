@@ -8,7 +8,7 @@ import pytest
 from analytics.forms import PeriodForm
 from analytics.models import ShopStanding
 from analytics.periods import Period, change, default_period
-from analytics.selectors import analytics_scope, churn_candidates, churn_reasons, measures_by_group
+from analytics.selectors import analytics_scope, churn_candidates, churn_reasons, measure_sums, measures_by_group
 from analytics.services import analytics_refresh
 from crm_site.roles import Role
 from retailers.tests.factories import OrderFactory, RetailerFactory
@@ -79,14 +79,28 @@ def test_the_four_measures_of_a_shop(shops):
     assert steady.contribution == pytest.approx(Decimal(52000) / total, abs=Decimal("0.000001"))
 
 
-def test_measures_per_tier_and_area(shops, users):
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"tier": ""}, {"min_weeks": 0}],
+    ids=["the refresh's sums per area and tier", "the same, blank filters", "grouped from the filtered standings"],
+)
+def test_measures_per_tier_and_area(shops, users, filters):
     scope = analytics_scope(users[Role.ADMIN])
-    rows = ShopStanding.objects.filter(service_area_id=shops["steady"].service_area_id)
-    groups = measures_by_group(rows=rows, scope=scope)
-    area = groups["areas"][0]
+    groups = measures_by_group(sums=measure_sums(scope=scope, filters=filters), scope=scope)
+    area = next(row for row in groups["areas"] if row["label"] == shops["prefecture"]["areas"]["a"].name)
     assert area["shops"] == 4  # the fixture's shop a counts too, with no orders
-    assert area["contribution"] == 1
+    assert area["contribution"] == 1  # the other areas' shops bought nothing
     assert area["dependency"] == Decimal(52 + 44 + 46) / (52 + 52 + 46)
+    assert area["loyalty"] == Decimal(52 + 52 + 46) / 4 / 52
+    assert area["tenure"] == 24  # only the steady shop has a partner date
+    assert area["csat"] is None  # no survey answered
+    assert sum(row["shops"] for row in groups["tiers"]) == ShopStanding.objects.count()
+
+
+def test_a_measure_filter_groups_only_the_shops_it_keeps(shops, users):
+    scope = analytics_scope(users[Role.ADMIN])
+    groups = measures_by_group(sums=measure_sums(scope=scope, filters={"min_weeks": 50}), scope=scope)
+    assert [(row["shops"], row["loyalty"]) for row in groups["areas"]] == [(2, Decimal(1))]  # steady, churning
 
 
 def test_the_period_and_its_comparisons():
