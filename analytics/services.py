@@ -34,7 +34,15 @@ from analytics.models import (
     ShopStanding,
     ShopWeek,
 )
-from analytics.sql import MonthStart, WeekStart, months_between_sql, sql_of
+from analytics.sql import (
+    MonthNumber,
+    MonthStart,
+    WeekStart,
+    groups_by_adding,
+    month_of_number_sql,
+    months_between_sql,
+    sql_of,
+)
 from retailers.selectors import (
     order_headers_for_summaries,
     order_lines_for_summaries,
@@ -218,14 +226,28 @@ def _upsert(table: str, key: str, columns: list[str]) -> str:
 
 def _insert_shop_sales(model, period: str, bucket, orders: QuerySet, *, add: bool = False) -> None:
     """Group the order headers by shop and `period` (first), then name each shop's service area;
-    `add`: into rows that may exist (new orders), else into a cleared span."""
-    grouped = (
-        orders.annotate(**{period: bucket("ordered_on")}).values("retailer_id", period).annotate(**_sums(SALES_SUMS))
-    )
-    inner, params = sql_of(grouped)
-    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id"))
-    columns = ", ".join(f"g.{name}_sum" for name in SALES_SUMS)
+    `add`: into rows that may exist (new orders), else into a cleared span. Where grouping means
+    sorting (groups_by_adding), each order is added to its shop's row instead; a rebuild reads the
+    orders in shop and date order from their covering index, so that the orders of a shop and week
+    (month) come one after another and the rows are written in the unique key's order."""
     table = model._meta.db_table
+    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id"))
+    if groups_by_adding():
+        figures = [name for name in SALES_SUMS if name != "orders"]  # the stored totals; "orders" counts 1 each
+        rows = orders.annotate(**{period: bucket("ordered_on")}).values("retailer_id", period, *figures)
+        if not add:  # a rebuild reads the covering index in shop order; new orders, their id range
+            rows = rows.order_by("retailer_id", "ordered_on")
+        inner, params = sql_of(rows)
+        columns = ", ".join("1" if name == "orders" else f"g.{name}" for name in SALES_SUMS)
+        add = True
+    else:
+        grouped = (
+            orders.annotate(**{period: bucket("ordered_on")})
+            .values("retailer_id", period)
+            .annotate(**_sums(SALES_SUMS))
+        )
+        inner, params = sql_of(grouped)
+        columns = ", ".join(f"g.{name}_sum" for name in SALES_SUMS)
     _execute(
         f"INSERT INTO {table} (retailer_id, service_area_id, {period}, {SALES_COLUMNS}) "
         f"SELECT g.retailer_id, r.service_area_id, g.{period}, {columns} "
@@ -245,26 +267,16 @@ def _rebuild_shop_months(months: Span | None) -> None:
     _insert_shop_sales(ShopMonth, "month", MonthStart, _within(order_headers_for_summaries(), "ordered_on", months))
 
 
-def _months_of(span: Span | None) -> list[datetime.date]:
-    """The first days of the months of `span`; for everything, the months that have orders."""
-    span = span or _date_span(order_headers_for_summaries())
-    if span is None:
-        return []
-    span = _month_span(span)
-    months, month = [], span.start
-    while month < span.end:
-        months.append(month)
-        month += relativedelta(months=1)
-    return months
-
-
 def _insert_area_products(lines: QuerySet, *, add: bool = False) -> None:
     """The order lines grouped by area, product and month (the lines are read once, here)."""
+    table = AreaProductMonth._meta.db_table
+    if groups_by_adding():
+        _add_area_products(lines, add=add)
+        return
     grouped = lines.values(
         area=F("order__retailer__service_area_id"), product_ref=F("product_id"), period=MonthStart("order__ordered_on")
     ).annotate(amount_sum=Sum("amount"), cartons_sum=Sum("quantity"))
     inner, params = sql_of(grouped)
-    table = AreaProductMonth._meta.db_table
     _execute(
         f"INSERT INTO {table} (service_area_id, product_id, month, amount, cartons) "
         f"SELECT area, product_ref, period, amount_sum, cartons_sum FROM ({inner}) g"
@@ -273,12 +285,45 @@ def _insert_area_products(lines: QuerySet, *, add: bool = False) -> None:
     )
 
 
+AREA_LINES = "analytics_area_lines"  # the scratch table of _add_area_products (SQLite's temp schema)
+
+
+def _add_area_products(lines: QuerySet, *, add: bool) -> None:
+    """SQLite: each line added to its area × product × month sums in a scratch table keyed by one
+    integer, (month number × areas + area) × products + product (a B-tree lookup per line instead
+    of a sort of every line), then the scratch table's rows written, unpacked, in one statement."""
+    areas = (retailers_for_summaries().aggregate(last=Max("service_area_id"))["last"] or 0) + 1
+    products = (products_for_summaries().aggregate(last=Max("id"))["last"] or 0) + 1
+    rows = lines.values(
+        "amount",
+        "quantity",
+        area=F("order__retailer__service_area_id"),
+        product_ref=F("product_id"),
+        period=MonthNumber("order__ordered_on"),
+    )
+    inner, params = sql_of(rows)
+    table = AreaProductMonth._meta.db_table
+    _execute(f"DROP TABLE IF EXISTS temp.{AREA_LINES}")
+    _execute(f"CREATE TEMP TABLE {AREA_LINES} (k INTEGER PRIMARY KEY, amount NUMERIC, cartons INTEGER)")
+    _execute(
+        f"INSERT INTO temp.{AREA_LINES} (k, amount, cartons) "
+        f"SELECT (g.period * {areas} + g.area) * {products} + g.product_ref, g.amount, g.quantity FROM ({inner}) g"
+        + _upsert(AREA_LINES, "k", ["amount", "cartons"]),
+        params,
+    )
+    _execute(
+        f"INSERT INTO {table} (service_area_id, product_id, month, amount, cartons) "
+        f"SELECT (k / {products}) %% {areas}, k %% {products}, {month_of_number_sql(f'k / {products} / {areas}')}, "
+        f"amount, cartons FROM temp.{AREA_LINES}"
+        + (_upsert(table, "month, service_area_id, product_id", ["amount", "cartons"]) if add else ""),
+        (),
+    )
+    _execute(f"DROP TABLE temp.{AREA_LINES}")
+
+
 def _rebuild_area_products(months: Span | None) -> None:
     _clear(AreaProductMonth, "month", months)
-    for month in _months_of(months):
-        # month by month: each statement sorts one month of lines, not a year of them
-        span = Span(month, month + relativedelta(months=1))
-        _insert_area_products(_within(order_lines_for_summaries(), "order__ordered_on", span))
+    _insert_area_products(_within(order_lines_for_summaries(), "order__ordered_on", months))
 
 
 def _outside(orders: QuerySet, span: Span) -> QuerySet:

@@ -4,7 +4,7 @@ place, as ORM functions so that querysets of other apps' selectors can be groupe
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import DateField, Func
+from django.db.models import DateField, Func, IntegerField
 
 
 class WeekStart(Func):
@@ -25,6 +25,31 @@ class MonthStart(Func):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, template="date(%(expressions)s, 'start of month')")
+
+
+class MonthNumber(Func):
+    """A date's month counted from year 0 (year × 12 + month − 1): an integer, for a grouping key
+    packed into one integer (SQLite only, where dates are ISO text; see month_of_number_sql)."""
+
+    output_field = IntegerField()
+    template = (
+        "(CAST(substr(%(expressions)s, 1, 4) AS integer) * 12 + CAST(substr(%(expressions)s, 6, 2) AS integer) - 1)"
+    )
+
+
+def month_of_number_sql(number: str) -> str:
+    """The first day of the month that MonthNumber gave `number` (SQLite)."""
+    return f"printf('%%04d-%%02d-01', ({number}) / 12, ({number}) %% 12 + 1)"
+
+
+def groups_by_adding() -> bool:
+    """Whether large groupings are better done by adding each row to its group's row (INSERT …
+    ON CONFLICT DO UPDATE) than by GROUP BY. SQLite has no hash aggregate: its GROUP BY of millions
+    of rows sorts them all (the full refresh spent 345 s of 532 sorting 53 million order lines
+    into area × product × month at 300,000 shops), while adding row by row into a table keyed by
+    one integer, or in the key's order from an index, costs a third to a tenth. PostgreSQL groups
+    by hashing, in parallel, and pays a write per row for an upsert: it groups."""
+    return connection.vendor == "sqlite"
 
 
 def months_between_sql(later: str, earlier: str) -> str:
