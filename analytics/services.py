@@ -267,11 +267,12 @@ def _rebuild_shop_months(months: Span | None) -> None:
     _insert_shop_sales(ShopMonth, "month", MonthStart, _within(order_headers_for_summaries(), "ordered_on", months))
 
 
-def _insert_area_products(lines: QuerySet, *, add: bool = False) -> None:
-    """The order lines grouped by area, product and month (the lines are read once, here)."""
+def _insert_area_products(*, orders: QuerySet, lines: QuerySet, add: bool = False) -> None:
+    """The order lines grouped by area, product and month (the lines are read once, here);
+    `lines` are the lines of `orders`."""
     table = AreaProductMonth._meta.db_table
     if groups_by_adding():
-        _add_area_products(lines, add=add)
+        _add_area_products(orders=orders, lines=lines, add=add)
         return
     grouped = lines.values(
         area=F("order__retailer__service_area_id"), product_ref=F("product_id"), period=MonthStart("order__ordered_on")
@@ -285,31 +286,36 @@ def _insert_area_products(lines: QuerySet, *, add: bool = False) -> None:
     )
 
 
-AREA_LINES = "analytics_area_lines"  # the scratch table of _add_area_products (SQLite's temp schema)
+AREA_LINES = "analytics_area_lines"  # the scratch tables of _add_area_products (SQLite's temp schema)
+ORDER_KEYS = "analytics_order_keys"
 
 
-def _add_area_products(lines: QuerySet, *, add: bool) -> None:
+def _add_area_products(*, orders: QuerySet, lines: QuerySet, add: bool) -> None:
     """SQLite: each line added to its area × product × month sums in a scratch table keyed by one
     integer, (month number × areas + area) × products + product (a B-tree lookup per line instead
-    of a sort of every line), then the scratch table's rows written, unpacked, in one statement."""
+    of a sort of every line), then the scratch table's rows written, unpacked, in one statement.
+    Each order's part of the key, (month number × areas + area) × products, is worked out once per
+    order into a second scratch table, rather than per line from the order's and the shop's rows."""
     areas = (retailers_for_summaries().aggregate(last=Max("service_area_id"))["last"] or 0) + 1
     products = (products_for_summaries().aggregate(last=Max("id"))["last"] or 0) + 1
-    rows = lines.values(
-        "amount",
-        "quantity",
-        area=F("order__retailer__service_area_id"),
-        product_ref=F("product_id"),
-        period=MonthNumber("order__ordered_on"),
-    )
-    inner, params = sql_of(rows)
+    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id"))
+    headers, header_params = sql_of(orders.values("id", "retailer_id", period=MonthNumber("ordered_on")))
+    rows, row_params = sql_of(lines.values("order_id", "product_id", "amount", "quantity"))
     table = AreaProductMonth._meta.db_table
-    _execute(f"DROP TABLE IF EXISTS temp.{AREA_LINES}")
-    _execute(f"CREATE TEMP TABLE {AREA_LINES} (k INTEGER PRIMARY KEY, amount NUMERIC, cartons INTEGER)")
+    for scratch, columns in ((AREA_LINES, "k INTEGER PRIMARY KEY, amount NUMERIC, cartons INTEGER"),
+                             (ORDER_KEYS, "id INTEGER PRIMARY KEY, k INTEGER")):  # fmt: skip
+        _execute(f"DROP TABLE IF EXISTS temp.{scratch}")
+        _execute(f"CREATE TEMP TABLE {scratch} ({columns})")
+    _execute(
+        f"INSERT INTO temp.{ORDER_KEYS} (id, k) SELECT h.id, (h.period * {areas} + r.service_area_id) * {products} "
+        f"FROM ({headers}) h JOIN ({shops}) r ON r.id = h.retailer_id ORDER BY h.id",
+        header_params + shop_params,
+    )
     _execute(
         f"INSERT INTO temp.{AREA_LINES} (k, amount, cartons) "
-        f"SELECT (g.period * {areas} + g.area) * {products} + g.product_ref, g.amount, g.quantity FROM ({inner}) g"
+        f"SELECT o.k + g.product_id, g.amount, g.quantity FROM ({rows}) g JOIN temp.{ORDER_KEYS} o ON o.id = g.order_id"
         + _upsert(AREA_LINES, "k", ["amount", "cartons"]),
-        params,
+        row_params,
     )
     _execute(
         f"INSERT INTO {table} (service_area_id, product_id, month, amount, cartons) "
@@ -319,11 +325,15 @@ def _add_area_products(lines: QuerySet, *, add: bool) -> None:
         (),
     )
     _execute(f"DROP TABLE temp.{AREA_LINES}")
+    _execute(f"DROP TABLE temp.{ORDER_KEYS}")
 
 
 def _rebuild_area_products(months: Span | None) -> None:
     _clear(AreaProductMonth, "month", months)
-    _insert_area_products(_within(order_lines_for_summaries(), "order__ordered_on", months))
+    _insert_area_products(
+        orders=_within(order_headers_for_summaries(), "ordered_on", months),
+        lines=_within(order_lines_for_summaries(), "order__ordered_on", months),
+    )
 
 
 def _outside(orders: QuerySet, span: Span) -> QuerySet:
@@ -335,7 +345,7 @@ def _add_new_orders(*, weeks: QuerySet, months: QuerySet, lines: QuerySet) -> No
     (the new orders and lines outside any span just recomputed)."""
     _insert_shop_sales(ShopWeek, "week", WeekStart, weeks, add=True)
     _insert_shop_sales(ShopMonth, "month", MonthStart, months, add=True)
-    _insert_area_products(lines, add=True)
+    _insert_area_products(orders=months, lines=lines, add=True)
 
 
 def _roll_up_areas(months: Span | None) -> None:
