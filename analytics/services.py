@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import (
@@ -125,6 +125,9 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
             steps[name] = time.monotonic() - began
 
         weeks = months = None
+        # the standings can be moved on from the last ones when only weeks they did not count yet
+        # changed: new orders dated from their week on, no order rewritten, no shop added or gone
+        movable = not full and state.as_of_week is not None
         if full:
             count = last_id
             step("shop weeks", _rebuild_shop_weeks, None)
@@ -141,6 +144,7 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
             )
             new_span, rewritten_span = _date_span(new), _date_span(rewritten)
             count = new.count() + rewritten.count()
+            movable = movable and not rewritten_span and (new_span is None or new_span.start >= state.as_of_week)
             if new_span or rewritten_span:
                 days = _union(new_span, rewritten_span)
                 weeks = Span(week_start(days.start), week_start(days.end - ONE_DAY) + datetime.timedelta(days=7))
@@ -168,7 +172,10 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
         if full or months is not None or state.as_of_week != as_of:
             # nothing new in the same week: the standings stand (tiers, surveys and visit ratings
             # that changed meanwhile are taken in by the nightly full refresh)
-            step("standings", _rebuild_standings, as_of=as_of)
+            if movable and state.as_of_week <= as_of and _same_shops():
+                step("standings", _move_standings, as_of=as_of, since=state.as_of_week)
+            else:
+                step("standings", _rebuild_standings, as_of=as_of)
             step("area tiers", _rebuild_area_tiers)
         now = timezone.now()
         state.last_order_id, state.last_line_id = last_id, last_line_id
@@ -409,6 +416,78 @@ def _rebuild_standings(*, as_of: datetime.date) -> None:
         ") s ON s.retailer_id = r.id",
         (as_of, *shop_params, recent_start, as_of, window_start, recent_start, *(window_start, as_of) * 3),
     )
+    _finish_standings(as_of=as_of)
+
+
+def _same_shops() -> bool:
+    return ShopStanding.objects.count() == retailers_for_summaries().count()
+
+
+def _move_standings(*, as_of: datetime.date, since: datetime.date) -> None:
+    """The standings as of the Monday `as_of` from those as of the Monday `since` (not after it),
+    when no week before `since` has changed: each window's sum moves on by adding the weeks that
+    entered it and taking off those that left it, read from the orders of those weeks only (about
+    three weeks of orders, not every shop week of the year); the last week with an order from the
+    orders since `since`. Then the shop's area, tier and tenure as the full rebuild copies them,
+    and the same dependency, contribution and satisfaction."""
+    table = ShopStanding._meta.db_table
+    week = datetime.timedelta(weeks=1)
+    entered = Q(ordered_on__gte=since, ordered_on__lt=as_of)
+    left_recent = Q(ordered_on__gte=since - RECENT_WEEKS * week, ordered_on__lt=as_of - RECENT_WEEKS * week)
+    left_window = Q(ordered_on__gte=since - WINDOW_WEEKS * week, ordered_on__lt=as_of - WINDOW_WEEKS * week)
+    weeks = WeekStart("ordered_on")
+    moved = (
+        order_headers_for_summaries()
+        .filter(Q(ordered_on__gte=since) | left_recent | left_window)
+        .values("retailer_id")
+        .annotate(
+            entered_amount=Sum("amount", filter=entered, default=0),
+            entered_cartons=Sum("cartons", filter=entered, default=0),
+            entered_weeks=Count(weeks, filter=entered, distinct=True),
+            left_recent_amount=Sum("amount", filter=left_recent, default=0),
+            left_amount=Sum("amount", filter=left_window, default=0),
+            left_cartons=Sum("cartons", filter=left_window, default=0),
+            left_weeks=Count(weeks, filter=left_window, distinct=True),
+            last_week=Max(weeks),
+        )
+    )
+    inner, params = sql_of(moved)
+    recent = f"({table}.recent_amount + d.entered_amount - d.left_recent_amount)"
+    baseline = f"({table}.baseline_amount + d.left_recent_amount - d.left_amount)"
+    at_risk = f"({baseline} * 1.0 * {RECENT_WEEKS} / {BASELINE_WEEKS} - {recent})"
+    _execute(
+        f"UPDATE {table} SET recent_amount = {recent}, baseline_amount = {baseline}, "
+        f"weeks_ordered = {table}.weeks_ordered + d.entered_weeks - d.left_weeks, "
+        f"amount_52w = {table}.amount_52w + d.entered_amount - d.left_amount, "
+        f"cartons_52w = {table}.cartons_52w + d.entered_cartons - d.left_cartons, "
+        f"amount_at_risk = CASE WHEN {at_risk} > 0 THEN {at_risk} ELSE 0 END, "
+        f"last_order_week = CASE WHEN {table}.last_order_week IS NULL OR d.last_week > {table}.last_order_week "
+        f"  THEN d.last_week ELSE {table}.last_order_week END "
+        f"FROM ({inner}) d WHERE d.retailer_id = {table}.retailer_id",
+        params,
+    )
+    shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id", "tier", "partner_since"))
+    tenure = months_between_sql("%s", "r.partner_since")
+    _execute(
+        f"UPDATE {table} SET service_area_id = r.service_area_id, tier = r.tier, tenure_months = {tenure} "
+        f"FROM ({shops}) r WHERE r.id = {table}.retailer_id AND ({table}.service_area_id <> r.service_area_id "
+        f"  OR {table}.tier <> r.tier OR {table}.tenure_months IS DISTINCT FROM {tenure})",
+        (as_of, *shop_params, as_of),
+    )
+    # satisfaction as the full rebuild finds it: none until the answers and ratings are read
+    _execute(
+        f"UPDATE {table} SET visit_rating = NULL, survey_responses = 0, csat = NULL, nps = NULL "
+        "WHERE visit_rating IS NOT NULL OR survey_responses <> 0 OR csat IS NOT NULL OR nps IS NOT NULL"
+    )
+    _finish_standings(as_of=as_of)
+
+
+def _finish_standings(*, as_of: datetime.date) -> None:
+    """Dependency, contribution and satisfaction, from the standings' sums of the window."""
+    table = ShopStanding._meta.db_table
+    weeks = ShopWeek._meta.db_table
+    window_start = as_of - datetime.timedelta(weeks=WINDOW_WEEKS)
+    in_window = "w.week >= %s AND w.week < %s"
     # dependency: the weeks whose cartons reach FULL_ORDER_SHARE of the shop's weekly mean
     # (cartons × weeks ordered ≥ share × cartons of the window: no division), counted per shop on
     # the covering index's range of its window (a third of the time of joining every week to its
@@ -416,13 +495,13 @@ def _rebuild_standings(*, as_of: datetime.date) -> None:
     _execute(
         f"UPDATE {table} SET full_weeks = (SELECT COUNT(*) FROM {weeks} w WHERE w.retailer_id = {table}.retailer_id"
         f"  AND {in_window} AND w.cartons * {table}.weeks_ordered >= %s * {table}.cartons_52w"
-        f") WHERE {table}.weeks_ordered > 0",
+        f") WHERE {table}.weeks_ordered > 0 OR {table}.full_weeks <> 0",
         (window_start, as_of, FULL_ORDER_SHARE),
     )
     _execute(
-        f"UPDATE {table} SET contribution = {table}.amount_52w * 1.0 / t.total "
+        f"UPDATE {table} SET contribution = CASE WHEN t.total > 0 THEN {table}.amount_52w * 1.0 / t.total ELSE 0 END "
         f"FROM (SELECT service_area_id, SUM(amount_52w) AS total FROM {table} GROUP BY service_area_id) t "
-        f"WHERE t.service_area_id = {table}.service_area_id AND t.total > 0"
+        f"WHERE t.service_area_id = {table}.service_area_id"
     )
     ratings, rating_params = sql_of(visit_satisfaction_by_retailer(since=window_start))
     _execute(

@@ -114,3 +114,38 @@ def test_the_period_and_its_comparisons():
     assert change(Decimal(125), Decimal(100)) == Decimal("0.25")
     assert change(80, 100) == Decimal("-0.2")
     assert change(5, 0) is None
+
+
+def standings_table() -> list:
+    fields = [field.attname for field in ShopStanding._meta.fields]
+    return sorted(ShopStanding.objects.values_list(*fields))
+
+
+@pytest.mark.parametrize("weeks_later", [1, 9])
+def test_the_standings_move_on_to_what_a_full_refresh_finds(shops, monkeypatch, weeks_later):
+    """A week (or nine) later, with new orders only in weeks the last standings did not count:
+    the incremental refresh moves each window on (weeks in, weeks out) instead of rebuilding."""
+    later = TODAY + datetime.timedelta(weeks=weeks_later)
+    weekly(shops["steady"], {0: ("1000", 10), -1: ("500", 2)})  # the week of AS_OF, and the one after
+    weekly(shops["silent"], {0: ("200", 1)})  # back after six silent weeks
+    weekly(shops["churning"], {-weeks_later: ("700", 7)})  # in the week of the new as_of: not counted yet
+
+    def not_rebuilt(**kwargs):
+        raise AssertionError("the standings were rebuilt instead of moved on")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("analytics.services._rebuild_standings", not_rebuilt)
+        analytics_refresh(today=later)
+    moved = standings_table()
+    assert standing(shops["silent"]).last_order_week == AS_OF
+    analytics_refresh(full=True, today=later)
+    assert standings_table() == moved
+
+
+def test_an_order_dated_before_the_last_standings_rebuilds_them(shops, monkeypatch):
+    rebuilt = []
+    monkeypatch.setattr("analytics.services._move_standings", lambda **kwargs: rebuilt.append(False))
+    weekly(shops["silent"], {3: ("400", 4)})  # a late import into a week already counted
+    analytics_refresh(today=TODAY + datetime.timedelta(weeks=1))
+    assert rebuilt == []
+    assert standing(shops["silent"]).last_order_week == AS_OF - datetime.timedelta(weeks=3)
