@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -172,10 +173,8 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
         if full or months is not None or state.as_of_week != as_of:
             # nothing new in the same week: the standings stand (tiers, surveys and visit ratings
             # that changed meanwhile are taken in by the nightly full refresh)
-            if movable and state.as_of_week <= as_of and _same_shops():
-                step("standings", _move_standings, as_of=as_of, since=state.as_of_week)
-            else:
-                step("standings", _rebuild_standings, as_of=as_of)
+            since = state.as_of_week if movable and state.as_of_week <= as_of and _same_shops() else None
+            step("standings", _refresh_standings, as_of=as_of, since=since)
             step("area tiers", _rebuild_area_tiers)
         now = timezone.now()
         state.last_order_id, state.last_line_id = last_id, last_line_id
@@ -271,7 +270,28 @@ def _rebuild_shop_weeks(weeks: Span | None) -> None:
 
 def _rebuild_shop_months(months: Span | None) -> None:
     _clear(ShopMonth, "month", months)
-    _insert_shop_sales(ShopMonth, "month", MonthStart, _within(order_headers_for_summaries(), "ordered_on", months))
+    orders = _within(order_headers_for_summaries(), "ordered_on", months)
+    if months is not None:
+        _insert_shop_sales(ShopMonth, "month", MonthStart, orders)
+        return
+    # every shop month anew: the index by month is built once afterwards, not entry by entry in
+    # random places (a third of the time of writing 3.6 M shop months at 300,000 shops)
+    with _indexes_built_after(ShopMonth):
+        _insert_shop_sales(ShopMonth, "month", MonthStart, orders)
+
+
+@contextmanager
+def _indexes_built_after(model):
+    """The model's indexes (Meta.indexes, plain columns) dropped for a bulk write and built again
+    after it, in the same transaction: one sort per index instead of a random B-tree insert per
+    row written (the unique constraints stay, for ON CONFLICT)."""
+    quote = connection.ops.quote_name
+    for index in model._meta.indexes:
+        _execute(f"DROP INDEX {quote(index.name)}")
+    yield
+    for index in model._meta.indexes:
+        columns = ", ".join(quote(model._meta.get_field(name).column) for name in index.fields)
+        _execute(f"CREATE INDEX {quote(index.name)} ON {quote(model._meta.db_table)} ({columns})")
 
 
 def _insert_area_products(*, orders: QuerySet, lines: QuerySet, add: bool = False) -> None:
@@ -359,16 +379,22 @@ def _roll_up_areas(months: Span | None) -> None:
     """Area months from the shop months, brands and price classes from the area product months:
     small tables, recomputed for the months that changed."""
     _clear(AreaMonth, "month", months)
-    grouped = (
-        _within(ShopMonth.objects.order_by(), "month", months)
-        .values("month", "service_area_id")  # the index's order: no sort
-        .annotate(**_sums({name: Sum(name) for name in SALES_SUMS}), shops=Count("retailer_id"))
-    )
-    inner, params = sql_of(grouped)
-    sums = ", ".join(f"{name}_sum" for name in SALES_SUMS)
+    shop_months = _within(ShopMonth.objects.order_by(), "month", months)
+    table = AreaMonth._meta.db_table
+    if groups_by_adding():
+        # each shop month added to its area's, the shop months read in their table's order (the
+        # index by month and area would fetch every row apart: 31 s for 3.6 M at 300,000 shops)
+        inner, params = sql_of(shop_months.values("service_area_id", "month", *SALES_SUMS))
+        sums, tail = SALES_COLUMNS + ", 1", _upsert(table, "service_area_id, month", [*SALES_SUMS, "active_shops"])
+    else:
+        grouped = shop_months.values("month", "service_area_id").annotate(
+            **_sums({name: Sum(name) for name in SALES_SUMS}), shops=Count("retailer_id")
+        )
+        inner, params = sql_of(grouped)
+        sums, tail = ", ".join(f"{name}_sum" for name in SALES_SUMS) + ", shops", ""
     _execute(
-        f"INSERT INTO {AreaMonth._meta.db_table} (service_area_id, month, {SALES_COLUMNS}, active_shops) "
-        f"SELECT service_area_id, month, {sums}, shops FROM ({inner}) g",
+        f"INSERT INTO {table} (service_area_id, month, {SALES_COLUMNS}, active_shops) "
+        f"SELECT service_area_id, month, {sums} FROM ({inner}) g" + tail,
         params,
     )
     products, product_params = sql_of(products_for_summaries().values("id", "brand", "price_class"))
@@ -382,6 +408,17 @@ def _roll_up_areas(months: Span | None) -> None:
             f"WHERE t.id IN ({where}) GROUP BY t.service_area_id, p.{column}, t.month",
             product_params + where_params,
         )
+
+
+def _refresh_standings(*, as_of: datetime.date, since: datetime.date | None) -> None:
+    """The standings moved on from those as of `since`, or rebuilt (None). Every standing is
+    written several times over (sums, dependency, contribution, satisfaction): their indexes are
+    built once, after."""
+    with _indexes_built_after(ShopStanding):
+        if since is None:
+            _rebuild_standings(as_of=as_of)
+        else:
+            _move_standings(as_of=as_of, since=since)
 
 
 def _rebuild_standings(*, as_of: datetime.date) -> None:
