@@ -201,7 +201,7 @@ def tier_summary(*, user) -> dict | None:
     }
 
 
-def service_summary(*, user, period: Period) -> dict:
+def service_summary(*, user, scope: Scope, period: Period) -> dict:
     """Complaint deadlines met and tickets open, visits done of those planned, points outstanding
     (None where the area says nothing yet)."""
     last_day = period.end - datetime.timedelta(days=1)
@@ -209,7 +209,7 @@ def service_summary(*, user, period: Period) -> dict:
     return {
         "tickets": ticket_service_summary(tickets=tickets_visible_to(user), start=period.start, end=period.end),
         "visits": kpis["total"],
-        "points": points_outstanding(retailers=retailers_visible_to(user)),
+        "points": points_outstanding(retailers=None if scope.area_ids is None else retailers_visible_to(user)),
     }
 
 
@@ -223,7 +223,7 @@ def dashboard(*, user, period: Period) -> dict:
         "regions": sales_by_region(scope=scope, period=period),
         "brands": top_brands(scope=scope, period=period),
         "tiers": tier_summary(user=user),
-        "service": service_summary(user=user, period=period),
+        "service": service_summary(user=user, scope=scope, period=period),
         "refreshed": refresh_state(),
     }
 
