@@ -1,13 +1,15 @@
 """The one write of analytics: rebuilding its summary tables from the orders (analytics_refresh).
 
-Every step is one set-based statement (INSERT … SELECT … GROUP BY, UPDATE … FROM) over the
-querysets of the other apps' selectors; the whole refresh is one transaction, so a refresh that
-fails leaves the previous tables as they were. Incremental by default: the orders added since
-the last refresh (the watermarks are the highest order and line ids seen) are added to their
-months, and their weeks recomputed; an order re-imported in place keeps its id but gets new lines,
-and its weeks and months are recomputed. The per-shop standings are recomputed when anything
-changed or a new week began (they are as of the week's Monday). An order whose date was changed
-in place leaves its old week stale until the nightly refresh, which is a full one.
+Every step is one set-based statement (INSERT … SELECT … GROUP BY, UPDATE … FROM, or on SQLite,
+which has no hash aggregate, INSERT … ON CONFLICT DO UPDATE adding rows to their groups: see
+analytics.sql.groups_by_adding) over the querysets of the other apps' selectors; the whole refresh
+is one transaction, so a refresh that fails leaves the previous tables as they were. Incremental
+by default: the orders added since the last refresh (the watermarks are the highest order and line
+ids seen) are added to their weeks and months; an order re-imported in place keeps its id but gets
+new lines, and its weeks and months are recomputed. The per-shop standings (as of the week's
+Monday) are moved on from the last ones when only weeks they had not counted changed, else
+rebuilt; they stand when nothing changed in the same week. An order whose date was changed in
+place leaves its old week stale until the nightly refresh, which is a full one.
 """
 
 from __future__ import annotations
