@@ -41,6 +41,7 @@ from analytics.sql import (
     MonthNumber,
     MonthStart,
     WeekStart,
+    allow_large_groupings,
     groups_by_adding,
     month_of_number_sql,
     months_between_sql,
@@ -114,6 +115,7 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
     started = time.monotonic()
     today = today or timezone.localdate()
     with transaction.atomic():
+        allow_large_groupings()
         state = RefreshState.objects.select_for_update().order_by("pk").first() or RefreshState.objects.create()
         orders = order_headers_for_summaries()
         last_id = orders.aggregate(last=Max("id"))["last"] or 0

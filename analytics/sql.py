@@ -11,7 +11,8 @@ class WeekStart(Func):
     """The Monday of a date's week (SQLite's date() is C code; Django's TruncWeek calls Python per row)."""
 
     output_field = DateField()
-    template = "CAST(date_trunc('week', %(expressions)s) AS date)"
+    # through timestamp, not PostgreSQL's default timestamptz (a time-zone conversion per row)
+    template = "CAST(date_trunc('week', CAST(%(expressions)s AS timestamp)) AS date)"
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, template="date(%(expressions)s, 'weekday 0', '-6 days')")
@@ -21,7 +22,7 @@ class MonthStart(Func):
     """The first day of a date's month."""
 
     output_field = DateField()
-    template = "CAST(date_trunc('month', %(expressions)s) AS date)"
+    template = "CAST(date_trunc('month', CAST(%(expressions)s AS timestamp)) AS date)"
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, template="date(%(expressions)s, 'start of month')")
@@ -50,6 +51,15 @@ def groups_by_adding() -> bool:
     one integer, or in the key's order from an index, costs a third to a tenth. PostgreSQL groups
     by hashing, in parallel, and pays a write per row for an upsert: it groups."""
     return connection.vendor == "sqlite"
+
+
+def allow_large_groupings() -> None:
+    """PostgreSQL: let this transaction's hash aggregates hold the shop weeks in memory (at the
+    default work_mem of 4 MB, grouping 9 M orders into shop weeks spilled to disk in 64 partitions
+    and took over 5 minutes at 300,000 shops)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '512MB'")
 
 
 def months_between_sql(later: str, earlier: str) -> str:
