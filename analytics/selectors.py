@@ -9,13 +9,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from analytics.models import AreaBrandMonth, AreaMonth, AreaPriceClassMonth, RefreshState, ShopMonth, ShopStanding
+from analytics.models import (
+    AreaBrandMonth,
+    AreaMonth,
+    AreaPriceClassMonth,
+    AreaTierStanding,
+    RefreshState,
+    ShopMonth,
+    ShopStanding,
+)
 from analytics.periods import Period, change, default_period
 from complaints.selectors import ticket_service_summary, tickets_visible_to
 from crm_site.formatting import format_count, format_money, format_month, format_share
@@ -193,7 +201,7 @@ def tier_summary(*, user) -> dict | None:
     }
 
 
-def service_summary(*, user, period: Period) -> dict:
+def service_summary(*, user, scope: Scope, period: Period) -> dict:
     """Complaint deadlines met and tickets open, visits done of those planned, points outstanding
     (None where the area says nothing yet)."""
     last_day = period.end - datetime.timedelta(days=1)
@@ -201,7 +209,7 @@ def service_summary(*, user, period: Period) -> dict:
     return {
         "tickets": ticket_service_summary(tickets=tickets_visible_to(user), start=period.start, end=period.end),
         "visits": kpis["total"],
-        "points": points_outstanding(retailers=retailers_visible_to(user)),
+        "points": points_outstanding(retailers=None if scope.area_ids is None else retailers_visible_to(user)),
     }
 
 
@@ -215,7 +223,7 @@ def dashboard(*, user, period: Period) -> dict:
         "regions": sales_by_region(scope=scope, period=period),
         "brands": top_brands(scope=scope, period=period),
         "tiers": tier_summary(user=user),
-        "service": service_summary(user=user, period=period),
+        "service": service_summary(user=user, scope=scope, period=period),
         "refreshed": refresh_state(),
     }
 
@@ -386,44 +394,73 @@ def measure_rows(*, scope: Scope, filters: dict) -> QuerySet:
     return rows
 
 
-MEASURE_AGGREGATES = {
-    "shops": Count("retailer_id"),
-    "weeks": Avg("weeks_ordered"),
-    "tenure": Avg("tenure_months"),
-    "amount": Sum("amount_52w"),
-    "full_weeks": Sum("full_weeks"),
-    "ordered_weeks": Sum("weeks_ordered"),
-    "csat": Avg("csat"),
-    "nps": Avg("nps"),
-    "visit_rating": Avg("visit_rating"),
-    "responses": Sum("survey_responses"),
-}
+def measure_sums(*, scope: Scope, filters: dict) -> list[dict]:
+    """The shops' standings summed per service area and tier (one query): from the refresh's
+    sums (AreaTierStanding) when no measure narrows the shops, else grouped from the standings
+    that the filters keep."""
+    narrowed = any(value is not None for name, value in filters.items() if name != "tier")
+    if narrowed:
+        rows = measure_rows(scope=scope, filters=filters).order_by().values("service_area_id", "tier")
+        return [
+            {"service_area_id": row["service_area_id"], "tier": row["tier"]}
+            | {name: row[f"{name}_sum"] for name in AreaTierStanding.SUMS}
+            for row in rows.annotate(**{f"{name}_sum": sum_ for name, sum_ in AreaTierStanding.SUMS.items()})
+        ]
+    sums = scope.narrow(AreaTierStanding.objects.all())
+    if filters.get("tier"):
+        sums = sums.filter(tier=filters["tier"])
+    return list(sums.values("service_area_id", "tier", *AreaTierStanding.SUMS))
 
 
-def _measure_line(row: dict, total: Decimal) -> dict:
+def _mean(total, count: int) -> Decimal | None:
+    return Decimal(total) / count if count else None
+
+
+def _measure_line(sums: dict, total: Decimal) -> dict:
+    """One group's measures from its sums: means of loyalty, tenure and satisfaction over the
+    shops that have them, dependency over all ordering weeks, share of `total` (contribution)."""
     from analytics.services import WINDOW_WEEKS
 
+    weeks = _mean(sums["weeks_ordered"], sums["shops"])
     return {
-        **row,
-        "loyalty": Decimal(row["weeks"]) / WINDOW_WEEKS if row["weeks"] is not None else None,
-        "contribution": row["amount"] / total if total and row["amount"] is not None else None,
-        "dependency": Decimal(row["full_weeks"]) / row["ordered_weeks"] if row["ordered_weeks"] else None,
+        "shops": sums["shops"],
+        "amount": sums["amount_52w"],
+        "responses": sums["survey_responses"],
+        "tenure": _mean(sums["tenure_months"], sums["tenure_shops"]),
+        "csat": _mean(sums["csat"], sums["csat_shops"]),
+        "nps": _mean(sums["nps"], sums["nps_shops"]),
+        "visit_rating": _mean(sums["visit_rating"], sums["visit_rating_shops"]),
+        "loyalty": weeks / WINDOW_WEEKS if weeks is not None else None,
+        "contribution": sums["amount_52w"] / total if total else None,
+        "dependency": Decimal(sums["full_weeks"]) / sums["weeks_ordered"] if sums["weeks_ordered"] else None,
     }
 
 
-def measures_by_group(*, rows: QuerySet, scope: Scope) -> dict:
-    """The four measures per tier and per service area of the filtered shops (two aggregate
-    queries): means of loyalty and satisfaction, dependency over all ordering weeks, and the
-    group's share of the amount of all the filtered shops (contribution)."""
-    by_tier = list(rows.values("tier").annotate(**MEASURE_AGGREGATES).order_by("tier"))
-    by_area = list(rows.values("service_area_id").annotate(**MEASURE_AGGREGATES).order_by())
-    total = sum((row["amount"] or 0 for row in by_tier), Decimal(0))
+def _add_up(rows: list[dict], key: str) -> dict:
+    groups: dict = {}
+    for row in rows:
+        group = groups.setdefault(row[key], dict.fromkeys(AreaTierStanding.SUMS, 0))
+        for name in AreaTierStanding.SUMS:
+            group[name] += row[name] or 0
+    return groups
+
+
+def measures_by_group(*, sums: list[dict], scope: Scope) -> dict:
+    """The four measures per tier and per service area from the per-area-and-tier sums
+    (measure_sums); contribution is each group's share of the amount of all the shops summed."""
+    total = sum((Decimal(row["amount_52w"] or 0) for row in sums), Decimal(0))
     names = scope.area_names
     tiers = dict(Tier.choices)
     return {
-        "tiers": [{**_measure_line(row, total), "label": tiers.get(row["tier"], _("Not graded"))} for row in by_tier],
+        "tiers": [
+            {**_measure_line(group, total), "label": tiers.get(tier, _("Not graded"))}
+            for tier, group in sorted(_add_up(sums, "tier").items())
+        ],
         "areas": sorted(
-            ({**_measure_line(row, total), "label": names.get(row["service_area_id"], "")} for row in by_area),
+            (
+                {**_measure_line(group, total), "label": names.get(area_id, "")}
+                for area_id, group in _add_up(sums, "service_area_id").items()
+            ),
             key=lambda row: str(row["label"]),
         ),
     }

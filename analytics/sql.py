@@ -4,14 +4,15 @@ place, as ORM functions so that querysets of other apps' selectors can be groupe
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import DateField, Func
+from django.db.models import DateField, Func, IntegerField
 
 
 class WeekStart(Func):
     """The Monday of a date's week (SQLite's date() is C code; Django's TruncWeek calls Python per row)."""
 
     output_field = DateField()
-    template = "CAST(date_trunc('week', %(expressions)s) AS date)"
+    # through timestamp, not PostgreSQL's default timestamptz (a time-zone conversion per row)
+    template = "CAST(date_trunc('week', CAST(%(expressions)s AS timestamp)) AS date)"
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, template="date(%(expressions)s, 'weekday 0', '-6 days')")
@@ -21,10 +22,44 @@ class MonthStart(Func):
     """The first day of a date's month."""
 
     output_field = DateField()
-    template = "CAST(date_trunc('month', %(expressions)s) AS date)"
+    template = "CAST(date_trunc('month', CAST(%(expressions)s AS timestamp)) AS date)"
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, template="date(%(expressions)s, 'start of month')")
+
+
+class MonthNumber(Func):
+    """A date's month counted from year 0 (year × 12 + month − 1): an integer, for a grouping key
+    packed into one integer (SQLite only, where dates are ISO text; see month_of_number_sql)."""
+
+    output_field = IntegerField()
+    template = (
+        "(CAST(substr(%(expressions)s, 1, 4) AS integer) * 12 + CAST(substr(%(expressions)s, 6, 2) AS integer) - 1)"
+    )
+
+
+def month_of_number_sql(number: str) -> str:
+    """The first day of the month that MonthNumber gave `number` (SQLite)."""
+    return f"printf('%%04d-%%02d-01', ({number}) / 12, ({number}) %% 12 + 1)"
+
+
+def groups_by_adding() -> bool:
+    """Whether large groupings are better done by adding each row to its group's row (INSERT …
+    ON CONFLICT DO UPDATE) than by GROUP BY. SQLite has no hash aggregate: its GROUP BY of millions
+    of rows sorts them all (the full refresh spent 345 s of 532 sorting 53 million order lines
+    into area × product × month at 300,000 shops), while adding row by row into a table keyed by
+    one integer, or in the key's order from an index, costs a third to a tenth. PostgreSQL groups
+    by hashing, in parallel, and pays a write per row for an upsert: it groups."""
+    return connection.vendor == "sqlite"
+
+
+def allow_large_groupings() -> None:
+    """PostgreSQL: let this transaction's hash aggregates hold the shop weeks in memory (at the
+    default work_mem of 4 MB, grouping 9 M orders into shop weeks spilled to disk in 64 partitions
+    and took over 5 minutes at 300,000 shops)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '512MB'")
 
 
 def months_between_sql(later: str, earlier: str) -> str:

@@ -3,8 +3,9 @@
 On a copy of the seeded database (never the shared one): the full refresh (each step's time),
 a second refresh that finds nothing new, an incremental refresh after a week of new orders (the
 last week's orders and lines copied a week later, inside a transaction that is rolled back, so the
-copy stays as it was), and each analytics page's median server time through Django's test client
-with its query count, as an admin (the whole company), a supervisor (a region) and a manager.
+copy stays as it was; refreshed as of a week later, as the next week's refresh would be), and
+each analytics page's median server time through Django's test client with its query count,
+as an admin (the whole company), a supervisor (a region) and a manager.
 REFERENCE in the same run: one bare GROUP BY of every order header by shop (a read of the
 covering index, no sort), the floor any full refresh stands on.
 
@@ -34,6 +35,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from analytics.services import analytics_refresh  # noqa: E402
 from bench.common import ensure_seeded, load_average, print_ratio  # noqa: E402
@@ -100,9 +102,11 @@ def main() -> None:
     reference = reference_seconds()
     print(f"reference: one bare GROUP BY of every order header by shop: {reference:.1f} s")
     if not args.skip_full:
+        cpu = time.process_time()
         outcome = analytics_refresh(full=True)
         steps = ", ".join(f"{name} {took:.1f} s" for name, took in outcome.steps.items())
         print(f"full refresh: {outcome.seconds:.1f} s ({steps}); {load_average()}")
+        print(f"  CPU of this process {time.process_time() - cpu:.1f} s (all of SQLite's work, none of PostgreSQL's)")
         print_ratio("full_refresh_vs_60s", outcome.seconds / 60, goal="under 60 s")
         print_ratio("full_refresh_vs_bare_group_by", outcome.seconds / reference, goal="a few bare GROUP BYs")
     again = analytics_refresh()
@@ -111,9 +115,12 @@ def main() -> None:
         started = time.perf_counter()
         added = add_a_week_of_orders()
         print(f"a week of new orders written: {added:,} in {time.perf_counter() - started:.1f} s")
-        outcome = analytics_refresh()
+        # as the refresh a week later runs: the standings' 52-week window moves on a week
+        cpu = time.process_time()
+        outcome = analytics_refresh(today=timezone.localdate() + datetime.timedelta(weeks=1))
         steps = ", ".join(f"{name} {took:.1f} s" for name, took in outcome.steps.items())
         print(f"incremental refresh after a week of orders: {outcome.seconds:.1f} s ({steps}); {load_average()}")
+        print(f"  CPU of this process {time.process_time() - cpu:.1f} s")
         transaction.set_rollback(True)
     print_ratio("incremental_refresh_vs_10s", outcome.seconds / 10, goal="under 10 s")
 

@@ -149,8 +149,12 @@ def run_scope(*, user) -> RunScope:
 
 
 def run_movers(*, run: GradingRun, retailers: QuerySet[Retailer], movement: Movement, limit: int = 50) -> list:
+    """The run's first `limit` shops (by rank) of these that moved this way, read in rank order from
+    the partial index on (run, movement, rank): the query repeats the index's condition (movement
+    ≠ unchanged) because SQLite uses a partial index only when the WHERE names its condition."""
     return list(
         RetailerGrade.objects.filter(run=run, movement=movement, retailer__in=retailers)
+        .exclude(movement=Movement.SAME)
         .select_related("retailer__service_area")
         .order_by("rank")[:limit]
     )

@@ -34,10 +34,14 @@ from retailers.selectors import retailers_visible_to
 STATEMENT_LIMIT = 50
 
 
-def points_outstanding(*, retailers: QuerySet[Retailer]) -> int:
-    """The points the shops of `retailers` hold, summed (one query): the company's liability."""
-    total = PointsAccount.objects.filter(retailer__in=retailers.values("pk")).aggregate(total=Sum("balance"))["total"]
-    return total or 0
+def points_outstanding(*, retailers: QuerySet[Retailer] | None) -> int:
+    """The points the shops of `retailers` hold, summed (one query): the company's liability.
+    None: every shop's, without matching each account to a shop (16 ms instead of 170 ms for
+    300,000 accounts on SQLite)."""
+    accounts = PointsAccount.objects.all()
+    if retailers is not None:
+        accounts = accounts.filter(retailer__in=retailers.values("pk"))
+    return accounts.aggregate(total=Sum("balance"))["total"] or 0
 
 
 def points_balance(*, retailer: Retailer) -> int:

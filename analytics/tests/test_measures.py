@@ -8,7 +8,7 @@ import pytest
 from analytics.forms import PeriodForm
 from analytics.models import ShopStanding
 from analytics.periods import Period, change, default_period
-from analytics.selectors import analytics_scope, churn_candidates, churn_reasons, measures_by_group
+from analytics.selectors import analytics_scope, churn_candidates, churn_reasons, measure_sums, measures_by_group
 from analytics.services import analytics_refresh
 from crm_site.roles import Role
 from retailers.tests.factories import OrderFactory, RetailerFactory
@@ -79,14 +79,28 @@ def test_the_four_measures_of_a_shop(shops):
     assert steady.contribution == pytest.approx(Decimal(52000) / total, abs=Decimal("0.000001"))
 
 
-def test_measures_per_tier_and_area(shops, users):
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"tier": ""}, {"min_weeks": 0}],
+    ids=["the refresh's sums per area and tier", "the same, blank filters", "grouped from the filtered standings"],
+)
+def test_measures_per_tier_and_area(shops, users, filters):
     scope = analytics_scope(users[Role.ADMIN])
-    rows = ShopStanding.objects.filter(service_area_id=shops["steady"].service_area_id)
-    groups = measures_by_group(rows=rows, scope=scope)
-    area = groups["areas"][0]
+    groups = measures_by_group(sums=measure_sums(scope=scope, filters=filters), scope=scope)
+    area = next(row for row in groups["areas"] if row["label"] == shops["prefecture"]["areas"]["a"].name)
     assert area["shops"] == 4  # the fixture's shop a counts too, with no orders
-    assert area["contribution"] == 1
+    assert area["contribution"] == 1  # the other areas' shops bought nothing
     assert area["dependency"] == Decimal(52 + 44 + 46) / (52 + 52 + 46)
+    assert area["loyalty"] == Decimal(52 + 52 + 46) / 4 / 52
+    assert area["tenure"] == 24  # only the steady shop has a partner date
+    assert area["csat"] is None  # no survey answered
+    assert sum(row["shops"] for row in groups["tiers"]) == ShopStanding.objects.count()
+
+
+def test_a_measure_filter_groups_only_the_shops_it_keeps(shops, users):
+    scope = analytics_scope(users[Role.ADMIN])
+    groups = measures_by_group(sums=measure_sums(scope=scope, filters={"min_weeks": 50}), scope=scope)
+    assert [(row["shops"], row["loyalty"]) for row in groups["areas"]] == [(2, Decimal(1))]  # steady, churning
 
 
 def test_the_period_and_its_comparisons():
@@ -100,3 +114,38 @@ def test_the_period_and_its_comparisons():
     assert change(Decimal(125), Decimal(100)) == Decimal("0.25")
     assert change(80, 100) == Decimal("-0.2")
     assert change(5, 0) is None
+
+
+def standings_table() -> list:
+    fields = [field.attname for field in ShopStanding._meta.fields]
+    return sorted(ShopStanding.objects.values_list(*fields))
+
+
+@pytest.mark.parametrize("weeks_later", [1, 9])
+def test_the_standings_move_on_to_what_a_full_refresh_finds(shops, monkeypatch, weeks_later):
+    """A week (or nine) later, with new orders only in weeks the last standings did not count:
+    the incremental refresh moves each window on (weeks in, weeks out) instead of rebuilding."""
+    later = TODAY + datetime.timedelta(weeks=weeks_later)
+    weekly(shops["steady"], {0: ("1000", 10), -1: ("500", 2)})  # the week of AS_OF, and the one after
+    weekly(shops["silent"], {0: ("200", 1)})  # back after six silent weeks
+    weekly(shops["churning"], {-weeks_later: ("700", 7)})  # in the week of the new as_of: not counted yet
+
+    def not_rebuilt(**kwargs):
+        raise AssertionError("the standings were rebuilt instead of moved on")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("analytics.services._rebuild_standings", not_rebuilt)
+        analytics_refresh(today=later)
+    moved = standings_table()
+    assert standing(shops["silent"]).last_order_week == AS_OF
+    analytics_refresh(full=True, today=later)
+    assert standings_table() == moved
+
+
+def test_an_order_dated_before_the_last_standings_rebuilds_them(shops, monkeypatch):
+    rebuilt = []
+    monkeypatch.setattr("analytics.services._move_standings", lambda **kwargs: rebuilt.append(False))
+    weekly(shops["silent"], {3: ("400", 4)})  # a late import into a week already counted
+    analytics_refresh(today=TODAY + datetime.timedelta(weeks=1))
+    assert rebuilt == []
+    assert standing(shops["silent"]).last_order_week == AS_OF - datetime.timedelta(weeks=3)

@@ -4,7 +4,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from analytics.forms import MeasureFilterForm
-from analytics.selectors import analytics_scope, measure_rows, measures_by_group, measures_page, refresh_state
+from analytics.selectors import (
+    analytics_scope,
+    measure_rows,
+    measure_sums,
+    measures_by_group,
+    measures_page,
+    refresh_state,
+)
 from crm_site.navigation import area_required
 
 
@@ -12,13 +19,14 @@ from crm_site.navigation import area_required
 def measures(request: HttpRequest) -> HttpResponse:
     scope = analytics_scope(request.user)
     form = MeasureFilterForm(request.GET or None)
-    rows = measure_rows(scope=scope, filters=form.filters() if form.is_bound else {})
+    filters = form.filters() if form.is_bound else {}
+    rows = measure_rows(scope=scope, filters=filters)
     page, shops = measures_page(user=request.user, rows=rows, cursor=request.GET.get("after"))
     context = {
         "form": form,
         "page": page,
         "shops": shops,
-        "groups": measures_by_group(rows=rows, scope=scope),
+        "groups": measures_by_group(sums=measure_sums(scope=scope, filters=filters), scope=scope),
         "refreshed": refresh_state(),
     }
     return render(request, "analytics/measures.html", context)

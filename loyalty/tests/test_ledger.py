@@ -107,6 +107,7 @@ def test_points_outstanding_sums_the_given_shops(rich_shop, prefecture, django_a
     with django_assert_num_queries(1):
         assert points_outstanding(retailers=Retailer.objects.all()) == 260
     assert points_outstanding(retailers=Retailer.objects.exclude(pk=rich_shop.pk)) == 0
+    assert points_outstanding(retailers=None) == 260  # every shop's, without matching them to shops
 
 
 # --- expiry -------------------------------------------------------------------------------------
