@@ -23,7 +23,7 @@ from complaints.models import (
 )
 from crm_site.stored_messages import render
 from retailers.models import Retailer
-from retailers.selectors import retailers_visible_to, users_who_can_see
+from retailers.selectors import retailers_visible_to, sees_every_retailer, users_who_can_see
 from retailers.timeline import TimelineEvent
 
 QUEUES = {
@@ -37,9 +37,13 @@ QUEUES = {
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
-    """A user sees the tickets of the shops they may see (retailers_visible_to), nothing else."""
+    """A user sees the tickets of the shops they may see (retailers_visible_to), nothing else.
+    Whoever sees every shop gets no shop filter: matching each ticket to a province's shops
+    cost the company dashboard's two ticket queries 220–260 ms at 300,000 shops."""
     if not user.has_perm("complaints.view_ticket"):
         return Ticket.objects.none()
+    if sees_every_retailer(user):
+        return Ticket.objects.all()
     return Ticket.objects.filter(retailer__in=retailers_visible_to(user).values("pk"))
 
 

@@ -60,6 +60,11 @@ def _may_view_retailers(user) -> bool:
     return user.is_authenticated and user.is_active and user.has_perm("retailers.view_retailer")
 
 
+def sees_every_retailer(user) -> bool:
+    """Whether `retailers_visible_to(user)` is every shop: callers then skip the shop filter."""
+    return _may_view_retailers(user) and user.has_perm("retailers.view_all_retailers")
+
+
 def service_areas_visible_to(user) -> QuerySet[ServiceArea]:
     """The service areas whose shops a user may see.
 
@@ -124,10 +129,10 @@ def account_manager_label(manager) -> str:
 def retailers_visible_to(user) -> QuerySet[Retailer]:
     """The retailers a user may see: those of `service_areas_visible_to(user)`."""
     retailers = Retailer.objects.all()
+    if sees_every_retailer(user):
+        return retailers
     if not _may_view_retailers(user):
         return retailers.none()
-    if user.has_perm("retailers.view_all_retailers"):
-        return retailers
     return retailers.filter(service_area__in=service_areas_visible_to(user).values("pk"))
 
 

@@ -74,3 +74,21 @@ def test_report_has_the_twelve_months_up_to_this_one_with_zeros_for_quiet_months
     assert report["months"] == [this_month - relativedelta(months=n) for n in range(11, -1, -1)]
     (row,) = report["by_category"]
     assert row["counts"] == [0] * 11 + [1] and row["total"] == 1
+
+
+def test_whoever_sees_every_shop_sees_every_ticket_without_a_shop_filter(prefecture, users):
+    clerk = users[Role.COMPLAINT_CLERK]
+    tickets = [ticket_create(retailer=shop, data=ticket_data(), created_by=clerk) for shop in prefecture["shops"].values()]
+    for role in (Role.ADMIN, Role.COMPLAINT_CLERK):
+        visible = tickets_visible_to(users[role])
+        assert set(visible) == set(tickets)
+        assert " WHERE " not in str(visible.query)  # no IN over the province's shops
+    manager_tickets = set(tickets_visible_to(users[Role.SALES_MANAGER]))
+    assert manager_tickets and manager_tickets < set(tickets)
+
+
+def test_an_inactive_admin_sees_no_ticket(prefecture, users):
+    ticket_create(retailer=prefecture["shops"]["a"], data=ticket_data(), created_by=users[Role.COMPLAINT_CLERK])
+    admin = users[Role.ADMIN]
+    admin.is_active = False
+    assert not tickets_visible_to(admin).exists()
