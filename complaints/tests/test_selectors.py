@@ -78,7 +78,8 @@ def test_report_has_the_twelve_months_up_to_this_one_with_zeros_for_quiet_months
 
 def test_whoever_sees_every_shop_sees_every_ticket_without_a_shop_filter(prefecture, users):
     clerk = users[Role.COMPLAINT_CLERK]
-    tickets = [ticket_create(retailer=shop, data=ticket_data(), created_by=clerk) for shop in prefecture["shops"].values()]
+    shops = prefecture["shops"].values()
+    tickets = [ticket_create(retailer=shop, data=ticket_data(), created_by=clerk) for shop in shops]
     for role in (Role.ADMIN, Role.COMPLAINT_CLERK):
         visible = tickets_visible_to(users[role])
         assert set(visible) == set(tickets)
