@@ -31,7 +31,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.common import load_average, print_ratio  # noqa: E402
-from demo.seed import seed_demo  # noqa: E402
+from demo.seed import demo_users_ensure, seed_demo  # noqa: E402
 
 
 def bare_write(rows: int) -> float:
@@ -76,6 +76,7 @@ def main() -> None:
         line_weeks=args.line_weeks, reset=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
+    demo_users_ensure()  # as `manage.py seed_demo` does: the other benchmarks log in as them
     rows = summary.retailers + summary.orders + summary.order_lines
     ours = rows / seconds
     print(f"seed: {summary.retailers:,} shops, {summary.orders:,} orders, {summary.order_lines:,} lines "
