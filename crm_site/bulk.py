@@ -17,6 +17,16 @@ from django.utils import timezone
 CHUNK = 20_000
 
 
+def statistics_refresh(table: str) -> None:
+    """PostgreSQL: fresh planner statistics for a table just filled or rewritten in bulk, in the
+    writing transaction. Without them the next statements are planned on the table as it was (a
+    scratch table as a few hundred rows, an emptied summary as empty): nested loops over millions
+    of rows instead of hash joins. SQLite plans these statements well without statistics."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 @contextmanager
 def indexes_deferred(*models, unique_keys: bool = False) -> Iterator[None]:
     """Load into the tables of `models` without their Meta indexes (and, on PostgreSQL, without

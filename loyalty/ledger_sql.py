@@ -221,13 +221,6 @@ def totals_per_account(rows: str, params: dict) -> Iterator[str]:
     run(f"DROP TABLE {TOTALS}")
 
 
-def analyze(table: str) -> None:
-    """Statistics for a scratch table just filled (PostgreSQL plans a table without them as a few
-    hundred rows; SQLite needs none for these joins)."""
-    if _postgres():
-        run(f"ANALYZE {table}")
-
-
 def lots_sql(accounts: str) -> str:
     """FIFO: each earning (a lot, an entry with an expiry date) of the accounts `accounts` (an SQL
     condition on the alias `e`), with what is left of it: points are consumed (by redemptions,

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.bulk import indexes_deferred
+from crm_site.bulk import indexes_deferred, statistics_refresh
 from crm_site.models import User
 from crm_site.notifications import notifications_send
 from grading.selectors import service_policy_for
@@ -200,7 +200,7 @@ def _rate_tables(policy: PointsPolicy, *, shops: bool = True):
         sql.run(f"CREATE TEMPORARY TABLE {table} ({columns})")
         if query and first_day is not None:
             sql.run(f"INSERT INTO {table} {query}", {"first_day": first_day, "last_day": last_day})
-            sql.analyze(table)
+            statistics_refresh(table)
     yield
     for table in temporary:
         sql.run(f"DROP TABLE {table}")
@@ -215,7 +215,7 @@ def _insert_order_earnings(*, scope: str, params: dict, first: bool) -> int:
     if sql.fetch(f"SELECT COUNT(*) FROM (SELECT 1 FROM {PRODUCT_DAYS} LIMIT 1) pd")[0][0]:
         lines = sql.line_points_sql(scope, product_days=PRODUCT_DAYS, by_product=first)
         sql.run(f"INSERT INTO {LINE_POINTS} (order_id, extra, bonus) {lines}", params)
-        sql.analyze(LINE_POINTS)
+        statistics_refresh(LINE_POINTS)
     # Into an empty ledger (under the orders' lock) nothing can conflict: a plain INSERT, which
     # PostgreSQL writes without a speculative probe of the unique key per row; should anything
     # conflict all the same, the unique key refuses the whole run (as it is added back, there).
