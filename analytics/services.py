@@ -47,7 +47,7 @@ from analytics.sql import (
     months_between_sql,
     sql_of,
 )
-from crm_site.bulk import statistics_refresh
+from crm_site.bulk import insert_rows, statistics_refresh
 from retailers.selectors import (
     order_headers_for_summaries,
     order_lines_for_summaries,
@@ -540,6 +540,9 @@ def _move_standings(*, as_of: datetime.date, since: datetime.date) -> None:
     _finish_standings(as_of=as_of)
 
 
+SURVEY_FIGURES = "analytics_survey_figures"  # _finish_standings' scratch table
+
+
 def _finish_standings(*, as_of: datetime.date) -> None:
     """Dependency, contribution and satisfaction, from the standings' sums of the window."""
     table = ShopStanding._meta.db_table
@@ -583,11 +586,24 @@ def _finish_standings(*, as_of: datetime.date) -> None:
     )
     surveys = survey_satisfaction_by_retailer(retailers=retailers_for_summaries(), since=window_start)
     if surveys:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table} SET survey_responses = %s, csat = %s, nps = %s WHERE retailer_id = %s",
-                [(row.responses, row.csat, row.nps, retailer_id) for retailer_id, row in surveys.items()],
-            )
+        # into a scratch table at once, then one UPDATE (an UPDATE per shop took 3.1 s for 80,000
+        # shops on PostgreSQL)
+        _execute(f"DROP TABLE IF EXISTS {SURVEY_FIGURES}")
+        _execute(
+            f"CREATE TEMPORARY TABLE {SURVEY_FIGURES} "
+            "(retailer_id BIGINT PRIMARY KEY, responses INTEGER, csat NUMERIC, nps NUMERIC)"
+        )
+        insert_rows(
+            SURVEY_FIGURES,
+            ["retailer_id", "responses", "csat", "nps"],
+            ((retailer_id, row.responses, row.csat, row.nps) for retailer_id, row in surveys.items()),
+        )
+        statistics_refresh(SURVEY_FIGURES)
+        _execute(
+            f"UPDATE {table} SET survey_responses = f.responses, csat = f.csat, nps = f.nps "
+            f"FROM {SURVEY_FIGURES} f WHERE f.retailer_id = {table}.retailer_id"
+        )
+        _execute(f"DROP TABLE {SURVEY_FIGURES}")
 
 
 def _rebuild_area_tiers() -> None:

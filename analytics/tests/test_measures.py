@@ -149,3 +149,20 @@ def test_an_order_dated_before_the_last_standings_rebuilds_them(shops, monkeypat
     analytics_refresh(today=TODAY + datetime.timedelta(weeks=1))
     assert rebuilt == []
     assert standing(shops["silent"]).last_order_week == AS_OF - datetime.timedelta(weeks=3)
+
+
+def test_the_survey_figures_reach_each_answering_shops_standing_and_no_other(prefecture, monkeypatch):
+    from analytics import services
+    from visits.survey_selectors import RetailerSatisfaction
+
+    area = prefecture["areas"]["a"]
+    answering, silent = RetailerFactory(service_area=area), RetailerFactory(service_area=area)
+    weekly(answering, {1: ("1000", 10)})
+    weekly(silent, {1: ("1000", 10)})
+    figures = {answering.pk: RetailerSatisfaction(responses=3, csat=Decimal("0.75"), nps=Decimal("-33.3"))}
+    monkeypatch.setattr(services, "survey_satisfaction_by_retailer", lambda **kwargs: figures)
+    analytics_refresh(full=True, today=TODAY)
+    row = standing(answering)
+    assert (row.survey_responses, row.csat, row.nps) == (3, Decimal("0.75"), Decimal("-33.3"))
+    other = standing(silent)
+    assert (other.survey_responses, other.csat, other.nps) == (0, None, None)
