@@ -272,7 +272,8 @@ def left_behind(samples: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("n", type=int, nargs="?", default=100_000, help="rows in the sheet (default 100,000)")
+    parser.add_argument("n", type=int, nargs="?", help="rows in the sheet (default 100,000)")
+    parser.add_argument("--retailers", type=int, help="the same, named as every benchmark names it")
     parser.add_argument("--engines", default="ours,dje,dje_tuned", help="comma-separated: ours, dje, dje_tuned")
     parser.add_argument("--wipe", action="store_true", help="empty a retailers table holding more than 1,000 shops")
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "STEP"), help=argparse.SUPPRESS)
@@ -281,6 +282,7 @@ def main() -> None:
     parser.add_argument("--admin", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.n = args.n or args.retailers or 100_000
     if args.child:
         args.engine, args.step = args.child
         child(args)
