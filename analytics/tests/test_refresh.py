@@ -173,3 +173,25 @@ def test_the_management_command_refreshes(sales):
     call_command("refresh_analytics", "--full", stdout=out)
     assert "full" in out.getvalue()
     assert ShopMonth.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgresql_vacuums_the_summaries_once_the_refresh_has_committed(prefecture):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order(prefecture["shops"]["a"], MONDAY - datetime.timedelta(days=6), "500", 5)
+    with CaptureQueriesContext(connection) as queries:
+        outcome = analytics_refresh(full=True, today=TODAY)
+    vacuums = [query["sql"] for query in queries if query["sql"].startswith("VACUUM")]
+    if connection.vendor == "postgresql":
+        assert len(vacuums) == 8 and "vacuum after commit" in outcome.steps
+        assert any('"analytics_shopweek"' in sql for sql in vacuums)
+    else:
+        assert vacuums == [] and "vacuum after commit" not in outcome.steps
+    assert ShopWeek.objects.get().amount == Decimal("500")  # committed, and still there
+
+
+def test_inside_a_transaction_nothing_is_vacuumed(prefecture):
+    order(prefecture["shops"]["a"], MONDAY - datetime.timedelta(days=6), "500", 5)
+    assert "vacuum after commit" not in analytics_refresh(full=True, today=TODAY).steps
