@@ -46,6 +46,26 @@ def click(browser, element) -> None:
     element.click()
 
 
+def replaced(element):
+    """A wait condition: `element` has left the page, which was loaded or swapped anew. Selenium's
+    staleness_of, except that Chromium at times reports a node of a document being replaced as
+    "Node with given id does not belong to the document" rather than as stale."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def log_in(browser, live_server, username: str, password: str = TEST_PASSWORD) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC

@@ -7,7 +7,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from complaints.models import Status, Ticket
 from crm_site.roles import Role
-from crm_site.testing import click, log_in
+from crm_site.testing import click, log_in, replaced
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -21,6 +21,8 @@ def submit_move(browser, move: str, fields: dict[str, str] | None = None) -> Non
         else:
             element.send_keys(value)
     click(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    # the page before still shows the previous move's message: wait for it to be replaced first
+    WebDriverWait(browser, 10).until(replaced(form))
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".alert")))
 
 
