@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -211,9 +211,13 @@ def _summaries_vacuumed() -> bool:
     to autovacuum."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return False
-    with connection.cursor() as cursor:
-        for model in SUMMARIES:
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+    try:
+        with connection.cursor() as cursor:
+            for model in SUMMARIES:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+    except DatabaseError:  # the refresh has committed: a failed clean-up is autovacuum's to do
+        logger.warning("VACUUM of the analytics summaries failed", exc_info=True)
+        return False
     return True
 
 
@@ -593,10 +597,15 @@ def _finish_standings(*, as_of: datetime.date) -> None:
             "    AS full_count"
             f"  FROM {table} s JOIN {weeks} w ON w.retailer_id = s.retailer_id AND {in_window}"
             "   GROUP BY s.retailer_id"
-            f") c WHERE c.retailer_id = {table}.retailer_id AND {table}.full_weeks <> c.full_count",
+            f") c WHERE c.retailer_id = {table}.retailer_id AND {table}.full_weeks <> c.full_count"
+            f"  AND ({table}.weeks_ordered > 0 OR {table}.full_weeks <> 0)",
             (FULL_ORDER_SHARE, window_start, as_of),
         )
-        _execute(f"UPDATE {table} SET full_weeks = 0 WHERE weeks_ordered = 0 AND full_weeks <> 0")
+        _execute(
+            f"UPDATE {table} SET full_weeks = 0 WHERE full_weeks <> 0 AND NOT EXISTS ("
+            f"  SELECT 1 FROM {weeks} w WHERE w.retailer_id = {table}.retailer_id AND {in_window})",
+            (window_start, as_of),
+        )
     _execute(
         f"UPDATE {table} SET contribution = CASE WHEN t.total > 0 THEN {table}.amount_52w * 1.0 / t.total ELSE 0 END "
         f"FROM (SELECT service_area_id, SUM(amount_52w) AS total FROM {table} GROUP BY service_area_id) t "

@@ -166,3 +166,18 @@ def test_the_survey_figures_reach_each_answering_shops_standing_and_no_other(pre
     assert (row.survey_responses, row.csat, row.nps) == (3, Decimal("0.75"), Decimal("-33.3"))
     other = standing(silent)
     assert (other.survey_responses, other.csat, other.nps) == (0, None, None)
+
+
+def test_a_shop_whose_weeks_are_gone_has_no_full_week_left_on_either_database(shops):
+    """The standings moved on count weeks ordered from the orders; their full weeks come from the
+    shop weeks, which may lag until the nightly rebuild: a shop with none left in the window has
+    none full, on the grouped (PostgreSQL) path as on the correlated (SQLite) one."""
+    from analytics import services
+    from analytics.models import ShopWeek
+
+    steady = shops["steady"]
+    ShopWeek.objects.filter(retailer_id=steady.pk).delete()
+    ShopStanding.objects.filter(retailer_id=steady.pk).update(full_weeks=7)
+    services._finish_standings(as_of=AS_OF)
+    assert standing(steady).weeks_ordered == 52 and standing(steady).full_weeks == 0
+    assert standing(shops["churning"]).full_weeks == 44  # the others counted as before
