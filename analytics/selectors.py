@@ -305,8 +305,10 @@ def churn_page(
     as_of = state.as_of_week if state and state.as_of_week else timezone.localdate()
     candidates = churn_candidates(scope=scope, drop_percent=drop_percent, silent_weeks=silent_weeks, as_of=as_of)
     page = keyset_paginate(candidates, order_by="-amount_at_risk", cursor=cursor, size=size)
-    shops = retailers_visible_to(user).select_related("service_area", "account_manager").in_bulk(
-        [standing.retailer_id for standing in page.rows]
+    shops = (
+        retailers_visible_to(user)
+        .select_related("service_area", "account_manager")
+        .in_bulk([standing.retailer_id for standing in page.rows])
     )
     lines = [
         ChurnLine(

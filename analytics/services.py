@@ -17,12 +17,12 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -45,9 +45,10 @@ from analytics.sql import (
     groups_by_adding,
     month_of_number_sql,
     months_between_sql,
+    ordered_groupings,
     sql_of,
 )
-from crm_site.bulk import insert_rows, statistics_refresh
+from crm_site.bulk import indexes_deferred, insert_rows, statistics_refresh, vacuumed
 from retailers.selectors import (
     order_headers_for_summaries,
     order_lines_for_summaries,
@@ -191,8 +192,11 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
         state.seconds = time.monotonic() - started
         state.save()
     if steps:
+        # Autovacuum did not keep up with a full refresh's 9 M deleted shop weeks: after four
+        # refreshes the table held 28 M dead rows (7.4 GB), and each refresh's DELETE and writes
+        # went through them (shop weeks 107 s → 145 s)
         began = time.monotonic()
-        if _summaries_vacuumed():
+        if vacuumed(*SUMMARIES):
             steps["vacuum after commit"] = time.monotonic() - began
     logger.info("analytics refresh (full=%s): %s", full, {name: round(took, 1) for name, took in steps.items()})
     return RefreshOutcome(full=full, new_orders=count, weeks=weeks, months=months, seconds=state.seconds, steps=steps)
@@ -200,25 +204,6 @@ def analytics_refresh(*, full: bool = False, today: datetime.date | None = None)
 
 SUMMARIES = (ShopWeek, ShopMonth, AreaMonth, AreaProductMonth, AreaBrandMonth, AreaPriceClassMonth, ShopStanding,
              AreaTierStanding)  # fmt: skip
-
-
-def _summaries_vacuumed() -> bool:
-    """PostgreSQL, once the refresh has committed (outside any transaction): VACUUM the summaries,
-    which it cleared and wrote again or rewrote. Autovacuum did not keep up with a full refresh's
-    9 M deleted shop weeks: after four refreshes the table held 28 M dead rows (7.4 GB), and each
-    refresh's DELETE and writes went through them (shop weeks 107 s → 145 s). A VACUUM of a table
-    with nothing dead skips its pages. Inside a transaction (the tests) it cannot run, and is left
-    to autovacuum."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return False
-    try:
-        with connection.cursor() as cursor:
-            for model in SUMMARIES:
-                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
-    except DatabaseError:  # the refresh has committed: a failed clean-up is autovacuum's to do
-        logger.warning("VACUUM of the analytics summaries failed", exc_info=True)
-        return False
-    return True
 
 
 # ------------------------------------------------------------------------------ the steps
@@ -246,7 +231,7 @@ def _within(queryset: QuerySet, field: str, span: Span | None) -> QuerySet:
 SALES_SUMS = {
     "amount": Sum("amount"),
     "cartons": Sum("cartons"),
-    "orders": Count("id"),
+    "orders": Count("*"),  # not COUNT(id): PostgreSQL then reads the shop-first covering index alone
     "high_end_amount": Sum("high_end_amount"),
     "low_tar_cartons": Sum("low_tar_cartons"),
 }
@@ -289,17 +274,24 @@ def _insert_shop_sales(model, period: str, bucket, orders: QuerySet, *, add: boo
         )
         inner, params = sql_of(grouped)
         columns = ", ".join(f"g.{name}_sum" for name in SALES_SUMS)
+    # PostgreSQL: a rebuild groups the orders as they come from the shop-first covering index,
+    # each shop's few dozen sorted by week or month (an incremental sort), so that the groups come
+    # out in the unique key's order with no sort of their own; its estimate of the groups (a
+    # tenth of the 9 M) had it hash them instead, spill to disk and sort them all (18.7 s against
+    # 6.3 s for the shop weeks' SELECT at 300,000 shops)
+    grouping = ordered_groupings() if not add else nullcontext()
     # PostgreSQL: in the unique key's order. The hash aggregate's groups come in no order, and
     # each of 9 M shop weeks went into a random place of two B-trees (206 s at 300,000 shops,
     # against 48 s sorted first); a week of new orders' upserts likewise visit the pages in turn.
     in_key_order = "" if groups_by_adding() else f" ORDER BY g.retailer_id, g.{period}"
-    _execute(
-        f"INSERT INTO {table} (retailer_id, service_area_id, {period}, {SALES_COLUMNS}) "
-        f"SELECT g.retailer_id, r.service_area_id, g.{period}, {columns} "
-        f"FROM ({inner}) g JOIN ({shops}) r ON r.id = g.retailer_id"
-        + (_upsert(table, f"retailer_id, {period}", list(SALES_SUMS), order=in_key_order) if add else in_key_order),
-        params + shop_params,
-    )
+    with grouping:
+        _execute(
+            f"INSERT INTO {table} (retailer_id, service_area_id, {period}, {SALES_COLUMNS}) "
+            f"SELECT g.retailer_id, r.service_area_id, g.{period}, {columns} "
+            f"FROM ({inner}) g JOIN ({shops}) r ON r.id = g.retailer_id"
+            + (_upsert(table, f"retailer_id, {period}", list(SALES_SUMS), order=in_key_order) if add else in_key_order),
+            params + shop_params,
+        )
     if not add:
         statistics_refresh(table)
 
@@ -317,22 +309,8 @@ def _rebuild_shop_months(months: Span | None) -> None:
         return
     # every shop month anew: the index by month is built once afterwards, not entry by entry in
     # random places (a third of the time of writing 3.6 M shop months at 300,000 shops)
-    with _indexes_built_after(ShopMonth):
+    with indexes_deferred(ShopMonth):
         _insert_shop_sales(ShopMonth, "month", MonthStart, orders)
-
-
-@contextmanager
-def _indexes_built_after(model):
-    """The model's indexes (Meta.indexes, plain columns) dropped for a bulk write and built again
-    after it, in the same transaction: one sort per index instead of a random B-tree insert per
-    row written (the unique constraints stay, for ON CONFLICT)."""
-    quote = connection.ops.quote_name
-    for index in model._meta.indexes:
-        _execute(f"DROP INDEX {quote(index.name)}")
-    yield
-    for index in model._meta.indexes:
-        columns = ", ".join(quote(model._meta.get_field(name).column) for name in index.fields)
-        _execute(f"CREATE INDEX {quote(index.name)} ON {quote(model._meta.db_table)} ({columns})")
 
 
 def _insert_area_products(*, orders: QuerySet, lines: QuerySet, add: bool = False) -> None:
@@ -361,6 +339,7 @@ def _insert_area_products(*, orders: QuerySet, lines: QuerySet, add: bool = Fals
 
 AREA_LINES = "analytics_area_lines"  # the scratch tables of _add_area_products (SQLite's temp schema)
 ORDER_KEYS = "analytics_order_keys"
+SHOP_AREAS = "analytics_shop_areas"
 
 
 def _add_area_products(*, orders: QuerySet, lines: QuerySet, add: bool) -> None:
@@ -368,21 +347,29 @@ def _add_area_products(*, orders: QuerySet, lines: QuerySet, add: bool) -> None:
     integer, (month number × areas + area) × products + product (a B-tree lookup per line instead
     of a sort of every line), then the scratch table's rows written, unpacked, in one statement.
     Each order's part of the key, (month number × areas + area) × products, is worked out once per
-    order into a second scratch table, rather than per line from the order's and the shop's rows."""
+    order into a second scratch table, rather than per line from the order's and the shop's rows;
+    each shop's area comes from a third, compact one (probing the wide shop rows once an order was
+    2.4 s of 5.6 s for 9 M orders)."""
     areas = (retailers_for_summaries().aggregate(last=Max("service_area_id"))["last"] or 0) + 1
     products = (products_for_summaries().aggregate(last=Max("id"))["last"] or 0) + 1
     shops, shop_params = sql_of(retailers_for_summaries().values("id", "service_area_id"))
     headers, header_params = sql_of(orders.values("id", "retailer_id", period=MonthNumber("ordered_on")))
     rows, row_params = sql_of(lines.values("order_id", "product_id", "amount", "quantity"))
     table = AreaProductMonth._meta.db_table
-    for scratch, columns in ((AREA_LINES, "k INTEGER PRIMARY KEY, amount NUMERIC, cartons INTEGER"),
-                             (ORDER_KEYS, "id INTEGER PRIMARY KEY, k INTEGER")):  # fmt: skip
+    scratch_tables = ((AREA_LINES, "k INTEGER PRIMARY KEY, amount NUMERIC, cartons INTEGER"),
+                      (ORDER_KEYS, "id INTEGER PRIMARY KEY, k INTEGER"),
+                      (SHOP_AREAS, "id INTEGER PRIMARY KEY, service_area_id INTEGER"))  # fmt: skip
+    for scratch, columns in scratch_tables:
         _execute(f"DROP TABLE IF EXISTS temp.{scratch}")
         _execute(f"CREATE TEMP TABLE {scratch} ({columns})")
     _execute(
+        f"INSERT INTO temp.{SHOP_AREAS} (id, service_area_id) SELECT r.id, r.service_area_id FROM ({shops}) r",
+        shop_params,
+    )
+    _execute(
         f"INSERT INTO temp.{ORDER_KEYS} (id, k) SELECT h.id, (h.period * {areas} + r.service_area_id) * {products} "
-        f"FROM ({headers}) h JOIN ({shops}) r ON r.id = h.retailer_id ORDER BY h.id",
-        header_params + shop_params,
+        f"FROM ({headers}) h JOIN temp.{SHOP_AREAS} r ON r.id = h.retailer_id ORDER BY h.id",
+        header_params,
     )
     _execute(
         f"INSERT INTO temp.{AREA_LINES} (k, amount, cartons) "
@@ -397,8 +384,8 @@ def _add_area_products(*, orders: QuerySet, lines: QuerySet, add: bool) -> None:
         + (_upsert(table, "month, service_area_id, product_id", ["amount", "cartons"]) if add else ""),
         (),
     )
-    _execute(f"DROP TABLE temp.{AREA_LINES}")
-    _execute(f"DROP TABLE temp.{ORDER_KEYS}")
+    for scratch, _columns in scratch_tables:
+        _execute(f"DROP TABLE temp.{scratch}")
 
 
 def _rebuild_area_products(months: Span | None) -> None:
@@ -461,7 +448,7 @@ def _refresh_standings(*, as_of: datetime.date, since: datetime.date | None) -> 
     """The standings moved on from those as of `since`, or rebuilt (None). Every standing is
     written several times over (sums, dependency, contribution, satisfaction): their indexes are
     built once, after."""
-    with _indexes_built_after(ShopStanding):
+    with indexes_deferred(ShopStanding):
         if since is None:
             _rebuild_standings(as_of=as_of)
         else:
@@ -590,21 +577,16 @@ def _finish_standings(*, as_of: datetime.date) -> None:
     else:
         # PostgreSQL: one hash join of the window's weeks to the standings, grouped per shop
         # (the correlated count took 32 s at 300,000 shops: 9 M index probes, each fetching its
-        # row from a heap just written; this 7.5 s); a shop without a week in the window has none
+        # row from a heap just written; this 7.5 s); the outer join counts none for a shop without
+        # a week in the window (a second statement for those took 1.3 s)
         _execute(
             f"UPDATE {table} SET full_weeks = c.full_count FROM ("
-            "  SELECT s.retailer_id, SUM(CASE WHEN w.cartons * s.weeks_ordered >= %s * s.cartons_52w THEN 1 ELSE 0 END)"
-            "    AS full_count"
-            f"  FROM {table} s JOIN {weeks} w ON w.retailer_id = s.retailer_id AND {in_window}"
-            "   GROUP BY s.retailer_id"
-            f") c WHERE c.retailer_id = {table}.retailer_id AND {table}.full_weeks <> c.full_count"
-            f"  AND ({table}.weeks_ordered > 0 OR {table}.full_weeks <> 0)",
+            "  SELECT s.retailer_id,"
+            "    SUM(CASE WHEN w.cartons * s.weeks_ordered >= %s * s.cartons_52w THEN 1 ELSE 0 END) AS full_count"
+            f"  FROM {table} s LEFT JOIN {weeks} w ON w.retailer_id = s.retailer_id AND {in_window}"
+            "   WHERE s.weeks_ordered > 0 OR s.full_weeks <> 0 GROUP BY s.retailer_id"
+            f") c WHERE c.retailer_id = {table}.retailer_id AND {table}.full_weeks <> c.full_count",
             (FULL_ORDER_SHARE, window_start, as_of),
-        )
-        _execute(
-            f"UPDATE {table} SET full_weeks = 0 WHERE full_weeks <> 0 AND NOT EXISTS ("
-            f"  SELECT 1 FROM {weeks} w WHERE w.retailer_id = {table}.retailer_id AND {in_window})",
-            (window_start, as_of),
         )
     _execute(
         f"UPDATE {table} SET contribution = CASE WHEN t.total > 0 THEN {table}.amount_52w * 1.0 / t.total ELSE 0 END "

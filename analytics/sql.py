@@ -3,6 +3,9 @@ place, as ORM functions so that querysets of other apps' selectors can be groupe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import connection
 from django.db.models import DateField, Func, IntegerField
 
@@ -60,6 +63,23 @@ def allow_large_groupings() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '512MB'")
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")  # for the indexes a full refresh builds
+
+
+@contextmanager
+def ordered_groupings() -> Iterator[None]:
+    """PostgreSQL, for the statements within: group rows in the order an index gives them (a
+    sorted or incremental-sort GroupAggregate) rather than by hashing (the planner's choice when it
+    underestimates the groups). SET LOCAL: should a statement fail, the rollback restores it.
+    SQLite has no hash aggregate: nothing to change."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashagg = off")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashagg = on")
 
 
 def months_between_sql(later: str, earlier: str) -> str:

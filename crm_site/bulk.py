@@ -7,14 +7,16 @@ validated), never ORM objects, and run it inside their own transaction.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import NOT_PROVIDED, UniqueConstraint
 from django.utils import timezone
 
 CHUNK = 20_000
+logger = logging.getLogger(__name__)
 
 
 def statistics_refresh(table: str) -> None:
@@ -25,6 +27,26 @@ def statistics_refresh(table: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def vacuumed(*models) -> bool:
+    """PostgreSQL, after a bulk write has committed (outside any transaction): VACUUM (ANALYZE)
+    the tables of `models`, so that the next statements find no dead rows to wade through and
+    rows already marked visible to all (a table filled with millions of rows otherwise has each
+    page's hint bits written, and its heap read for every index probe, by whichever statement reads
+    it first). A table with nothing to do is skipped page by page. Inside a transaction (the
+    tests) it cannot run, and is left to autovacuum; a failure is logged, not raised (the write
+    has committed). Returns whether it ran."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    try:
+        with connection.cursor() as cursor:
+            for model in models:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+    except DatabaseError:
+        logger.warning("VACUUM of %s failed", ", ".join(model._meta.db_table for model in models), exc_info=True)
+        return False
+    return True
 
 
 @contextmanager

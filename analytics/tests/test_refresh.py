@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count
 
 from analytics.models import (
     AreaBrandMonth,
@@ -195,3 +196,38 @@ def test_postgresql_vacuums_the_summaries_once_the_refresh_has_committed(prefect
 def test_inside_a_transaction_nothing_is_vacuumed(prefecture):
     order(prefecture["shops"]["a"], MONDAY - datetime.timedelta(days=6), "500", 5)
     assert "vacuum after commit" not in analytics_refresh(full=True, today=TODAY).steps
+
+
+def test_a_rebuild_groups_the_shop_weeks_in_the_covering_index_order(prefecture):
+    """PostgreSQL hashed the 9 M shop weeks on an estimate of a tenth of them, spilled and sorted
+    them all; within ordered_groupings it groups the shop-first rows as they come (and the
+    setting is back to the server's afterwards). SQLite has no hash aggregate to turn off."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.sql import WeekStart, ordered_groupings, sql_of
+    from retailers.selectors import order_headers_for_summaries
+
+    order(prefecture["shops"]["a"], MONDAY - datetime.timedelta(days=6), "500", 5)
+    grouped = (
+        order_headers_for_summaries()
+        .annotate(week=WeekStart("ordered_on"))
+        .values("retailer_id", "week")
+        .annotate(orders=Count("*"))
+        .order_by("retailer_id", "week")
+    )
+    query, params = sql_of(grouped)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            with CaptureQueriesContext(connection) as settings_changed, ordered_groupings():
+                pass
+            assert len(settings_changed) == 0
+            return
+        with ordered_groupings():
+            cursor.execute(f"EXPLAIN {query}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("SHOW enable_hashagg")
+            assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW enable_hashagg")
+        assert cursor.fetchone()[0] == "on"
+    assert "GroupAggregate" in plan and "HashAggregate" not in plan
