@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.bulk import indexes_deferred, statistics_refresh
+from crm_site.bulk import indexes_deferred, statistics_refresh, vacuumed
 from crm_site.models import User
 from crm_site.notifications import notifications_send
 from grading.selectors import service_policy_for
@@ -84,10 +84,7 @@ def _apply_new_entries(*, after_id: int, kinds: Iterable[str]) -> int:
     params = {"now": sql.time_param(timezone.now()), "after": after_id}
     # `kind || ''`: the new entries are a range of ids; SQLite would otherwise read them through
     # the unique key's kinds, i.e. every earning of the year (8 s a night at 300,000 shops).
-    new = (
-        f"SELECT account_id, points FROM {sql.ENTRY} "
-        f"WHERE id > %(after)s AND kind || '' IN ({sql.kinds_sql(kinds)})"
-    )
+    new = f"SELECT account_id, points FROM {sql.ENTRY} WHERE id > %(after)s AND kind || '' IN ({sql.kinds_sql(kinds)})"
     with sql.totals_per_account(new, params) as totals:
         return sql.run(
             f"""UPDATE {sql.ACCOUNT} SET balance = {sql.ACCOUNT}.balance + s.total, updated_at = %(now)s
@@ -135,16 +132,28 @@ def points_accounts_merge(*, survivor: Retailer, duplicate: Retailer) -> int:
 # --- earning from orders ----------------------------------------------------------------------
 
 
-@transaction.atomic
 def points_earn_orders() -> int:
     """Earn for every order not earned for yet (above the watermark): one INSERT ... SELECT of the
     purchase and new-product entries over the orders joined to the rules and the multiplier (a
     source earns once: the unique key on kind and source), then one UPDATE of the balances.
-    Returns the number of entries written."""
+    Returns the number of entries written.
+
+    After a first fill has committed, PostgreSQL vacuums the ledger: the next night's run
+    otherwise paid for the 11.6 M fresh entries (each page's hint bits written, the heap read for
+    every probe of the unique key): 17.7 s at 300,000 shops, 6.5 s after the VACUUM."""
+    written, first_fill = _earn_orders()
+    if first_fill:
+        vacuumed(PointsEntry, PointsAccount)
+    return written
+
+
+@transaction.atomic
+def _earn_orders() -> tuple[int, bool]:
+    """points_earn_orders' transaction: the entries written, and whether into an empty ledger."""
     mark = _lock("orders")
     last_order = sql.fetch(f"SELECT COALESCE(MAX(id), 0) FROM {sql.ORDER}")[0][0]
     if last_order <= mark.last_id:
-        return 0
+        return 0, False
     points_accounts_open()
     policy, after_id = points_policy(), _last_entry_id()
     scope = "{o}.id > %(after)s AND {o}.id <= %(upto)s"
@@ -162,11 +171,14 @@ def points_earn_orders() -> int:
     _apply_new_entries(after_id=after_id, kinds=(EntryKind.PURCHASE, EntryKind.NEW_PRODUCT))
     mark.last_id, mark.ran_on = last_order, timezone.localdate()
     mark.save()
-    return written
+    return written, not after_id
 
 
 LINE_POINTS, SHOPS, DAYS, PRODUCT_DAYS = (
-    "loyalty_line_points", "loyalty_shop_points", "loyalty_day_points", "loyalty_product_day_points"
+    "loyalty_line_points",
+    "loyalty_shop_points",
+    "loyalty_day_points",
+    "loyalty_product_day_points",
 )
 
 

@@ -275,3 +275,26 @@ def _now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgresql_vacuums_the_ledger_after_a_first_fill_only(prefecture, purchase_rule, order_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def vacuums_of(run) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            run()
+        return [query["sql"] for query in queries if query["sql"].startswith("VACUUM")]
+
+    shop = prefecture["shops"]["a"]
+    order_for(shop, "2600.00")
+    first = vacuums_of(points_earn_orders)
+    order_for(shop, "1000.00")
+    nightly = vacuums_of(points_earn_orders)
+    if connection.vendor == "postgresql":
+        assert any('"loyalty_pointsentry"' in sql for sql in first)
+    else:
+        assert first == []
+    assert nightly == []  # a night's few entries are autovacuum's
+    assert balance(shop) == 360  # both runs committed
